@@ -1,0 +1,94 @@
+# healthdog — plain GNU make. `make`, `make check`, `make demo`, `make install DESTDIR=... PREFIX=...`
+
+PREFIX         ?= /usr
+SBINDIR        ?= $(PREFIX)/sbin
+SYSCONFDIR     ?= /etc
+DATADIR        ?= $(PREFIX)/share
+DOCDIR         ?= $(DATADIR)/doc/healthdog
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+VENDORCONFDIR  ?= $(PREFIX)/lib/healthdog/conf.d
+LOCALSTATEDIR  ?= /var
+DESTDIR        ?=
+
+VERSION := 0.1
+PKG_CONFIG ?= pkg-config
+PKGS := libsystemd inih
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wpointer-arith -Wformat=2 -Wformat-truncation=1 -Wundef -Wcast-align -Wwrite-strings -Wvla \
+	-Wimplicit-fallthrough -Wno-unused-parameter -Wno-missing-field-initializers
+ifneq ($(CI),)
+WARNINGS += -Werror
+endif
+
+PATHS := -DHEALTHDOG_VERSION='"$(VERSION)"' \
+	-DHEALTHDOG_CONFIG_FILE='"$(SYSCONFDIR)/healthdog/healthdog.conf"' \
+	-DHEALTHDOG_ADMIN_DROPIN_DIR='"$(SYSCONFDIR)/healthdog/conf.d"' \
+	-DHEALTHDOG_VENDOR_DROPIN_DIR='"$(VENDORCONFDIR)"'
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(PATHS) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+
+B := build
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+DAEMON_SRCS := util.c log.c conf-parser.c config.c check.c check-exec.c check-file.c wdt.c state.c manager.c
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
+SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
+
+UNIT_TESTS := test-util test-config test-check-state
+TOOLS := wdt-standin monotime
+
+.PHONY: all install uninstall check demo deps test-deps clean
+all: $(B)/healthdog
+
+$(B)/obj/%.o: src/%.c src/*.h | $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/asan/%.o: src/%.c src/*.h | $(B)/asan
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+$(B)/obj $(B)/asan $(B)/tests:
+	mkdir -p $@
+
+$(B)/healthdog: $(DAEMON_OBJS) $(B)/obj/main.o
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/asan/healthdog: $(SAN_OBJS) $(B)/asan/main.o
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests link the real objects (sanitized) with cmocka.
+$(B)/tests/test-%: tests/unit/test-%.c $(SAN_OBJS) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+$(B)/tests/%: tests/%.c | $(B)/tests
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
+
+install: $(B)/healthdog
+	install -Dm755 $(B)/healthdog $(DESTDIR)$(SBINDIR)/healthdog
+	install -Dm644 conf/healthdog.conf $(DESTDIR)$(SYSCONFDIR)/healthdog/healthdog.conf
+	install -dm755 $(DESTDIR)$(SYSCONFDIR)/healthdog/conf.d $(DESTDIR)$(VENDORCONFDIR)
+	install -Dm644 conf/examples/app-heartbeat.conf $(DESTDIR)$(DOCDIR)/examples/app-heartbeat.conf
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/healthdog.service.in \
+		> $(B)/healthdog.service
+	install -Dm644 $(B)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service \
+		$(DESTDIR)$(DOCDIR)/examples/app-heartbeat.conf
+
+# The Debian packages the build and the tests need; installed when missing (needs root).
+deps:
+	@tests/install-deps build
+test-deps:
+	@tests/install-deps test
+
+check: test-deps
+	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%)
+	tests/run
+
+demo: deps
+	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin
+	tests/demo
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+usec_t now(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                abort(); /* only with a bad clock id: a programming error */
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **t;
+
+        if (!s)
+                return -ENOMEM;
+        t = realloc(*l, sizeof(char *) * (n + 2));
+        if (!t) {
+                free(s);
+                return -ENOMEM;
+        }
+        t[n] = s;
+        t[n + 1] = NULL;
+        *l = t;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+char **strv_copy(char *const *l) {
+        _cleanup_(strv_freep) char **c = calloc(1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (char *const *i = l; i && *i; i++)
+                if (strv_extend(&c, *i) < 0)
+                        return NULL;
+        return TAKE_PTR(c);
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (char *const *i = l; i && *i; i++)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+static const struct {
+        const char *suffix;
+        usec_t usec;
+} duration_units[] = {
+        /* Longest suffixes first where one is a prefix of another ("ms" before "m"). */
+        { "h",    USEC_PER_HOUR },
+        { "min",  USEC_PER_MINUTE },
+        { "ms",   USEC_PER_MSEC },
+        { "m",    USEC_PER_MINUTE },
+        { "s",    USEC_PER_SEC },
+        { "us",   1 },
+};
+
+int parse_duration(const char *s, usec_t *ret) {
+        usec_t total = 0;
+        bool any = false;
+
+        for (const char *p = s;;) {
+                unsigned long long whole = 0, frac = 0, frac_div = 1;
+                bool digits = false;
+                usec_t unit = USEC_PER_SEC, part;
+                size_t i;
+
+                p += strspn(p, " \t");
+                if (*p == '\0')
+                        break;
+
+                for (; isdigit((unsigned char) *p); p++, digits = true) {
+                        if (whole > (ULLONG_MAX - 9) / 10)
+                                return -ERANGE;
+                        whole = whole * 10 + (unsigned) (*p - '0');
+                }
+                if (*p == '.') {
+                        for (p++; isdigit((unsigned char) *p); p++, digits = true)
+                                if (frac_div < 1000000000ULL) {
+                                        frac = frac * 10 + (unsigned) (*p - '0');
+                                        frac_div *= 10;
+                                }
+                }
+                if (!digits)
+                        return -EINVAL;
+
+                p += strspn(p, " \t");
+                for (i = 0; i < ELEMENTSOF(duration_units); i++) {
+                        const char *e = startswith(p, duration_units[i].suffix);
+                        if (e && !isalpha((unsigned char) *e)) {
+                                unit = duration_units[i].usec;
+                                p = e;
+                                break;
+                        }
+                }
+                if (i == ELEMENTSOF(duration_units) && isalpha((unsigned char) *p))
+                        return -EINVAL;
+
+                if (whole > UINT64_MAX / unit)
+                        return -ERANGE;
+                part = (usec_t) whole * unit + (usec_t) (frac * unit / frac_div);
+                if (total > UINT64_MAX - part)
+                        return -ERANGE;
+                total += part;
+                any = true;
+        }
+
+        if (!any)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}
+
+char *format_duration(char *buf, size_t size, usec_t u) {
+        static const struct {
+                const char *suffix;
+                usec_t usec;
+        } units[] = {
+                { "h", USEC_PER_HOUR }, { "min", USEC_PER_MINUTE }, { "s", USEC_PER_SEC },
+                { "ms", USEC_PER_MSEC }, { "us", 1 },
+        };
+        size_t n = 0;
+
+        if (u == 0) {
+                snprintf(buf, size, "0");
+                return buf;
+        }
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(units) && u > 0 && n < size; i++) {
+                usec_t k = u / units[i].usec;
+                if (k == 0)
+                        continue;
+                n += (size_t) snprintf(buf + n, size - n, "%s%llu%s", n > 0 ? " " : "",
+                                       (unsigned long long) k, units[i].suffix);
+                u -= k * units[i].usec;
+        }
+        return buf;
+}
+
+int parse_uint(const char *s, unsigned *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || v > UINT_MAX)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int parse_int(const char *s, int *ret) {
+        long v;
+        char *end;
+
+        if (!isdigit((unsigned char) s[0]) && !(s[0] == '-' && isdigit((unsigned char) s[1])))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || v > INT_MAX || v < INT_MIN)
+                return -ERANGE;
+        *ret = (int) v;
+        return 0;
+}
+
+int parse_boolean(const char *s) {
+        static const char *const yes[] = { "1", "yes", "true", "on" };
+        static const char *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
+
+int split_command(const char *s, char ***ret) {
+        _cleanup_(strv_freep) char **l = calloc(1, sizeof(char *));
+        _cleanup_(freep) char *word = NULL;
+        size_t len = strlen(s);
+
+        if (!l)
+                return -ENOMEM;
+        word = malloc(len + 1);
+        if (!word)
+                return -ENOMEM;
+
+        for (const char *p = s;;) {
+                size_t n = 0;
+                char quote = 0;
+
+                p += strspn(p, " \t");
+                if (*p == '\0')
+                        break;
+
+                for (; *p; p++) {
+                        if (quote == '\'') {
+                                if (*p == '\'')
+                                        quote = 0;
+                                else
+                                        word[n++] = *p;
+                        } else if (*p == '\\') {
+                                if (p[1] == '\0')
+                                        return -EINVAL;
+                                word[n++] = *++p;
+                        } else if (quote == '"') {
+                                if (*p == '"')
+                                        quote = 0;
+                                else
+                                        word[n++] = *p;
+                        } else if (*p == '"' || *p == '\'')
+                                quote = *p;
+                        else if (*p == ' ' || *p == '\t')
+                                break;
+                        else
+                                word[n++] = *p;
+                }
+                if (quote)
+                        return -EINVAL;
+
+                word[n] = '\0';
+                if (strv_extend(&l, word) < 0)
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+char *quote_word(const char *s) {
+        size_t n = 0;
+        char *q;
+
+        if (*s && !strpbrk(s, " \t\"'\\"))
+                return strdup(s);
+
+        q = malloc(strlen(s) * 2 + 3);
+        if (!q)
+                return NULL;
+        q[n++] = '"';
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        q[n++] = '\\';
+                q[n++] = *s;
+        }
+        q[n++] = '"';
+        q[n] = '\0';
+        return q;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode) {
+        _cleanup_(freep) char *tmp = NULL, *dir = NULL;
+        _cleanup_(closep) int fd = -1, dfd = -1;
+        const char *slash;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+        slash = strrchr(path, '/');
+        dir = slash ? strndup(path, slash == path ? 1 : (size_t) (slash - path)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        for (size_t done = 0; done < size;) {
+                ssize_t k = write(fd, data + done, size - done);
+                if (k < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                done += (size_t) k;
+        }
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* The rename is durable only once the directory is synced. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+
+fail:
+        (void) unlink(tmp);
+        return r;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_(freep) char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char c = *s;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = c;
+                if (c == '\0')
+                        break;
+        }
+        return 0;
+}
+
+int buf_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        for (;;) {
+                size_t room = *cap - *len;
+
+                va_start(ap, fmt);
+                k = vsnprintf(*buf ? *buf + *len : NULL, *buf ? room : 0, fmt, ap);
+                va_end(ap);
+                if (k < 0)
+                        return -EINVAL;
+                if (*buf && (size_t) k < room) {
+                        *len += (size_t) k;
+                        return 0;
+                }
+
+                size_t ncap = (*cap + (size_t) k + 1) * 2;
+                char *n = realloc(*buf, ncap);
+                if (!n)
+                        return -ENOMEM;
+                *buf = n;
+                *cap = ncap;
+        }
+}
+
+int json_append_string(char **buf, size_t *len, size_t *cap, const char *s) {
+        int r = buf_appendf(buf, len, cap, "\"");
+
+        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        r = buf_appendf(buf, len, cap, "\\%c", *p);
+                else if (*p == '\n')
+                        r = buf_appendf(buf, len, cap, "\\n");
+                else if (*p < 0x20 || *p == 0x7f)
+                        r = buf_appendf(buf, len, cap, "\\u%04x", *p);
+                else
+                        r = buf_appendf(buf, len, cap, "%c", *p);
+        }
+        return r < 0 ? r : buf_appendf(buf, len, cap, "\"");
+}
+
+void sanitize_line(char *dst, size_t size, const char *s, size_t len) {
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        /* Trailing newlines carry no information. */
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+                len--;
+        for (size_t i = 0; i < len && n + 1 < size; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (c == '\n') {
+                        if (n + 4 > size)
+                                break;
+                        memcpy(dst + n, " | ", 3);
+                        n += 3;
+                } else
+                        dst[n++] = (c < 0x20 || c == 0x7f) ? '?' : (char) c;
+        }
+        dst[n] = '\0';
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+
+#include "check.h"
+
+extern const CheckKind check_kind_exec;
+extern const CheckKind check_kind_file;
+
+const CheckKind *const check_kinds[] = {
+        &check_kind_exec,
+        &check_kind_file,
+        NULL,
+};
+
+const CheckKind *check_kind_find(const char *name) {
+        for (size_t i = 0; check_kinds[i]; i++)
+                if (streq(check_kinds[i]->name, name))
+                        return check_kinds[i];
+        return NULL;
+}
+
+/* fail-after = N (N consecutive failures) or N/M (N failures within the last M runs). */
+static int parse_fail_after(const ConfigKey *key, const char *text, void *field, char **reason) {
+        FailAfter *fa = field;
+        unsigned n, m;
+        char extra;
+        int k = sscanf(text, "%u/%u%c", &n, &m, &extra);
+
+        if (k == 1 && strspn(text, "0123456789") == strlen(text))
+                m = n;
+        else if (k != 2 || strspn(text, "0123456789/") != strlen(text)) {
+                *reason = strdup("expected N or N/M, e.g. 3 or 3/5");
+                return -EINVAL;
+        }
+        if (n < 1 || m < n || m > 64) {
+                *reason = strdup("needs 1 <= N <= M <= 64");
+                return -ERANGE;
+        }
+        *fa = (FailAfter) { .n = n, .window = m };
+        return 0;
+}
+
+static void format_fail_after(FILE *f, const void *field) {
+        const FailAfter *fa = field;
+
+        if (fa->window == fa->n)
+                fprintf(f, "%u", fa->n);
+        else
+                fprintf(f, "%u/%u", fa->n, fa->window);
+}
+
+static const ConfigType config_type_fail_after = {
+        sizeof(FailAfter), parse_fail_after, format_fail_after, NULL,
+};
+
+#define COMMON(field) offsetof(CheckConfig, field)
+const ConfigKey check_common_keys[] = {
+        { "interval",    &config_type_duration,   COMMON(interval),    "10s", .min = 100 * USEC_PER_MSEC },
+        /* Default timeout: the smaller of 5s and the interval, filled in by the loader. */
+        { "timeout",     &config_type_duration,   COMMON(timeout),     NULL,  .min = 10 * USEC_PER_MSEC },
+        { "start-delay", &config_type_duration,   COMMON(start_delay), "0" },
+        { "fail-after",  &config_type_fail_after, COMMON(fail_after),  "3" },
+        { "pass-after",  &config_type_unsigned,   COMMON(pass_after),  "1", .min = 1, .max = 1000 },
+        { "required",    &config_type_bool,       COMMON(required),    "yes" },
+        {}
+};
+
+CheckConfig *check_config_new(const char *name, const CheckKind *kind, const char *file, unsigned line) {
+        CheckConfig *c = calloc(1, sizeof(CheckConfig));
+
+        if (!c)
+                return NULL;
+        c->kind = kind;
+        c->line = line;
+        c->name = strdup(name);
+        c->file = strdup(file);
+        c->settings = calloc(1, kind->settings_size ?: 1);
+        if (!c->name || !c->file || !c->settings ||
+            config_keys_set_defaults(check_common_keys, c) < 0 ||
+            config_keys_set_defaults(kind->keys, c->settings) < 0)
+                return check_config_free(c);
+        return c;
+}
+
+CheckConfig *check_config_free(CheckConfig *c) {
+        if (!c)
+                return NULL;
+        config_keys_free(check_common_keys, c);
+        if (c->kind)
+                config_keys_free(c->kind->keys, c->settings);
+        free(c->settings);
+        free(c->name);
+        free(c->file);
+        free(c);
+        return NULL;
+}
+
+void check_config_dump(const CheckConfig *c, FILE *f) {
+        fprintf(f, "[check.%s]\ntype = %s\n", c->name, c->kind->name);
+        config_keys_dump(check_common_keys, c, f);
+        config_keys_dump(c->kind->keys, c->settings, f);
+}
+
+bool check_state_update(CheckState *s, const FailAfter *fa, unsigned pass_after, bool passed) {
+        bool was = s->failing;
+        uint64_t mask = fa->window >= 64 ? UINT64_MAX : (UINT64_C(1) << fa->window) - 1;
+
+        s->runs++;
+        s->history = (s->history << 1) | (passed ? 0 : 1);
+        if (passed) {
+                s->consecutive_passes++;
+                s->consecutive_failures = 0;
+        } else {
+                s->consecutive_failures++;
+                s->consecutive_passes = 0;
+        }
+
+        if (!s->failing)
+                s->failing = (unsigned) __builtin_popcountll(s->history & mask) >= fa->n;
+        else if (s->consecutive_passes >= pass_after) {
+                s->failing = false;
+                /* Forget old failures: recovering must not leave a check one failure away from
+                 * failing again when its window still holds the failures that made it fail. */
+                s->history = 0;
+        }
+
+        return s->failing != was;
+}
+
+static void check_finish(Check *c) {
+        c->running = false;
+        c->probe = NULL;
+        c->timeout_timer = sd_event_source_disable_unref(c->timeout_timer);
+}
+
+void check_done(Check *c, bool passed, const char *fmt, ...) {
+        bool changed;
+        va_list ap;
+
+        if (!c->running)
+                return;
+
+        va_start(ap, fmt);
+        vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+        va_end(ap);
+
+        c->duration = now(CLOCK_MONOTONIC) - c->started;
+        c->result = passed ? CHECK_RESULT_PASS : CHECK_RESULT_FAIL;
+        check_finish(c);
+
+        changed = check_state_update(&c->state, &c->config->fail_after, c->config->pass_after, passed);
+        if (c->on_result)
+                c->on_result(c, changed, c->userdata);
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Check *c = userdata;
+        char buf[DURATION_MAX];
+
+        /* The kind cleans up (kills the process group, closes sockets) before the verdict, so a
+         * probe that hangs never outlives its check run. */
+        c->config->kind->cancel(c);
+        check_done(c, false, "timed out after %s", format_duration(buf, sizeof(buf), c->config->timeout));
+        return 0;
+}
+
+int check_run(Check *c) {
+        int r;
+
+        if (c->running)
+                return -EBUSY;
+
+        c->running = true;
+        c->started = now(CLOCK_MONOTONIC);
+        c->last_run_realtime = now(CLOCK_REALTIME);
+
+        r = sd_event_add_time_relative(c->event, &c->timeout_timer, CLOCK_MONOTONIC, c->config->timeout,
+                                       USEC_PER_MSEC, on_timeout, c);
+        if (r < 0) {
+                c->running = false;
+                return r;
+        }
+
+        r = c->config->kind->start(c);
+        if (r < 0)
+                /* The kind could not even start (fork failed, no memory): that is a failed run too. */
+                check_done(c, false, "could not start: %s", strerror(-r));
+        return 0;
+}
+
+static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Check *c = userdata;
+        int r;
+
+        /* Schedule from the planned time, so runs do not drift by the time each one takes. */
+        r = sd_event_source_set_time(s, usec + c->config->interval);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ON);
+        if (r < 0)
+                return r;
+
+        /* timeout <= interval, so a run is only still going when the loop was stalled. */
+        if (c->running)
+                return 0;
+        return check_run(c);
+}
+
+int check_schedule(Check *c, usec_t delay) {
+        /* Runs coalesce with other wakeups within 1% of their interval: fewer wakeups on an
+         * idle device, and still far tighter than any fail-after window. */
+        usec_t accuracy = c->config->interval / 100;
+
+        c->run_timer = sd_event_source_disable_unref(c->run_timer);
+        return sd_event_add_time_relative(c->event, &c->run_timer, CLOCK_MONOTONIC, delay,
+                                          accuracy ?: 1, on_run_timer, c);
+}
+
+int check_new(Check **ret, sd_event *event, const CheckConfig *config, check_handler_t on_result, void *userdata) {
+        Check *c = calloc(1, sizeof(Check));
+
+        if (!c)
+                return -ENOMEM;
+        c->config = config;
+        c->event = sd_event_ref(event);
+        c->on_result = on_result;
+        c->userdata = userdata;
+        *ret = c;
+        return 0;
+}
+
+Check *check_free(Check *c) {
+        if (!c)
+                return NULL;
+        if (c->running) {
+                c->config->kind->cancel(c);
+                check_finish(c);
+        }
+        sd_event_source_disable_unref(c->run_timer);
+        sd_event_unref(c->event);
+        free(c);
+        return NULL;
+}

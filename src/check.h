@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "conf-parser.h"
+
+typedef struct Check Check;
+typedef struct CheckConfig CheckConfig;
+
+/* One kind of health check: its own keys, and how a probe is started and abandoned.
+ * Adding a kind is one new file defining a CheckKind plus its line in check_kinds[]. */
+typedef struct CheckKind {
+        const char *name;
+        size_t settings_size;   /* the kind's settings struct, described by keys */
+        const ConfigKey *keys;  /* the kind's own keys; offsets into the settings struct */
+
+        /* Optional cross-key validation after all keys were read: add errors for c->file:c->line. */
+        void (*verify)(const CheckConfig *c, ConfigErrors *errors);
+
+        /* Starts one probe. It reports exactly once through check_done(), possibly before start()
+         * returns; a negative return means it could not start (counted as a failure). */
+        int (*start)(Check *c);
+
+        /* Abandons the running probe (timeout, reload, shutdown): kill what it started and release
+         * everything; check_done() must not be called afterwards. Never blocks. */
+        void (*cancel)(Check *c);
+} CheckKind;
+
+/* The registry: every kind, in one place. */
+extern const CheckKind *const check_kinds[];
+const CheckKind *check_kind_find(const char *name);
+
+typedef struct FailAfter {
+        unsigned n;      /* failures ... */
+        unsigned window; /* ... within the last window runs; window == n means consecutive */
+} FailAfter;
+
+struct CheckConfig {
+        char *name;
+        const CheckKind *kind;
+        usec_t interval;
+        usec_t timeout;
+        usec_t start_delay;
+        FailAfter fail_after;
+        unsigned pass_after;
+        bool required;
+        void *settings;  /* the kind's own, kind->settings_size bytes */
+
+        char *file;      /* where the section was first defined, for messages */
+        unsigned line;
+};
+
+/* The keys every check has, whatever its kind (type= is handled by the loader). */
+extern const ConfigKey check_common_keys[];
+
+/* Returns a new config for a check of kind with every default set, or NULL on ENOMEM. */
+CheckConfig *check_config_new(const char *name, const CheckKind *kind, const char *file, unsigned line);
+CheckConfig *check_config_free(CheckConfig *c);
+void check_config_dump(const CheckConfig *c, FILE *f);
+
+/* What one probe found. */
+typedef enum CheckResult {
+        CHECK_RESULT_NONE,     /* not run yet */
+        CHECK_RESULT_PASS,
+        CHECK_RESULT_FAIL,
+} CheckResult;
+
+/* Counters that decide when a check counts as failing, kept apart from the event loop so that
+ * the policy can be tested as a pure function. */
+typedef struct CheckState {
+        uint64_t runs;
+        uint64_t history;        /* bit i set = run i back failed */
+        unsigned consecutive_failures;
+        unsigned consecutive_passes;
+        bool failing;
+} CheckState;
+
+/* Folds one result into state according to fail-after and pass-after.
+ * Returns true when state->failing changed. */
+bool check_state_update(CheckState *state, const FailAfter *fail_after, unsigned pass_after, bool passed);
+
+#define CHECK_DETAIL_MAX 256
+
+typedef void (*check_handler_t)(Check *c, bool failing_changed, void *userdata);
+
+struct Check {
+        const CheckConfig *config;  /* owned by the Config the check was made from */
+        sd_event *event;
+        sd_event_source *run_timer;
+        sd_event_source *timeout_timer;
+        void *probe;                /* the kind's state for the running probe */
+        bool running;
+
+        CheckState state;
+        CheckResult result;
+        char detail[CHECK_DETAIL_MAX];
+        usec_t started;             /* CLOCK_MONOTONIC */
+        usec_t duration;
+        usec_t last_run_realtime;
+
+        check_handler_t on_result;
+        void *userdata;
+};
+
+/* Creates a check bound to event. on_result is called after every finished probe.
+ * Returns 0 or -errno. The check does nothing until check_schedule() or check_run(). */
+int check_new(Check **ret, sd_event *event, const CheckConfig *config, check_handler_t on_result, void *userdata);
+/* Cancels a running probe and releases the check. Accepts NULL; returns NULL. */
+Check *check_free(Check *c);
+static inline void check_freep(Check **c) {
+        check_free(*c);
+}
+
+/* Runs the check every interval, the first time after delay. Returns 0 or -errno. */
+int check_schedule(Check *c, usec_t delay);
+/* Starts one probe now (used by `healthdog check`). Returns 0 or -errno. */
+int check_run(Check *c);
+/* Reports the result of the running probe; called by kinds. The detail is one short line. */
+void check_done(Check *c, bool passed, const char *fmt, ...) _printf_(3, 4);
+
+static inline void *check_settings(const Check *c) {
+        return c->config->settings;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+#include <pwd.h>
+#include <stdarg.h>
+
+#include "conf-parser.h"
+
+void config_errors_add(ConfigErrors *e, const char *file, unsigned line, const char *fmt, ...) {
+        _cleanup_(freep) char *msg = NULL;
+        char *s = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                msg = NULL;
+
+        if (line > 0)
+                k = asprintf(&s, "%s:%u: %s", file, line, msg ?: "out of memory");
+        else
+                k = asprintf(&s, "%s: %s", file, msg ?: "out of memory");
+        if (k < 0)
+                s = NULL;
+        /* On allocation failure the error is lost but the count stays non-zero through the
+         * sentinel below, so nothing starts with a config that was not fully checked. */
+        if (strv_consume(&e->lines, s ?: strdup("out of memory")) < 0 && !e->lines)
+                abort();
+}
+
+void config_errors_clear(ConfigErrors *e) {
+        e->lines = strv_free(e->lines);
+}
+
+#define FIELD(object, key) ((void *) ((char *) (object) + (key)->offset))
+
+static int parse_string(const ConfigKey *key, const char *text, void *field, char **reason) {
+        char **s = field;
+        char *n = strdup(text);
+
+        if (!n)
+                return -ENOMEM;
+        free(*s);
+        *s = n;
+        return 0;
+}
+
+static void format_string(FILE *f, const void *field) {
+        const char *const *s = field;
+        fputs(strempty(*s), f);
+}
+
+static void free_string(void *field) {
+        char **s = field;
+        *s = (free(*s), NULL);
+}
+
+const ConfigType config_type_string = { sizeof(char *), parse_string, format_string, free_string };
+
+static int parse_path(const ConfigKey *key, const char *text, void *field, char **reason) {
+        if (text[0] != '/') {
+                *reason = strdup("must be an absolute path");
+                return -EINVAL;
+        }
+        if (strstr(text, "/../") || (strlen(text) >= 3 && streq(text + strlen(text) - 3, "/.."))) {
+                *reason = strdup("must not contain \"..\"");
+                return -EINVAL;
+        }
+        return parse_string(key, text, field, reason);
+}
+
+const ConfigType config_type_path = { sizeof(char *), parse_path, format_string, free_string };
+
+static int check_bounds(const ConfigKey *key, unsigned long long v, char **reason, bool duration) {
+        char a[DURATION_MAX], b[DURATION_MAX];
+
+        if (v >= key->min && (key->max == 0 || v <= key->max))
+                return 0;
+        if (duration) {
+                format_duration(a, sizeof(a), key->min);
+                if (key->max)
+                        format_duration(b, sizeof(b), key->max);
+        } else {
+                snprintf(a, sizeof(a), "%llu", key->min);
+                snprintf(b, sizeof(b), "%llu", key->max);
+        }
+        if (key->max == 0)
+                return asprintf(reason, "must be at least %s", a) < 0 ? -ENOMEM : -ERANGE;
+        return asprintf(reason, "must be between %s and %s", a, b) < 0 ? -ENOMEM : -ERANGE;
+}
+
+static int parse_duration_field(const ConfigKey *key, const char *text, void *field, char **reason) {
+        usec_t v;
+        int r = parse_duration(text, &v);
+
+        if (r < 0) {
+                *reason = strdup("not a duration (use e.g. 500ms, 30s, 5min, 1h or plain seconds)");
+                return r;
+        }
+        r = check_bounds(key, v, reason, true);
+        if (r < 0)
+                return r;
+        *(usec_t *) field = v;
+        return 0;
+}
+
+static void format_duration_field(FILE *f, const void *field) {
+        char buf[DURATION_MAX];
+        fputs(format_duration(buf, sizeof(buf), *(const usec_t *) field), f);
+}
+
+const ConfigType config_type_duration = { sizeof(usec_t), parse_duration_field, format_duration_field, NULL };
+
+static int parse_bool_field(const ConfigKey *key, const char *text, void *field, char **reason) {
+        int b = parse_boolean(text);
+
+        if (b < 0) {
+                *reason = strdup("not a boolean (use yes or no)");
+                return b;
+        }
+        *(bool *) field = b;
+        return 0;
+}
+
+static void format_bool_field(FILE *f, const void *field) {
+        fputs(*(const bool *) field ? "yes" : "no", f);
+}
+
+const ConfigType config_type_bool = { sizeof(bool), parse_bool_field, format_bool_field, NULL };
+
+static int parse_unsigned_field(const ConfigKey *key, const char *text, void *field, char **reason) {
+        unsigned v;
+        int r = parse_uint(text, &v);
+
+        if (r < 0) {
+                *reason = strdup(r == -ERANGE ? "number too large" : "not a non-negative integer");
+                return r;
+        }
+        r = check_bounds(key, v, reason, false);
+        if (r < 0)
+                return r;
+        *(unsigned *) field = v;
+        return 0;
+}
+
+static void format_unsigned_field(FILE *f, const void *field) {
+        fprintf(f, "%u", *(const unsigned *) field);
+}
+
+const ConfigType config_type_unsigned = { sizeof(unsigned), parse_unsigned_field, format_unsigned_field, NULL };
+
+static int parse_enum_field(const ConfigKey *key, const char *text, void *field, char **reason) {
+        _cleanup_(freep) char *list = NULL;
+        size_t len = 0, cap = 0;
+
+        for (int i = 0; key->choices[i]; i++)
+                if (streq(key->choices[i], text)) {
+                        *(int *) field = i;
+                        return 0;
+                }
+        for (int i = 0; key->choices[i]; i++)
+                if (buf_appendf(&list, &len, &cap, "%s%s", i > 0 ? ", " : "", key->choices[i]) < 0)
+                        return -ENOMEM;
+        if (asprintf(reason, "must be one of: %s", list) < 0)
+                return -ENOMEM;
+        return -EINVAL;
+}
+
+/* The enum's format needs its key: dumps go through config_keys_dump(), which handles it. */
+const ConfigType config_type_enum = { sizeof(int), parse_enum_field, NULL, NULL };
+
+static int parse_command(const ConfigKey *key, const char *text, void *field, char **reason) {
+        char ***argv = field;
+        char **l = NULL;
+        int r = split_command(text, &l);
+
+        if (r == -EINVAL) {
+                *reason = strdup("unterminated quote or trailing backslash");
+                return r;
+        }
+        if (r < 0)
+                return r;
+        if (!l[0]) {
+                strv_free(l);
+                *reason = strdup("empty command");
+                return -EINVAL;
+        }
+        strv_free(*argv);
+        *argv = l;
+        return 0;
+}
+
+static void format_command(FILE *f, const void *field) {
+        char *const *argv = *(char **const *) field;
+
+        for (size_t i = 0; argv && argv[i]; i++) {
+                _cleanup_(freep) char *q = quote_word(argv[i]);
+                fprintf(f, "%s%s", i > 0 ? " " : "", q ?: "");
+        }
+}
+
+static void free_command(void *field) {
+        char ***argv = field;
+        *argv = strv_free(*argv);
+}
+
+const ConfigType config_type_command = { sizeof(char **), parse_command, format_command, free_command };
+
+static int parse_int_list(const ConfigKey *key, const char *text, void *field, char **reason) {
+        _cleanup_(strv_freep) char **words = NULL;
+        _cleanup_(freep) int *values = NULL;
+        IntList *list = field;
+        size_t n;
+        int r;
+
+        r = split_command(text, &words);
+        if (r < 0)
+                return r;
+        n = strv_length(words);
+        values = calloc(n ?: 1, sizeof(int));
+        if (!values)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = parse_int(words[i], &values[i]);
+                if (r < 0 || check_bounds(key, (unsigned long long) values[i], reason, false) < 0) {
+                        free(*reason);
+                        if (asprintf(reason, "'%s' is not a number between %llu and %llu", words[i],
+                                     key->min, key->max) < 0)
+                                *reason = NULL;
+                        return -EINVAL;
+                }
+        }
+        if (n == 0) {
+                *reason = strdup("empty list");
+                return -EINVAL;
+        }
+        free(list->values);
+        list->values = TAKE_PTR(values);
+        list->n = n;
+        return 0;
+}
+
+static void format_int_list(FILE *f, const void *field) {
+        const IntList *list = field;
+
+        for (size_t i = 0; i < list->n; i++)
+                fprintf(f, "%s%d", i > 0 ? " " : "", list->values[i]);
+}
+
+static void free_int_list(void *field) {
+        IntList *list = field;
+        list->values = (free(list->values), NULL);
+        list->n = 0;
+}
+
+const ConfigType config_type_int_list = { sizeof(IntList), parse_int_list, format_int_list, free_int_list };
+
+static int parse_user(const ConfigKey *key, const char *text, void *field, char **reason) {
+        UserId *u = field;
+        struct passwd *pw;
+        char *name;
+
+        errno = 0;
+        pw = getpwnam(text);
+        if (!pw) {
+                if (asprintf(reason, "no such user%s%s", errno ? ": " : "", errno ? strerror(errno) : "") < 0)
+                        *reason = NULL;
+                return -ESRCH;
+        }
+        name = strdup(text);
+        if (!name)
+                return -ENOMEM;
+        free(u->name);
+        *u = (UserId) { .name = name, .uid = pw->pw_uid, .gid = pw->pw_gid };
+        return 0;
+}
+
+static void format_user(FILE *f, const void *field) {
+        fputs(strempty(((const UserId *) field)->name), f);
+}
+
+static void free_user(void *field) {
+        UserId *u = field;
+        u->name = (free(u->name), NULL);
+}
+
+const ConfigType config_type_user = { sizeof(UserId), parse_user, format_user, free_user };
+
+int config_key_parse(const ConfigKey *key, void *object, const char *text, char **reason) {
+        *reason = NULL;
+
+        /* An empty value resets the key, so a drop-in can undo what an earlier file set. */
+        if (text[0] == '\0') {
+                if (key->type->free)
+                        key->type->free(FIELD(object, key));
+                memset(FIELD(object, key), 0, key->type->size);
+                if (!key->default_value)
+                        return 0;
+                text = key->default_value;
+        }
+        return key->type->parse(key, text, FIELD(object, key), reason);
+}
+
+int config_keys_set_defaults(const ConfigKey *keys, void *object) {
+        for (const ConfigKey *k = keys; k && k->name; k++) {
+                _cleanup_(freep) char *reason = NULL;
+                int r;
+
+                if (!k->default_value)
+                        continue;
+                r = k->type->parse(k, k->default_value, FIELD(object, k), &reason);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void config_keys_dump(const ConfigKey *keys, const void *object, FILE *f) {
+        for (const ConfigKey *k = keys; k && k->name; k++) {
+                const void *field = FIELD(object, k);
+
+                fprintf(f, "%s = ", k->name);
+                if (k->type == &config_type_enum)
+                        fputs(k->choices[*(const int *) field], f);
+                else
+                        k->type->format(f, field);
+                fputc('\n', f);
+        }
+}
+
+void config_keys_free(const ConfigKey *keys, void *object) {
+        if (!object)
+                return;
+        for (const ConfigKey *k = keys; k && k->name; k++)
+                if (k->type->free)
+                        k->type->free(FIELD(object, k));
+}

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+/* Every default in one place: the key tables. */
+static const ConfigKey watchdog_keys[] = {
+        { "device",         &config_type_string,   offsetof(WatchdogConfig, device), WATCHDOG_DEVICE_DEFAULT },
+        { "timeout",        &config_type_duration, offsetof(WatchdogConfig, timeout), "30s",
+          .min = USEC_PER_SEC, .max = USEC_PER_HOUR },
+        /* 0 = a third of the timeout; filled in after loading so the dump shows the real value. */
+        { "interval",       &config_type_duration, offsetof(WatchdogConfig, interval), "0" },
+        { "pretimeout",     &config_type_duration, offsetof(WatchdogConfig, pretimeout), "0" },
+        { "disarm-on-stop", &config_type_bool,     offsetof(WatchdogConfig, disarm_on_stop), "no" },
+        {}
+};
+
+static const ConfigKey supervisor_keys[] = {
+        { "state-directory",   &config_type_path,     offsetof(SupervisorConfig, state_directory), "/var/lib/healthdog" },
+        { "startup-grace",     &config_type_duration, offsetof(SupervisorConfig, startup_grace), "60s" },
+        { "realtime-priority", &config_type_unsigned, offsetof(SupervisorConfig, realtime_priority), "0",
+          .min = 0, .max = 99 },
+        {}
+};
+
+#define CHECK_SECTION_PREFIX "check."
+#define CHECK_NAME_MAX 64
+
+/* The files as written, before any meaning is given to them: sections merged across files, a
+ * later file's value replacing an earlier one's. */
+typedef struct RawEntry {
+        char *key;
+        char *value;
+        const char *file;
+        unsigned line;
+} RawEntry;
+
+typedef struct RawSection {
+        char *name;
+        const char *file;       /* where it was first defined */
+        unsigned line;
+        const char *last_file;  /* the file of its latest header, to catch repeats in one file */
+        unsigned last_line;
+        RawEntry *entries;
+        size_t n_entries;
+} RawSection;
+
+typedef struct Raw {
+        char **files;           /* owns the file names every other file pointer refers to */
+        RawSection *sections;
+        size_t n_sections;
+} Raw;
+
+static void raw_done(Raw *raw) {
+        for (size_t i = 0; i < raw->n_sections; i++) {
+                RawSection *s = &raw->sections[i];
+                for (size_t j = 0; j < s->n_entries; j++) {
+                        free(s->entries[j].key);
+                        free(s->entries[j].value);
+                }
+                free(s->entries);
+                free(s->name);
+        }
+        free(raw->sections);
+        strv_free(raw->files);
+}
+
+typedef struct ParseState {
+        Raw *raw;
+        ConfigErrors *errors;
+        FILE *f;
+        const char *file;
+        unsigned line;
+        char *buf;
+        size_t size;
+        ssize_t section;        /* index in raw->sections, -1 before the first header */
+        bool skip_section;      /* the current header was bad: its keys add no further errors */
+} ParseState;
+
+static bool section_name_valid(const char *name) {
+        const char *check = startswith(name, CHECK_SECTION_PREFIX);
+
+        if (streq(name, "watchdog") || streq(name, "supervisor"))
+                return true;
+        if (!check || !*check || strlen(check) > CHECK_NAME_MAX)
+                return false;
+        for (const char *p = check; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("-_.", *p))
+                        return false;
+        return true;
+}
+
+static ssize_t raw_find_section(const Raw *raw, const char *name) {
+        for (size_t i = 0; i < raw->n_sections; i++)
+                if (streq(raw->sections[i].name, name))
+                        return (ssize_t) i;
+        return -1;
+}
+
+static void begin_section(ParseState *st, const char *name) {
+        ssize_t i;
+
+        st->section = -1;
+        st->skip_section = true;
+
+        if (!section_name_valid(name)) {
+                if (startswith(name, CHECK_SECTION_PREFIX))
+                        config_errors_add(st->errors, st->file, st->line,
+                                          "invalid check name in [%s]: use 1-%d letters, digits, '-', '_' or '.'",
+                                          name, CHECK_NAME_MAX);
+                else
+                        config_errors_add(st->errors, st->file, st->line,
+                                          "unknown section [%s] (known: [watchdog], [supervisor], [check.NAME])", name);
+                return;
+        }
+
+        i = raw_find_section(st->raw, name);
+        if (i >= 0 && st->raw->sections[i].last_file == st->file) {
+                config_errors_add(st->errors, st->file, st->line, "duplicate section [%s] (first on line %u)",
+                                  name, st->raw->sections[i].last_line);
+                return;
+        }
+        if (i < 0) {
+                RawSection *n = realloc(st->raw->sections, sizeof(RawSection) * (st->raw->n_sections + 1));
+                char *copy = strdup(name);
+                if (n)
+                        st->raw->sections = n;
+                if (!n || !copy) {
+                        free(copy);
+                        config_errors_add(st->errors, st->file, st->line, "out of memory");
+                        return;
+                }
+                i = (ssize_t) st->raw->n_sections++;
+                st->raw->sections[i] = (RawSection) { .name = copy, .file = st->file, .line = st->line };
+        }
+        st->raw->sections[i].last_file = st->file;
+        st->raw->sections[i].last_line = st->line;
+        st->section = i;
+        st->skip_section = false;
+}
+
+/* Checks each line's shape before inih sees it, so that every syntax error is reported with its
+ * line (inih reports only the first), overlong lines are errors instead of being cut, and
+ * indented lines are plain lines rather than continuations of the previous value. Lines with
+ * errors reach inih as empty lines. */
+static char *read_line(char *str, int num, void *stream) {
+        ParseState *st = stream;
+        ssize_t n = getline(&st->buf, &st->size, st->f);
+        char *p;
+
+        if (n < 0)
+                return NULL;
+        st->line++;
+        while (n > 0 && (st->buf[n - 1] == '\n' || st->buf[n - 1] == '\r'))
+                st->buf[--n] = '\0';
+        str[0] = '\0';
+
+        /* inih needs room for the newline and the terminator on top of the line. */
+        if (n > num - 3) {
+                config_errors_add(st->errors, st->file, st->line, "line too long (%zd characters, at most %d)",
+                                  n, num - 3);
+                return str;
+        }
+        if ((size_t) n != strlen(st->buf)) {
+                config_errors_add(st->errors, st->file, st->line, "line contains a NUL byte");
+                return str;
+        }
+
+        p = st->buf + strspn(st->buf, " \t");
+        if (*p == '\0' || *p == '#' || *p == ';')
+                return str;
+
+        if (*p == '[') {
+                char *end = strchr(p, ']');
+                char *rest = end ? end + 1 + strspn(end + 1, " \t") : NULL;
+
+                if (!end || (*rest && *rest != '#' && *rest != ';')) {
+                        config_errors_add(st->errors, st->file, st->line, "expected a section header like [name]");
+                        return str;
+                }
+                *end = '\0';
+                begin_section(st, p + 1);
+                return str;
+        }
+
+        char *sep = p + strcspn(p, "=:");
+        if (*sep != '=') {
+                config_errors_add(st->errors, st->file, st->line, "expected KEY = VALUE, got '%s'", p);
+                return str;
+        }
+        snprintf(str, (size_t) num, "%s", p);
+        return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value) {
+        ParseState *st = user;
+        RawSection *s;
+        RawEntry *e, *n;
+
+        if (st->skip_section)
+                return 1;
+        if (st->section < 0) {
+                config_errors_add(st->errors, st->file, st->line, "'%s' is outside of any section", name);
+                return 1;
+        }
+        if (!*name) {
+                config_errors_add(st->errors, st->file, st->line, "missing key before '='");
+                return 1;
+        }
+
+        s = &st->raw->sections[st->section];
+        for (size_t i = 0; i < s->n_entries; i++) {
+                e = &s->entries[i];
+                if (!streq(e->key, name))
+                        continue;
+                if (e->file == st->file) {
+                        config_errors_add(st->errors, st->file, st->line,
+                                          "duplicate key '%s' in [%s] (already set on line %u)", name, s->name, e->line);
+                        return 1;
+                }
+                /* A later file overrides: that is what drop-ins are for. */
+                char *v = strdup(value);
+                if (!v)
+                        return 0;
+                free(e->value);
+                *e = (RawEntry) { .key = e->key, .value = v, .file = st->file, .line = st->line };
+                return 1;
+        }
+
+        n = realloc(s->entries, sizeof(RawEntry) * (s->n_entries + 1));
+        if (!n)
+                return 0;
+        s->entries = n;
+        e = &s->entries[s->n_entries];
+        *e = (RawEntry) { .key = strdup(name), .value = strdup(value), .file = st->file, .line = st->line };
+        if (!e->key || !e->value) {
+                free(e->key);
+                free(e->value);
+                return 0;
+        }
+        s->n_entries++;
+        return 1;
+}
+
+/* Root runs the commands a config names: refuse files someone else could have changed. */
+static bool file_is_trusted(const char *path, const struct stat *st, ConfigErrors *errors) {
+        if (st->st_uid != 0 && st->st_uid != geteuid()) {
+                config_errors_add(errors, path, 0, "refusing a config file owned by uid %u: it must belong to root",
+                                  (unsigned) st->st_uid);
+                return false;
+        }
+        if ((st->st_mode & S_IWOTH) ||
+            ((st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid())) {
+                config_errors_add(errors, path, 0,
+                                  "refusing a config file writable by %s (mode %04o): healthdog runs the commands it names",
+                                  (st->st_mode & S_IWOTH) ? "everyone" : "a non-root group",
+                                  (unsigned) (st->st_mode & 07777));
+                return false;
+        }
+        return true;
+}
+
+static void parse_file(Raw *raw, const char *path, ConfigErrors *errors) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        size_t errors_before = config_errors_count(errors);
+        ParseState st;
+        struct stat s;
+        int r;
+
+        if (strv_extend(&raw->files, path) < 0) {
+                config_errors_add(errors, path, 0, "out of memory");
+                return;
+        }
+
+        f = fopen(path, "re");
+        if (!f) {
+                config_errors_add(errors, path, 0, "cannot open: %s", strerror(errno));
+                return;
+        }
+        if (fstat(fileno(f), &s) < 0) {
+                config_errors_add(errors, path, 0, "cannot stat: %s", strerror(errno));
+                return;
+        }
+        if (!S_ISREG(s.st_mode)) {
+                config_errors_add(errors, path, 0, "not a regular file");
+                return;
+        }
+        if (!file_is_trusted(path, &s, errors))
+                return;
+
+        st = (ParseState) {
+                .raw = raw,
+                .errors = errors,
+                .f = f,
+                .file = raw->files[strv_length(raw->files) - 1],
+                .section = -1,
+        };
+        r = ini_parse_stream(read_line, &st, on_key, &st);
+        free(st.buf);
+        if (ferror(f))
+                config_errors_add(errors, path, 0, "read error: %s", strerror(errno));
+        else if (r < 0)
+                config_errors_add(errors, path, 0, "out of memory");
+        else if (r > 0 && config_errors_count(errors) == errors_before)
+                config_errors_add(errors, path, (unsigned) r, "syntax error");
+}
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Collects the drop-in files to apply: by name, a later directory masking an earlier one. */
+static int collect_dropins(char *const *dirs, char ***ret, ConfigErrors *errors) {
+        _cleanup_(strv_freep) char **names = NULL, **paths = NULL;
+
+        for (char *const *d = dirs; d && *d; d++) {
+                _cleanup_(closedirp) DIR *dir = opendir(*d);
+                struct dirent *de;
+
+                if (!dir) {
+                        if (errno != ENOENT)
+                                config_errors_add(errors, *d, 0, "cannot read drop-in directory: %s", strerror(errno));
+                        continue;
+                }
+                while ((de = readdir(dir))) {
+                        size_t l = strlen(de->d_name);
+                        if (de->d_name[0] == '.' || l <= 5 || !streq(de->d_name + l - 5, ".conf"))
+                                continue;
+                        if (!strv_contains(names, de->d_name) && strv_extend(&names, de->d_name) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (!names)
+                return *ret = NULL, 0;
+        qsort(names, strv_length(names), sizeof(char *), compare_names);
+
+        for (char **n = names; *n; n++) {
+                char *found = NULL;
+                struct stat st;
+
+                for (char *const *d = dirs; *d; d++) {
+                        char *p;
+                        if (asprintf(&p, "%s/%s", *d, *n) < 0)
+                                return -ENOMEM;
+                        if (access(p, F_OK) == 0) {
+                                free(found);
+                                found = p;
+                        } else
+                                free(p);
+                }
+                /* An empty file or a link to /dev/null masks a vendor file of the same name. */
+                if (!found || (stat(found, &st) == 0 && (S_ISCHR(st.st_mode) || st.st_size == 0))) {
+                        free(found);
+                        continue;
+                }
+                if (strv_consume(&paths, found) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
+static void apply_entry(const ConfigKey *key, void *object, const RawSection *s, const RawEntry *e,
+                        ConfigErrors *errors) {
+        _cleanup_(freep) char *reason = NULL;
+        int r = config_key_parse(key, object, e->value, &reason);
+
+        if (r == -ENOMEM && !reason)
+                config_errors_add(errors, e->file, e->line, "out of memory");
+        else if (r < 0)
+                config_errors_add(errors, e->file, e->line, "invalid %s= in [%s]: '%s' %s", e->key, s->name, e->value,
+                                  reason ?: strerror(-r));
+}
+
+static const RawEntry *raw_find_entry(const RawSection *s, const char *key) {
+        for (size_t i = 0; i < s->n_entries; i++)
+                if (streq(s->entries[i].key, key))
+                        return &s->entries[i];
+        return NULL;
+}
+
+static void apply_section(const ConfigKey *keys, void *object, const RawSection *s, ConfigErrors *errors) {
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const ConfigKey *k = config_key_find(keys, s->entries[i].key);
+                if (!k)
+                        config_errors_add(errors, s->entries[i].file, s->entries[i].line, "unknown key '%s' in [%s]",
+                                          s->entries[i].key, s->name);
+                else
+                        apply_entry(k, object, s, &s->entries[i], errors);
+        }
+}
+
+static const char *kind_names(char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; check_kinds[i] && n < size; i++)
+                n += (size_t) snprintf(buf + n, size - n, "%s%s", i > 0 ? ", " : "", check_kinds[i]->name);
+        return buf;
+}
+
+static void require_keys(const ConfigKey *keys, const RawSection *s, ConfigErrors *errors) {
+        for (const ConfigKey *k = keys; k->name; k++) {
+                const RawEntry *e = raw_find_entry(s, k->name);
+                if (k->required && (!e || !*e->value))
+                        config_errors_add(errors, s->file, s->line, "[%s] needs %s=", s->name, k->name);
+        }
+}
+
+static CheckConfig *build_check(const RawSection *s, ConfigErrors *errors) {
+        const char *name = s->name + strlen(CHECK_SECTION_PREFIX);
+        const RawEntry *type = raw_find_entry(s, "type"), *timeout = raw_find_entry(s, "timeout");
+        const CheckKind *kind;
+        CheckConfig *c;
+        char kinds[256], a[DURATION_MAX], b[DURATION_MAX];
+
+        if (!type) {
+                config_errors_add(errors, s->file, s->line, "[%s] needs type= (one of: %s)", s->name,
+                                  kind_names(kinds, sizeof(kinds)));
+                return NULL;
+        }
+        kind = check_kind_find(type->value);
+        if (!kind) {
+                config_errors_add(errors, type->file, type->line, "unknown check type '%s' in [%s] (known: %s)",
+                                  type->value, s->name, kind_names(kinds, sizeof(kinds)));
+                return NULL;
+        }
+
+        c = check_config_new(name, kind, s->file, s->line);
+        if (!c) {
+                config_errors_add(errors, s->file, s->line, "out of memory");
+                return NULL;
+        }
+
+        for (size_t i = 0; i < s->n_entries; i++) {
+                const RawEntry *e = &s->entries[i];
+                const ConfigKey *k;
+
+                if (e == type)
+                        continue;
+                if ((k = config_key_find(check_common_keys, e->key)))
+                        apply_entry(k, c, s, e, errors);
+                else if ((k = config_key_find(kind->keys, e->key)))
+                        apply_entry(k, c->settings, s, e, errors);
+                else
+                        config_errors_add(errors, e->file, e->line, "unknown key '%s' for a %s check in [%s]", e->key,
+                                          kind->name, s->name);
+        }
+        require_keys(kind->keys, s, errors);
+
+        if (!timeout || !*timeout->value)
+                c->timeout = c->interval < 5 * USEC_PER_SEC ? c->interval : 5 * USEC_PER_SEC;
+        else if (c->timeout > c->interval)
+                /* A run must end before the next one is due, or runs would pile up. */
+                config_errors_add(errors, timeout->file, timeout->line, "timeout= (%s) in [%s] is longer than its interval (%s)",
+                                  format_duration(a, sizeof(a), c->timeout), s->name,
+                                  format_duration(b, sizeof(b), c->interval));
+
+        if (kind->verify)
+                kind->verify(c, errors);
+        return c;
+}
+
+static void verify_watchdog(WatchdogConfig *w, const RawSection *s, ConfigErrors *errors) {
+        const RawEntry *device = s ? raw_find_entry(s, "device") : NULL;
+        const RawEntry *interval = s ? raw_find_entry(s, "interval") : NULL;
+        const RawEntry *pretimeout = s ? raw_find_entry(s, "pretimeout") : NULL;
+        char a[DURATION_MAX], b[DURATION_MAX];
+
+        if (device && !streq(w->device, "none") && w->device[0] != '/')
+                config_errors_add(errors, device->file, device->line,
+                                  "invalid device= in [watchdog]: '%s' must be an absolute path or 'none'", w->device);
+
+        if (w->interval == 0)
+                w->interval = w->timeout / 3;
+        else if (w->interval > w->timeout / 2)
+                /* One late ping must still land before the device fires. */
+                config_errors_add(errors, interval->file, interval->line,
+                                  "interval= (%s) in [watchdog] must be at most half of timeout= (%s)",
+                                  format_duration(a, sizeof(a), w->interval), format_duration(b, sizeof(b), w->timeout));
+        else if (w->interval < 10 * USEC_PER_MSEC)
+                config_errors_add(errors, interval->file, interval->line, "interval= in [watchdog] must be at least 10ms");
+
+        if (w->pretimeout >= w->timeout)
+                config_errors_add(errors, pretimeout->file, pretimeout->line,
+                                  "pretimeout= (%s) in [watchdog] must be shorter than timeout= (%s)",
+                                  format_duration(a, sizeof(a), w->pretimeout), format_duration(b, sizeof(b), w->timeout));
+}
+
+static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
+        const RawSection *watchdog = NULL;
+
+        if (config_keys_set_defaults(watchdog_keys, &c->watchdog) < 0 ||
+            config_keys_set_defaults(supervisor_keys, &c->supervisor) < 0)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < raw->n_sections; i++) {
+                const RawSection *s = &raw->sections[i];
+
+                if (streq(s->name, "watchdog")) {
+                        watchdog = s;
+                        apply_section(watchdog_keys, &c->watchdog, s, errors);
+                } else if (streq(s->name, "supervisor"))
+                        apply_section(supervisor_keys, &c->supervisor, s, errors);
+                else {
+                        CheckConfig *check = build_check(s, errors), **n;
+                        if (!check)
+                                continue;
+                        n = realloc(c->checks, sizeof(CheckConfig *) * (c->n_checks + 1));
+                        if (!n) {
+                                check_config_free(check);
+                                return -ENOMEM;
+                        }
+                        c->checks = n;
+                        c->checks[c->n_checks++] = check;
+                }
+        }
+
+        verify_watchdog(&c->watchdog, watchdog, errors);
+        return 0;
+}
+
+int config_load(const char *main_path, char *const *dropin_dirs, Config **ret, ConfigErrors *errors) {
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+        _cleanup_(strv_freep) char **dropins = NULL;
+        size_t errors_before = config_errors_count(errors);
+        Raw raw = {};
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+
+        r = collect_dropins(dropin_dirs, &dropins, errors);
+        if (r < 0)
+                return r;
+
+        parse_file(&raw, main_path, errors);
+        for (char **d = dropins; d && *d; d++)
+                parse_file(&raw, *d, errors);
+
+        r = build(&raw, c, errors);
+        c->files = TAKE_PTR(raw.files);
+        raw_done(&raw);
+        if (r < 0)
+                return r;
+        if (config_errors_count(errors) > errors_before)
+                return -EINVAL;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        config_keys_free(watchdog_keys, &c->watchdog);
+        config_keys_free(supervisor_keys, &c->supervisor);
+        for (size_t i = 0; i < c->n_checks; i++)
+                check_config_free(c->checks[i]);
+        free(c->checks);
+        strv_free(c->files);
+        free(c);
+        return NULL;
+}
+
+char **config_dropin_dirs(const char *main_path) {
+        _cleanup_(strv_freep) char **dirs = calloc(1, sizeof(char *));
+        const char *slash = strrchr(main_path, '/');
+        char *dir;
+
+        if (!dirs)
+                return NULL;
+        if (streq(main_path, HEALTHDOG_CONFIG_FILE)) {
+                if (strv_extend(&dirs, HEALTHDOG_VENDOR_DROPIN_DIR) < 0 ||
+                    strv_extend(&dirs, HEALTHDOG_ADMIN_DROPIN_DIR) < 0)
+                        return NULL;
+                return TAKE_PTR(dirs);
+        }
+
+        if (!slash)
+                dir = strdup("conf.d");
+        else if (asprintf(&dir, "%.*s/conf.d", (int) (slash - main_path), main_path) < 0)
+                dir = NULL;
+        if (strv_consume(&dirs, dir) < 0)
+                return NULL;
+        return TAKE_PTR(dirs);
+}
+
+void config_dump(const Config *c, FILE *f) {
+        fputs("# The effective configuration of healthdog, read from:\n", f);
+        for (char **p = c->files; p && *p; p++)
+                fprintf(f, "#   %s\n", *p);
+        fputs("\n[watchdog]\n", f);
+        config_keys_dump(watchdog_keys, &c->watchdog, f);
+        fputs("\n[supervisor]\n", f);
+        config_keys_dump(supervisor_keys, &c->supervisor, f);
+        for (size_t i = 0; i < c->n_checks; i++) {
+                fputc('\n', f);
+                check_config_dump(c->checks[i], f);
+        }
+}
+
+const CheckConfig *config_find_check(const Config *c, const char *name) {
+        for (size_t i = 0; i < c->n_checks; i++)
+                if (streq(c->checks[i]->name, name))
+                        return c->checks[i];
+        return NULL;
+}

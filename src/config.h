@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "check.h"
+#include "conf-parser.h"
+#include "wdt.h"
+
+typedef struct WatchdogConfig {
+        char *device;          /* "none" = dry run */
+        usec_t timeout;
+        usec_t interval;       /* 0 in the file = a third of the timeout */
+        usec_t pretimeout;     /* 0 = not used */
+        bool disarm_on_stop;
+} WatchdogConfig;
+
+typedef struct SupervisorConfig {
+        char *state_directory;
+        usec_t startup_grace;
+        unsigned realtime_priority;  /* 0 = normal scheduling */
+} SupervisorConfig;
+
+typedef struct Config {
+        char **files;          /* every file read, in the order applied */
+        WatchdogConfig watchdog;
+        SupervisorConfig supervisor;
+        CheckConfig **checks;  /* in the order first defined */
+        size_t n_checks;
+} Config;
+
+#ifndef HEALTHDOG_CONFIG_FILE
+#define HEALTHDOG_CONFIG_FILE "/etc/healthdog/healthdog.conf"
+#endif
+#ifndef HEALTHDOG_ADMIN_DROPIN_DIR
+#define HEALTHDOG_ADMIN_DROPIN_DIR "/etc/healthdog/conf.d"
+#endif
+#ifndef HEALTHDOG_VENDOR_DROPIN_DIR
+#define HEALTHDOG_VENDOR_DROPIN_DIR "/usr/lib/healthdog/conf.d"
+#endif
+
+
+/* Loads main_path, then every "*.conf" in dropin_dirs (NULL-terminated; a later directory's file
+ * masks an earlier one of the same name; an empty file or a link to /dev/null just masks), in
+ * lexical order of the file names. Every problem is added to errors as "FILE:LINE: message".
+ * Returns 0 with a new Config, or -EINVAL when errors were found (errors holds them all), or
+ * another -errno. Nothing is returned unless the whole set is valid. */
+int config_load(const char *main_path, char *const *dropin_dirs, Config **ret, ConfigErrors *errors);
+Config *config_free(Config *c);
+static inline void config_freep(Config **c) {
+        config_free(*c);
+}
+
+/* The drop-in directories for a main file: beside the default main file they are the vendor
+ * and admin directories; for any other main file, the conf.d/ directory next to it.
+ * Returns a new vector or NULL. */
+char **config_dropin_dirs(const char *main_path);
+
+/* Writes the effective configuration, every default filled in, as config text. */
+void config_dump(const Config *c, FILE *f);
+
+const CheckConfig *config_find_check(const Config *c, const char *name);

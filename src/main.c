@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <signal.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+#ifndef HEALTHDOG_VERSION
+#define HEALTHDOG_VERSION "0.1"
+#endif
+
+#define EXIT_USAGE 2
+
+typedef struct Verb {
+        const char *name;
+        const char *args;
+        const char *help;
+        int (*run)(int argc, char *argv[]);
+} Verb;
+
+static const Verb verbs[];
+
+static const char *arg_config = HEALTHDOG_CONFIG_FILE;
+
+static const Verb *verb_find(const char *name) {
+        for (const Verb *v = verbs; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        return NULL;
+}
+
+static void help_verb(FILE *f, const Verb *v) {
+        fprintf(f, "Usage: healthdog %s%s%s\n\n%s\n\nOptions:\n"
+                   "  -c, --config FILE  main config file (default %s; drop-ins in conf.d/ beside it)\n"
+                   "  -h, --help         show this help\n",
+                v->name, v->args[0] ? " " : "", v->args, v->help, HEALTHDOG_CONFIG_FILE);
+}
+
+static void help(FILE *f) {
+        fputs("Usage: healthdog VERB [OPTIONS]\n\n"
+              "Feeds the hardware watchdog only while the configured health checks pass.\n\n"
+              "Verbs:\n", f);
+        for (const Verb *v = verbs; v->name; v++) {
+                char left[40];
+                snprintf(left, sizeof(left), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
+                fprintf(f, "  %-26s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
+        }
+        fputs("\nRun 'healthdog VERB --help' for the options of a verb.\n", f);
+}
+
+/* Parses the options every verb shares. Returns the index of the first non-option argument,
+ * 0 when help was shown, or -1 for a usage error (already reported). */
+static int parse_options(const Verb *v, int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "help",   no_argument,       NULL, 'h' },
+                {}
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        arg_config = optarg;
+                        break;
+                case 'h':
+                        help_verb(stdout, v);
+                        return 0;
+                default:
+                        if (optopt == 'c')
+                                fprintf(stderr, "healthdog %s: option '-c' needs a FILE\n", v->name);
+                        else
+                                fprintf(stderr, "healthdog %s: unknown option '%s'\n", v->name, argv[optind - 1]);
+                        help_verb(stderr, v);
+                        return -1;
+                }
+        return optind;
+}
+
+/* Loads the config, printing every error. Returns 0 or -errno. */
+static int load_config(Config **ret) {
+        _cleanup_(strv_freep) char **dirs = config_dropin_dirs(arg_config);
+        ConfigErrors errors = {};
+        int r;
+
+        if (!dirs)
+                return log_error_errno(ENOMEM, "Failed to load the configuration: %m");
+        r = config_load(arg_config, dirs, ret, &errors);
+        for (char **e = errors.lines; e && *e; e++)
+                fprintf(stderr, "%s\n", *e);
+        config_errors_clear(&errors);
+        return r;
+}
+
+static int no_arguments(const Verb *v, int argc, char *argv[], int i) {
+        if (i < argc) {
+                fprintf(stderr, "healthdog %s: unexpected argument '%s'\n", v->name, argv[i]);
+                return -1;
+        }
+        return 0;
+}
+
+static int verb_run(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        Config *config = NULL;
+        int i = parse_options(verb_find("run"), argc, argv), r;
+
+        if (i <= 0 || no_arguments(verb_find("run"), argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+
+        if (load_config(&config) < 0) {
+                log_error("Refusing to start with an invalid configuration ('%s')", arg_config);
+                return EXIT_FAILURE;
+        }
+        r = manager_new(&m, arg_config, config);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the supervisor: %m");
+                return EXIT_FAILURE;
+        }
+        r = manager_start(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_run(m);
+        if (r < 0) {
+                log_error_errno(r, "Event loop failed: %m");
+                return EXIT_FAILURE;
+        }
+        manager_stop(m);
+        return EXIT_SUCCESS;
+}
+
+typedef struct CheckOnce {
+        size_t pending;
+} CheckOnce;
+
+static void on_check_once(Check *c, bool changed, void *userdata) {
+        CheckOnce *once = userdata;
+
+        if (--once->pending == 0)
+                (void) sd_event_exit(c->event, 0);
+}
+
+static void print_check_table(Check **checks, size_t n) {
+        int width = 5;
+
+        for (size_t i = 0; i < n; i++)
+                if ((int) strlen(checks[i]->config->name) > width)
+                        width = (int) strlen(checks[i]->config->name);
+
+        printf("%-*s  %-6s  %-8s  %-6s  %8s  %s\n", width, "CHECK", "TYPE", "REQUIRED", "RESULT", "TIME", "DETAIL");
+        for (size_t i = 0; i < n; i++) {
+                const Check *c = checks[i];
+                char t[DURATION_MAX];
+
+                /* Milliseconds are precise enough for a person reading the table. */
+                format_duration(t, sizeof(t), c->duration - c->duration % USEC_PER_MSEC);
+                printf("%-*s  %-6s  %-8s  %-6s  %8s  %s\n", width, c->config->name, c->config->kind->name,
+                       c->config->required ? "yes" : "no", c->result == CHECK_RESULT_PASS ? "pass" : "FAIL", t,
+                       c->detail);
+        }
+}
+
+static int verb_check(int argc, char *argv[]) {
+        const Verb *v = verb_find("check");
+        _cleanup_(config_freep) Config *config = NULL;
+        Check **checks = NULL;
+        sd_event *event = NULL;
+        CheckOnce once = {};
+        size_t n = 0;
+        int i = parse_options(v, argc, argv), r, ret = EXIT_FAILURE;
+        bool healthy = true;
+        sigset_t mask;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (load_config(&config) < 0)
+                return EXIT_FAILURE;
+
+        for (int j = i; j < argc; j++)
+                if (!config_find_check(config, argv[j])) {
+                        fprintf(stderr, "healthdog check: no check named '%s' in %s\n", argv[j], arg_config);
+                        return EXIT_USAGE;
+                }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&event);
+        checks = calloc(config->n_checks ?: 1, sizeof(Check *));
+        if (r < 0 || !checks) {
+                log_error_errno(r < 0 ? r : -ENOMEM, "Failed to set up: %m");
+                goto finish;
+        }
+
+        for (size_t k = 0; k < config->n_checks; k++) {
+                bool wanted = i == argc;
+                for (int j = i; j < argc; j++)
+                        wanted = wanted || streq(argv[j], config->checks[k]->name);
+                if (!wanted)
+                        continue;
+                r = check_new(&checks[n], event, config->checks[k], on_check_once, &once);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up check '%s': %m", config->checks[k]->name);
+                        goto finish;
+                }
+                n++;
+        }
+
+        once.pending = n;
+        for (size_t k = 0; k < n; k++) {
+                r = check_run(checks[k]);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to run check '%s': %m", checks[k]->config->name);
+                        goto finish;
+                }
+        }
+        if (once.pending > 0) {
+                r = sd_event_loop(event);
+                if (r < 0) {
+                        log_error_errno(r, "Event loop failed: %m");
+                        goto finish;
+                }
+        }
+
+        print_check_table(checks, n);
+        for (size_t k = 0; k < n; k++)
+                if (checks[k]->config->required && checks[k]->result != CHECK_RESULT_PASS)
+                        healthy = false;
+        ret = healthy ? EXIT_SUCCESS : EXIT_FAILURE;
+
+finish:
+        for (size_t k = 0; k < n; k++)
+                check_free(checks[k]);
+        free(checks);
+        sd_event_unref(event);
+        return ret;
+}
+
+static int verb_config(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL;
+        const Verb *v = verb_find("config");
+        int i = parse_options(v, argc, argv);
+        const char *what;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        what = i < argc ? argv[i] : NULL;
+        if (!what || (!streq(what, "check") && !streq(what, "dump"))) {
+                fprintf(stderr, "healthdog config: expected 'check' or 'dump'%s%s%s\n", what ? ", got '" : "",
+                        strempty(what), what ? "'" : "");
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        if (no_arguments(v, argc, argv, i + 1) < 0)
+                return EXIT_USAGE;
+
+        if (load_config(&config) < 0)
+                return EXIT_FAILURE;
+        if (streq(what, "dump"))
+                config_dump(config, stdout);
+        else
+                printf("configuration OK\n");
+        return EXIT_SUCCESS;
+}
+
+static int verb_version(int argc, char *argv[]) {
+        int i = parse_options(verb_find("version"), argc, argv);
+
+        if (i <= 0 || no_arguments(verb_find("version"), argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        printf("healthdog %s\n", HEALTHDOG_VERSION);
+        return EXIT_SUCCESS;
+}
+
+static const Verb verbs[] = {
+        { "run",     "",            "Supervise: run the checks and feed the watchdog while they pass (foreground).",
+          verb_run },
+        { "check",   "[NAME...]",   "Run the checks (or the named ones) once and print a table.\n"
+                                    "Exits 0 when every required check passed, 1 otherwise.", verb_check },
+        { "config",  "check|dump",  "Validate the configuration (check) or print it with every default filled in (dump).\n"
+                                    "Every error is printed as FILE:LINE: message; exits 1 on errors.", verb_config },
+        { "version", "",            "Print the version.", verb_version },
+        {}
+};
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+
+        log_setup();
+
+        if (argc < 2) {
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                help(stdout);
+                return EXIT_SUCCESS;
+        }
+        if (streq(argv[1], "--version"))
+                return verb_version(1, argv);
+
+        v = verb_find(argv[1]);
+        if (!v) {
+                fprintf(stderr, "healthdog: unknown verb '%s'\n\n", argv[1]);
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        return v->run(argc - 1, argv + 1);
+}

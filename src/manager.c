@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+#include "state.h"
+
+static void manager_update_status(Manager *m) {
+        size_t failing = 0, required = 0;
+        char interval[DURATION_MAX];
+
+        for (size_t i = 0; i < m->n_checks; i++)
+                if (m->checks[i]->config->required) {
+                        required++;
+                        failing += m->checks[i]->state.failing;
+                }
+
+        format_duration(interval, sizeof(interval), m->ping_interval);
+        if (!m->feeding)
+                (void) sd_notifyf(false, "STATUS=Not feeding %s: check '%s' failed: %s",
+                                  m->watchdog ? m->watchdog->path : "the watchdog (dry run)", m->starve_check,
+                                  m->starve_detail);
+        else
+                (void) sd_notifyf(false, "STATUS=Feeding %s every %s; %zu of %zu required checks healthy%s",
+                                  m->watchdog ? m->watchdog->path : "nothing (dry run)", interval, required - failing,
+                                  required, m->in_grace && failing ? " (startup grace)" : "");
+}
+
+/* The one place that decides whether the watchdog is fed. The decision to stop is final for
+ * this boot: the reset it leads to is what tells U-Boot the boot was bad, and a check that
+ * flaps back must not undo it half-way. */
+static void manager_decide(Manager *m) {
+        const Check *culprit = NULL;
+        ResetReason reason;
+        int r;
+
+        if (!m->feeding)
+                return;
+
+        for (size_t i = 0; i < m->n_checks && !culprit; i++)
+                if (m->checks[i]->config->required && m->checks[i]->state.failing)
+                        culprit = m->checks[i];
+
+        if (!culprit || m->in_grace) {
+                manager_update_status(m);
+                return;
+        }
+
+        m->feeding = false;
+        snprintf(m->starve_check, sizeof(m->starve_check), "%s", culprit->config->name);
+        snprintf(m->starve_detail, sizeof(m->starve_detail), "%s", culprit->detail);
+
+        /* Record why before the device can fire: after the reset this is all that is left. */
+        reason = (ResetReason) {
+                .reason = "check-failed",
+                .check = culprit->config->name,
+                .detail = culprit->detail,
+                .realtime = now(CLOCK_REALTIME),
+                .monotonic = now(CLOCK_MONOTONIC),
+        };
+        r = state_save_reset_reason(m->config->supervisor.state_directory, &reason);
+        if (r < 0)
+                log_error_errno(r, "Failed to record the reset reason in '%s': %m",
+                                m->config->supervisor.state_directory);
+
+        log_struct(LOG_CRIT,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
+                              { "HEALTHDOG_CHECK", culprit->config->name },
+                              { "HEALTHDOG_DETAIL", culprit->detail },
+                              { "HEALTHDOG_DEVICE", m->watchdog ? m->watchdog->path : "none" }),
+                   "Required check '%s' is failing (%s): no longer feeding %s, the device resets when it times out",
+                   culprit->config->name, culprit->detail, m->watchdog ? m->watchdog->path : "the watchdog (dry run)");
+        manager_update_status(m);
+}
+
+static void on_check_result(Check *c, bool changed, void *userdata) {
+        Manager *m = userdata;
+        const CheckConfig *cc = c->config;
+        const char *role = cc->required ? "Required" : "Wanted";
+
+        if (!changed) {
+                if (c->result == CHECK_RESULT_FAIL && !c->state.failing)
+                        log_notice("%s check '%s' failed (%u of %u before it counts): %s", role, cc->name,
+                                   c->state.consecutive_failures, cc->fail_after.n, c->detail);
+                else
+                        log_debug("Check '%s': %s: %s", cc->name, c->result == CHECK_RESULT_PASS ? "pass" : "fail",
+                                  c->detail);
+                return;
+        }
+
+        if (c->state.failing)
+                log_struct(cc->required ? LOG_ERR : LOG_WARNING,
+                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CHECK_FAILING },
+                                      { "HEALTHDOG_CHECK", cc->name },
+                                      { "HEALTHDOG_DETAIL", c->detail },
+                                      { "HEALTHDOG_REQUIRED", cc->required ? "yes" : "no" }),
+                           "%s check '%s' is now failing: %s%s", role, cc->name, c->detail,
+                           cc->required && m->in_grace && m->feeding ? " (startup grace: still feeding)" : "");
+        else
+                log_struct(LOG_NOTICE,
+                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CHECK_HEALTHY },
+                                      { "HEALTHDOG_CHECK", cc->name },
+                                      { "HEALTHDOG_DETAIL", c->detail }),
+                           "%s check '%s' is healthy again: %s", role, cc->name, c->detail);
+
+        manager_decide(m);
+}
+
+static int on_ping(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        usec_t next = usec + m->ping_interval, t = now(CLOCK_BOOTTIME);
+        int r;
+
+        if (m->feeding) {
+                r = wdt_ping(m->watchdog);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to ping '%s': %m, retrying at the next tick", m->watchdog->path);
+        }
+
+        /* Keep to the planned grid; after a stall, start again from now rather than catch up. */
+        if (next <= t)
+                next = t + m->ping_interval;
+        r = sd_event_source_set_time(s, next);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return r;
+}
+
+static int on_grace_over(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->in_grace = false;
+        log_info("Startup grace is over: failing required checks now stop the feeding");
+        manager_decide(m);
+        return 0;
+}
+
+static int manager_create_checks(Manager *m, Config *config, Check **old, size_t n_old) {
+        Check **checks = calloc(config->n_checks ?: 1, sizeof(Check *));
+        int r;
+
+        if (!checks)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < config->n_checks; i++) {
+                const CheckConfig *cc = config->checks[i];
+                const Check *prev = NULL;
+                usec_t delay = cc->start_delay;
+
+                r = check_new(&checks[i], m->event, cc, on_check_result, m);
+                if (r < 0)
+                        goto fail;
+
+                /* A reload keeps what a check of the same name and type has counted so far:
+                 * reloading must not be a way to forget a failure. */
+                for (size_t j = 0; j < n_old; j++)
+                        if (streq(old[j]->config->name, cc->name) && old[j]->config->kind == cc->kind)
+                                prev = old[j];
+                if (prev) {
+                        checks[i]->state = prev->state;
+                        checks[i]->result = prev->result;
+                        checks[i]->duration = prev->duration;
+                        checks[i]->last_run_realtime = prev->last_run_realtime;
+                        memcpy(checks[i]->detail, prev->detail, sizeof(checks[i]->detail));
+                        delay = cc->interval;
+                }
+
+                r = check_schedule(checks[i], delay);
+                if (r < 0)
+                        goto fail;
+        }
+
+        m->checks = checks;
+        m->n_checks = config->n_checks;
+        return 0;
+
+fail:
+        for (size_t i = 0; i < config->n_checks; i++)
+                check_free(checks[i]);
+        free(checks);
+        return r;
+}
+
+static void manager_free_checks(Check **checks, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                check_free(checks[i]);
+        free(checks);
+}
+
+/* The device may not take the configured timeout exactly; ping well inside what it really has. */
+static void manager_set_ping_interval(Manager *m) {
+        const WatchdogConfig *w = &m->config->watchdog;
+        char a[DURATION_MAX], b[DURATION_MAX];
+
+        m->ping_interval = w->interval;
+        if (m->watchdog && m->watchdog->timeout < 2 * w->interval) {
+                m->ping_interval = m->watchdog->timeout / 3;
+                log_warning("'%s' runs with a timeout of %s: pinging every %s instead of the configured interval",
+                            m->watchdog->path, format_duration(a, sizeof(a), m->watchdog->timeout),
+                            format_duration(b, sizeof(b), m->ping_interval));
+        }
+}
+
+static int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *config = NULL;
+        ConfigErrors errors = {};
+        Config *old_config;
+        Check **old_checks;
+        size_t n_old;
+        int r;
+
+        log_info("Reloading the configuration from '%s'", m->config_path);
+        r = config_load(m->config_path, m->dropin_dirs, &config, &errors);
+        for (char **e = errors.lines; e && *e; e++)
+                log_error("%s", *e);
+        config_errors_clear(&errors);
+        if (r < 0)
+                return log_error_errno(r, "Reload failed: %m; keeping the running configuration");
+
+        (void) sd_notify(false, "RELOADING=1");
+
+        if (!streq(config->watchdog.device, m->config->watchdog.device))
+                log_warning("device= changed from '%s' to '%s': that takes a restart, ignoring",
+                            m->config->watchdog.device, config->watchdog.device);
+        if (m->watchdog && config->watchdog.timeout != m->config->watchdog.timeout) {
+                r = wdt_set_timeout(m->watchdog, config->watchdog.timeout);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to change the timeout of '%s': %m, ignoring", m->watchdog->path);
+        }
+
+        old_config = m->config;
+        old_checks = m->checks;
+        n_old = m->n_checks;
+        m->checks = NULL;
+        m->n_checks = 0;
+
+        r = manager_create_checks(m, config, old_checks, n_old);
+        if (r < 0) {
+                m->checks = old_checks;
+                m->n_checks = n_old;
+                (void) sd_notify(false, "READY=1");
+                return log_error_errno(r, "Reload failed: %m; keeping the running configuration");
+        }
+        /* Running probes of the old checks are cancelled (their process groups killed). */
+        manager_free_checks(old_checks, n_old);
+        m->config = TAKE_PTR(config);
+        config_free(old_config);
+
+        manager_set_ping_interval(m);
+        log_info("Configuration reloaded: %zu checks", m->n_checks);
+        manager_decide(m);
+        manager_update_status(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        if (si->ssi_signo == SIGHUP) {
+                (void) manager_reload(m);
+                return 0;
+        }
+        log_info("Received %s, stopping", sigabbrev_np((int) si->ssi_signo));
+        m->stopped_by_signal = true;
+        (void) sd_notify(false, "STOPPING=1");
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int manager_new(Manager **ret, const char *config_path, Config *config) {
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
+        sigset_t mask;
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->config = config;
+        m->feeding = true;
+        m->config_path = strdup(config_path);
+        m->dropin_dirs = config_dropin_dirs(config_path);
+        if (!m->config_path || !m->dropin_dirs)
+                return -ENOMEM;
+
+        /* sd-event takes these through signalfd and child sources: they must be blocked. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        /* A write to a vanished pipe peer is an error to handle, not a reason to die. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+        if ((r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_signal, m)) < 0)
+                return r;
+        /* WATCHDOG=1 to systemd from the loop itself: if the loop hangs, systemd notices. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static void manager_setup_realtime(Manager *m) {
+        unsigned prio = m->config->supervisor.realtime_priority;
+        struct sched_param p = { .sched_priority = (int) prio };
+
+        if (prio == 0)
+                return;
+        /* RESET_ON_FORK: probes run with normal priority, never as realtime tasks. */
+        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0)
+                log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u: %m, ignoring", prio);
+        /* Pages faulted back in under memory pressure would delay the ping. */
+        else if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                log_warning_errno(errno, "Failed to lock memory: %m, ignoring");
+        else
+                log_info("Running with SCHED_FIFO priority %u and locked memory", prio);
+}
+
+static void manager_log_watchdog(Manager *m) {
+        const Watchdog *w = m->watchdog;
+        char t[DURATION_MAX];
+        static const struct {
+                unsigned flag;
+                const char *what;
+        } notes[] = {
+                { WDT_NO_IDENTITY,   "does not report its identity (WDIOC_GETSUPPORT)" },
+                { WDT_NO_SETTIMEOUT, "does not take a timeout (WDIOC_SETTIMEOUT): keeping its own" },
+                { WDT_NO_GETTIMEOUT, "does not report its timeout (WDIOC_GETTIMEOUT): assuming the configured one" },
+                { WDT_NO_PRETIMEOUT, "does not support a pretimeout" },
+                { WDT_NO_BOOTSTATUS, "does not report why the system last reset (WDIOC_GETBOOTSTATUS)" },
+                { WDT_NO_KEEPALIVE,  "does not support WDIOC_KEEPALIVE: pinging by write()" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(notes); i++)
+                if (w->unsupported & notes[i].flag)
+                        log_warning("'%s' %s, ignoring", w->path, notes[i].what);
+
+        log_struct(LOG_INFO,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_ARMED }, { "HEALTHDOG_DEVICE", w->path },
+                              { "HEALTHDOG_IDENTITY", w->identity }),
+                   "Armed '%s'%s%s%s, timeout %s", w->path, w->identity[0] ? " (" : "", w->identity,
+                   w->identity[0] ? ")" : "", format_duration(t, sizeof(t), w->timeout));
+        if (wdt_caused_last_reset(w))
+                log_warning("The last reset of this system was caused by the watchdog");
+}
+
+int manager_start(Manager *m) {
+        const WatchdogConfig *wc = &m->config->watchdog;
+        _cleanup_(freep) char *tried = NULL;
+        int r;
+
+        r = state_prepare(m->config->supervisor.state_directory);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the state directory '%s': %m",
+                                       m->config->supervisor.state_directory);
+
+        manager_setup_realtime(m);
+
+        if (streq(wc->device, "none"))
+                log_notice("device = none: dry run, no watchdog is armed and nothing resets this system");
+        else {
+                r = wdt_open(wc->device, wc->timeout, wc->pretimeout, &m->watchdog, &tried);
+                if (r == -EBUSY)
+                        return log_error_errno(r,
+                                "Failed to open '%s': %m. Another process holds the watchdog: most often systemd "
+                                "(RuntimeWatchdogSec= in /etc/systemd/system.conf: set it to off and run "
+                                "'systemctl daemon-reexec') or a watchdog daemon (wd_keepalive, watchdog, "
+                                "watchdogd: stop and disable it). Only one process can feed the device.",
+                                tried ?: wc->device);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open '%s': %m", tried ?: wc->device);
+                manager_log_watchdog(m);
+
+                r = sd_event_add_time_relative(m->event, &m->ping_timer, CLOCK_BOOTTIME, 0, 1, on_ping, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the ping timer: %m");
+                /* When a ping and a check are due at once, the ping goes first. */
+                (void) sd_event_source_set_priority(m->ping_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        }
+        manager_set_ping_interval(m);
+
+        if (m->config->supervisor.startup_grace > 0) {
+                m->in_grace = true;
+                r = sd_event_add_time_relative(m->event, &m->grace_timer, CLOCK_MONOTONIC,
+                                               m->config->supervisor.startup_grace, USEC_PER_MSEC, on_grace_over, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the startup grace timer: %m");
+        }
+
+        r = manager_create_checks(m, m->config, NULL, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the checks: %m");
+        if (m->n_checks == 0)
+                log_notice("No checks configured: feeding the watchdog unconditionally");
+
+        log_info("Supervising %zu checks", m->n_checks);
+        manager_update_status(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        return sd_event_loop(m->event);
+}
+
+void manager_stop(Manager *m) {
+        char t[DURATION_MAX];
+        int r;
+
+        if (!m->watchdog)
+                return;
+        if (m->config->watchdog.disarm_on_stop && m->feeding && m->stopped_by_signal) {
+                r = wdt_disarm(TAKE_PTR(m->watchdog));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to disarm the watchdog: %m; it may still reset the system");
+                else
+                        log_info("Watchdog disarmed (disarm-on-stop = yes)");
+                return;
+        }
+        log_notice("Leaving '%s' armed: it resets the system within %s unless it is fed again", m->watchdog->path,
+                   format_duration(t, sizeof(t), m->watchdog->timeout));
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        manager_free_checks(m->checks, m->n_checks);
+        sd_event_source_disable_unref(m->ping_timer);
+        sd_event_source_disable_unref(m->grace_timer);
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        sd_event_unref(m->event);
+        /* Never the magic close here: a crash or a failed start must leave the device armed. */
+        wdt_free(m->watchdog);
+        config_free(m->config);
+        strv_free(m->dropin_dirs);
+        free(m->config_path);
+        free(m);
+        return NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "check.h"
+#include "config.h"
+#include "wdt.h"
+
+/* The daemon: one event loop that runs the checks on their timers and feeds the watchdog
+ * while every required check is healthy. */
+typedef struct Manager {
+        sd_event *event;
+        char *config_path;
+        char **dropin_dirs;
+        Config *config;
+
+        Watchdog *watchdog;            /* NULL with device = none (dry run) */
+        usec_t ping_interval;
+        Check **checks;
+        size_t n_checks;
+
+        sd_event_source *ping_timer;
+        sd_event_source *grace_timer;
+        sd_event_source *sigterm_source;
+        sd_event_source *sigint_source;
+        sd_event_source *sighup_source;
+
+        bool in_grace;
+        bool feeding;                  /* false once healthdog decided to let the device fire */
+        bool stopped_by_signal;
+        char starve_check[80];
+        char starve_detail[CHECK_DETAIL_MAX];
+} Manager;
+
+/* Takes ownership of config. Returns 0 or -errno. */
+int manager_new(Manager **ret, const char *config_path, Config *config);
+/* Closes the watchdog without disarming it (a crash-safe default) and frees everything.
+ * Accepts NULL; returns NULL. */
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/* Arms the watchdog, schedules the checks, tells systemd READY=1. Logs its own errors.
+ * Returns 0 or -errno. */
+int manager_start(Manager *m);
+/* Runs until SIGTERM/SIGINT. Returns the loop's exit code or -errno. */
+int manager_run(Manager *m);
+/* After a clean stop: disarm only when disarm-on-stop=yes and the device is still being fed. */
+void manager_stop(Manager *m);

@@ -367,9 +367,10 @@ int manager_start(Manager *m) {
 
         manager_setup_realtime(m);
 
-        if (streq(wc->device, "none"))
+        if (streq(wc->device, "none")) {
                 log_notice("device = none: dry run, no watchdog is armed and nothing resets this system");
-        else {
+                manager_set_ping_interval(m);
+        } else {
                 r = wdt_open(wc->device, wc->timeout, wc->pretimeout, &m->watchdog, &tried);
                 if (r == -EBUSY)
                         return log_error_errno(r,
@@ -381,14 +382,16 @@ int manager_start(Manager *m) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to open '%s': %m", tried ?: wc->device);
                 manager_log_watchdog(m);
+                manager_set_ping_interval(m);
 
-                r = sd_event_add_time_relative(m->event, &m->ping_timer, CLOCK_BOOTTIME, 0, 1, on_ping, m);
+                /* wdt_open() pinged already: the next one is due an interval from now. */
+                r = sd_event_add_time_relative(m->event, &m->ping_timer, CLOCK_BOOTTIME, m->ping_interval, 1,
+                                               on_ping, m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up the ping timer: %m");
                 /* When a ping and a check are due at once, the ping goes first. */
                 (void) sd_event_source_set_priority(m->ping_timer, SD_EVENT_PRIORITY_IMPORTANT);
         }
-        manager_set_ping_interval(m);
 
         if (m->config->supervisor.startup_grace > 0) {
                 m->in_grace = true;

@@ -11,6 +11,7 @@ LOCALSTATEDIR  ?= /var
 DESTDIR        ?=
 
 VERSION := 0.1
+B ?= build
 PKG_CONFIG ?= pkg-config
 PKGS := libsystemd inih
 
@@ -27,12 +28,17 @@ PATHS := -DHEALTHDOG_VERSION='"$(VERSION)"' \
 	-DHEALTHDOG_ADMIN_DROPIN_DIR='"$(SYSCONFDIR)/healthdog/conf.d"' \
 	-DHEALTHDOG_VENDOR_DROPIN_DIR='"$(VENDORCONFDIR)"'
 
+# The paths are compiled in: rebuild when they change between `make` and `make install`.
+ifneq ($(file <$(B)/paths.stamp),$(PATHS))
+$(shell mkdir -p $(B))
+$(file >$(B)/paths.stamp,$(PATHS))
+endif
+
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(PATHS) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
-B := build
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 DAEMON_SRCS := util.c log.c conf-parser.c config.c check.c check-exec.c check-file.c wdt.c state.c manager.c
@@ -45,9 +51,9 @@ TOOLS := wdt-standin monotime
 .PHONY: all install uninstall check demo deps test-deps clean
 all: $(B)/healthdog
 
-$(B)/obj/%.o: src/%.c src/*.h | $(B)/obj
+$(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(B)/asan/%.o: src/%.c src/*.h | $(B)/asan
+$(B)/asan/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/asan
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 $(B)/obj $(B)/asan $(B)/tests:
 	mkdir -p $@

@@ -21,19 +21,24 @@ const CheckKind *check_kind_find(const char *name) {
 
 /* fail-after = N (N consecutive failures) or N/M (N failures within the last M runs). */
 static int parse_fail_after(const ConfigKey *key, const char *text, void *field, char **reason) {
+        _cleanup_(freep) char *copy = strdup(text);
         FailAfter *fa = field;
         unsigned n, m;
-        char extra;
-        int k = sscanf(text, "%u/%u%c", &n, &m, &extra);
+        char *slash;
 
-        if (k == 1 && strspn(text, "0123456789") == strlen(text))
-                m = n;
-        else if (k != 2 || strspn(text, "0123456789/") != strlen(text)) {
-                *reason = strdup("expected N or N/M, e.g. 3 or 3/5");
+        if (!copy)
+                return -ENOMEM;
+        slash = strchr(copy, '/');
+        if (slash)
+                *slash++ = '\0';
+        if (parse_uint(copy, &n) < 0 || (slash && parse_uint(slash, &m) < 0)) {
+                *reason = strdup("is not N or N/M (e.g. 3 or 3/5)");
                 return -EINVAL;
         }
+        if (!slash)
+                m = n;
         if (n < 1 || m < n || m > 64) {
-                *reason = strdup("needs 1 <= N <= M <= 64");
+                *reason = strdup("is out of range: needs 1 <= N <= M <= 64");
                 return -ERANGE;
         }
         *fa = (FailAfter) { .n = n, .window = m };

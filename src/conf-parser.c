@@ -94,7 +94,7 @@ static int parse_duration_field(const ConfigKey *key, const char *text, void *fi
         int r = parse_duration(text, &v);
 
         if (r < 0) {
-                *reason = strdup("not a duration (use e.g. 500ms, 30s, 5min, 1h or plain seconds)");
+                *reason = strdup("is not a duration (use e.g. 500ms, 30s, 5min, 1h or plain seconds)");
                 return r;
         }
         r = check_bounds(key, v, reason, true);
@@ -115,7 +115,7 @@ static int parse_bool_field(const ConfigKey *key, const char *text, void *field,
         int b = parse_boolean(text);
 
         if (b < 0) {
-                *reason = strdup("not a boolean (use yes or no)");
+                *reason = strdup("is not a boolean (use yes or no)");
                 return b;
         }
         *(bool *) field = b;
@@ -133,7 +133,7 @@ static int parse_unsigned_field(const ConfigKey *key, const char *text, void *fi
         int r = parse_uint(text, &v);
 
         if (r < 0) {
-                *reason = strdup(r == -ERANGE ? "number too large" : "not a non-negative integer");
+                *reason = strdup(r == -ERANGE ? "is too large" : "is not a non-negative integer");
                 return r;
         }
         r = check_bounds(key, v, reason, false);
@@ -175,14 +175,15 @@ static int parse_command(const ConfigKey *key, const char *text, void *field, ch
         int r = split_command(text, &l);
 
         if (r == -EINVAL) {
-                *reason = strdup("unterminated quote or trailing backslash");
+                *reason = strdup("has an unterminated quote or a trailing backslash");
                 return r;
         }
         if (r < 0)
                 return r;
-        if (!l[0]) {
+        /* "" splits into one empty word: no program to run either. */
+        if (!l[0] || !l[0][0]) {
+                *reason = strdup(l[0] ? "has an empty program name" : "is an empty command");
                 strv_free(l);
-                *reason = strdup("empty command");
                 return -EINVAL;
         }
         strv_free(*argv);
@@ -214,6 +215,10 @@ static int parse_int_list(const ConfigKey *key, const char *text, void *field, c
         int r;
 
         r = split_command(text, &words);
+        if (r == -EINVAL) {
+                *reason = strdup("has an unterminated quote or a trailing backslash");
+                return r;
+        }
         if (r < 0)
                 return r;
         n = strv_length(words);
@@ -224,14 +229,14 @@ static int parse_int_list(const ConfigKey *key, const char *text, void *field, c
                 r = parse_int(words[i], &values[i]);
                 if (r < 0 || check_bounds(key, (unsigned long long) values[i], reason, false) < 0) {
                         free(*reason);
-                        if (asprintf(reason, "'%s' is not a number between %llu and %llu", words[i],
+                        if (asprintf(reason, "contains '%s', not a number between %llu and %llu", words[i],
                                      key->min, key->max) < 0)
                                 *reason = NULL;
                         return -EINVAL;
                 }
         }
         if (n == 0) {
-                *reason = strdup("empty list");
+                *reason = strdup("is an empty list");
                 return -EINVAL;
         }
         free(list->values);
@@ -263,7 +268,7 @@ static int parse_user(const ConfigKey *key, const char *text, void *field, char 
         errno = 0;
         pw = getpwnam(text);
         if (!pw) {
-                if (asprintf(reason, "no such user%s%s", errno ? ": " : "", errno ? strerror(errno) : "") < 0)
+                if (asprintf(reason, "is not a known user%s%s", errno ? ": " : "", errno ? strerror(errno) : "") < 0)
                         *reason = NULL;
                 return -ESRCH;
         }

@@ -179,7 +179,11 @@ static char *read_line(char *str, int num, void *stream) {
                 char *rest = end ? end + 1 + strspn(end + 1, " \t") : NULL;
 
                 if (!end || (*rest && *rest != '#' && *rest != ';')) {
-                        config_errors_add(st->errors, st->file, st->line, "expected a section header like [name]");
+                        config_errors_add(st->errors, st->file, st->line,
+                                          "expected a section header like [name], got '%s'", p);
+                        /* Its keys belong to no section: they must not land in the previous one. */
+                        st->section = -1;
+                        st->skip_section = true;
                         return str;
                 }
                 *end = '\0';
@@ -406,8 +410,10 @@ static const char *kind_names(char *buf, size_t size) {
 static void require_keys(const ConfigKey *keys, const RawSection *s, ConfigErrors *errors) {
         for (const ConfigKey *k = keys; k->name; k++) {
                 const RawEntry *e = raw_find_entry(s, k->name);
+                /* An empty value (a drop-in resetting the key) is reported where it was set. */
                 if (k->required && (!e || !*e->value))
-                        config_errors_add(errors, s->file, s->line, "[%s] needs %s=", s->name, k->name);
+                        config_errors_add(errors, e ? e->file : s->file, e ? e->line : s->line, "[%s] needs %s=",
+                                          s->name, k->name);
         }
 }
 
@@ -418,7 +424,7 @@ static CheckConfig *build_check(const RawSection *s, ConfigErrors *errors) {
         CheckConfig *c;
         char kinds[256], a[DURATION_MAX], b[DURATION_MAX];
 
-        if (!type) {
+        if (!type || !*type->value) {
                 config_errors_add(errors, s->file, s->line, "[%s] needs type= (one of: %s)", s->name,
                                   kind_names(kinds, sizeof(kinds)));
                 return NULL;
@@ -447,8 +453,8 @@ static CheckConfig *build_check(const RawSection *s, ConfigErrors *errors) {
                 else if ((k = config_key_find(kind->keys, e->key)))
                         apply_entry(k, c->settings, s, e, errors);
                 else
-                        config_errors_add(errors, e->file, e->line, "unknown key '%s' for a %s check in [%s]", e->key,
-                                          kind->name, s->name);
+                        config_errors_add(errors, e->file, e->line, "unknown key '%s' in [%s] (type %s)", e->key,
+                                          s->name, kind->name);
         }
         require_keys(kind->keys, s, errors);
 
@@ -475,20 +481,25 @@ static void verify_watchdog(WatchdogConfig *w, const RawSection *s, ConfigErrors
                 config_errors_add(errors, device->file, device->line,
                                   "invalid device= in [watchdog]: '%s' must be an absolute path or 'none'", w->device);
 
-        if (w->interval == 0)
-                w->interval = w->timeout / 3;
-        else if (w->interval > w->timeout / 2)
-                /* One late ping must still land before the device fires. */
-                config_errors_add(errors, interval->file, interval->line,
-                                  "interval= (%s) in [watchdog] must be at most half of timeout= (%s)",
-                                  format_duration(a, sizeof(a), w->interval), format_duration(b, sizeof(b), w->timeout));
-        else if (w->interval < 10 * USEC_PER_MSEC)
-                config_errors_add(errors, interval->file, interval->line, "interval= in [watchdog] must be at least 10ms");
-
         if (w->pretimeout >= w->timeout)
                 config_errors_add(errors, pretimeout->file, pretimeout->line,
                                   "pretimeout= (%s) in [watchdog] must be shorter than timeout= (%s)",
                                   format_duration(a, sizeof(a), w->pretimeout), format_duration(b, sizeof(b), w->timeout));
+
+        /* The pretimeout fires timeout - pretimeout after a ping (and with the panic governor
+         * resets the board): pings must fit in that window, not in the whole timeout. */
+        usec_t window = w->pretimeout < w->timeout ? w->timeout - w->pretimeout : w->timeout;
+        if (w->interval == 0)
+                w->interval = window / 3;
+        else if (w->interval > window / 2)
+                /* One late ping must still land before the device fires. */
+                config_errors_add(errors, interval->file, interval->line,
+                                  w->pretimeout ? "interval= (%s) in [watchdog] must be at most half of timeout= minus pretimeout= (%s)"
+                                                : "interval= (%s) in [watchdog] must be at most half of timeout= (%s)",
+                                  format_duration(a, sizeof(a), w->interval), format_duration(b, sizeof(b), window));
+        else if (w->interval < 10 * USEC_PER_MSEC)
+                config_errors_add(errors, interval->file, interval->line, "interval= (%s) in [watchdog] must be at least 10ms",
+                                  format_duration(a, sizeof(a), w->interval));
 }
 
 static int build(const Raw *raw, Config *c, ConfigErrors *errors) {

@@ -1,0 +1,2 @@
+[watchdog]
+timeout = 20s

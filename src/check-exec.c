@@ -210,7 +210,11 @@ static void exec_cancel(Check *c) {
 
         if (!p)
                 return;
+        /* Right after fork() the child may not have called setsid() yet: then there is no group
+         * to kill (ESRCH) and it would go on to exec the probe unsupervised. Killing the pid too
+         * covers that window; the pid stays ours until the child source reaps it. */
         (void) kill(-p->pid, SIGKILL);
+        (void) kill(p->pid, SIGKILL);
         exec_probe_close_output(p);
         p->check = NULL;
 }

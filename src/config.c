@@ -170,7 +170,11 @@ static char *read_line(char *str, int num, void *stream) {
                 return str;
         }
 
-        p = st->buf + strspn(st->buf, " \t");
+        p = st->buf;
+        /* Editors on other systems like to start a UTF-8 file with a byte order mark. */
+        if (st->line == 1 && startswith(p, "\xef\xbb\xbf"))
+                p += 3;
+        p += strspn(p, " \t");
         if (*p == '\0' || *p == '#' || *p == ';')
                 return str;
 
@@ -350,14 +354,15 @@ static int collect_dropins(char *const *dirs, char ***ret, ConfigErrors *errors)
                         char *p;
                         if (asprintf(&p, "%s/%s", *d, *n) < 0)
                                 return -ENOMEM;
-                        if (access(p, F_OK) == 0) {
+                        /* lstat(): a dangling symlink still masks, like a link to /dev/null. */
+                        if (lstat(p, &st) == 0) {
                                 free(found);
                                 found = p;
                         } else
                                 free(p);
                 }
                 /* An empty file or a link to /dev/null masks a vendor file of the same name. */
-                if (!found || (stat(found, &st) == 0 && (S_ISCHR(st.st_mode) || st.st_size == 0))) {
+                if (!found || stat(found, &st) < 0 || S_ISCHR(st.st_mode) || st.st_size == 0) {
                         free(found);
                         continue;
                 }

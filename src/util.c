@@ -92,7 +92,7 @@ int parse_duration(const char *s, usec_t *ret) {
         for (const char *p = s;;) {
                 unsigned long long whole = 0, frac = 0, frac_div = 1;
                 bool digits = false;
-                usec_t unit = USEC_PER_SEC, part;
+                usec_t unit, part;
                 size_t i;
 
                 p += strspn(p, " \t");
@@ -115,6 +115,7 @@ int parse_duration(const char *s, usec_t *ret) {
                         return -EINVAL;
 
                 p += strspn(p, " \t");
+                unit = 0;
                 for (i = 0; i < ELEMENTSOF(duration_units); i++) {
                         const char *e = startswith(p, duration_units[i].suffix);
                         if (e && !isalpha((unsigned char) *e)) {
@@ -123,12 +124,22 @@ int parse_duration(const char *s, usec_t *ret) {
                                 break;
                         }
                 }
-                if (i == ELEMENTSOF(duration_units) && isalpha((unsigned char) *p))
+                /* A part ends at a blank, at the end, or where the next number starts ("1h30min"):
+                 * "1.2.3", "1s.5" and "5 parsecs" are not durations. */
+                if (*p && *p != ' ' && *p != '\t' && !isdigit((unsigned char) *p))
                         return -EINVAL;
+                /* Plain seconds only when the number stands alone: in "30s5" or "10 20" a unit
+                 * was forgotten, and guessing one would hide the mistake. */
+                if (unit == 0) {
+                        if (any || *p)
+                                return -EINVAL;
+                        unit = USEC_PER_SEC;
+                }
 
-                if (whole > UINT64_MAX / unit)
+                part = (usec_t) (frac * unit / frac_div);
+                if (whole > (UINT64_MAX - part) / unit)
                         return -ERANGE;
-                part = (usec_t) whole * unit + (usec_t) (frac * unit / frac_div);
+                part += (usec_t) whole * unit;
                 if (total > UINT64_MAX - part)
                         return -ERANGE;
                 total += part;
@@ -299,7 +310,9 @@ int write_file_atomic(const char *path, const char *data, size_t size, mode_t mo
         if (!dir)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        /* A leftover from a crash would keep its old mode: start from a new file. */
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
         for (size_t done = 0; done < size;) {
@@ -332,9 +345,12 @@ fail:
 
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_(freep) char *p = strdup(path);
+        struct stat st;
 
         if (!p)
                 return -ENOMEM;
+        if (!*p)
+                return -ENOENT; /* as mkdir("") */
         for (char *s = p + 1;; s++) {
                 if (*s != '/' && *s != '\0')
                         continue;
@@ -346,7 +362,10 @@ int mkdir_p(const char *path, mode_t mode) {
                 if (c == '\0')
                         break;
         }
-        return 0;
+        /* EEXIST may have come from a file of that name. */
+        if (stat(path, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 int buf_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {

@@ -495,7 +495,7 @@ static void verify_watchdog(WatchdogConfig *w, const RawSection *s, ConfigErrors
          * resets the board): pings must fit in that window, not in the whole timeout. */
         usec_t window = w->pretimeout < w->timeout ? w->timeout - w->pretimeout : w->timeout;
         if (w->interval == 0)
-                w->interval = window / 3;
+                w->interval = window / 3 - window / 3 % USEC_PER_MSEC;
         else if (w->interval > window / 2)
                 /* One late ping must still land before the device fires. */
                 config_errors_add(errors, interval->file, interval->line,

@@ -192,8 +192,8 @@ static void test_watchdog_interval_default(void **state) {
                 usec_t interval;
         } cases[] = {
                 { "[watchdog]\ntimeout = 12s\n",                  SEC(4) },
-                { "[watchdog]\ntimeout = 10s\n",                  3333333 },
-                { "[watchdog]\ntimeout = 1s\n",                   333333 },
+                { "[watchdog]\ntimeout = 10s\n",                  3333000 },  /* whole milliseconds */
+                { "[watchdog]\ntimeout = 1s\n",                   333000 },
                 { "[watchdog]\ntimeout = 1h\n",                   20 * USEC_PER_MINUTE },
                 { "[watchdog]\ntimeout = 12s\ninterval = 0\n",    SEC(4) },
                 { "[watchdog]\ntimeout = 12s\ninterval = 6s\n",   SEC(6) },  /* exactly half: allowed */

@@ -41,7 +41,7 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c check.c check-exec.c check-file.c wdt.c state.c manager.c
+DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <signal.h>
+#include <systemd/sd-event.h>
+
+#include "conf-parser.h"
+
+/* A program healthdog runs (probe, repair, hook): no shell, its own session and process group,
+ * stdin on /dev/null, stdout+stderr captured, a small fixed environment, optionally as another
+ * user, normal scheduling. */
+typedef struct Spawn Spawn;
+
+/* How much of the output is kept. */
+#define SPAWN_OUTPUT_MAX 256
+
+/* Called once when the program exits (si from waitid), with the first bytes of its output.
+ * The Spawn is freed right after the handler returns. */
+typedef void (*spawn_handler_t)(const siginfo_t *si, const char *output, size_t len, void *userdata);
+
+typedef struct SpawnOptions {
+        char *const *argv;
+        const UserId *user;     /* NULL, or name NULL: run as healthdog's own user */
+        char *const *env;       /* extra "KEY=value" entries, NULL-terminated, may be NULL */
+} SpawnOptions;
+
+/* Starts the program. Returns 0 with *ret set (the Spawn belongs to the event loop until the
+ * program is reaped), or -errno. */
+int spawn_start(sd_event *event, const SpawnOptions *options, spawn_handler_t on_exit, void *userdata, Spawn **ret);
+
+/* Kills the program's whole process group with SIGKILL and forgets the handler: it is reaped in
+ * the background and on_exit is never called. Never blocks. Accepts NULL. */
+void spawn_abandon(Spawn *s);
+
+/* Formats how the program ended: "exit 3", "killed by signal SEGV". */
+void spawn_describe_exit(const siginfo_t *si, char *buf, size_t size);

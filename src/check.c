@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "check.h"
+#include "spawn.h"
 
 extern const CheckKind check_kind_exec;
 extern const CheckKind check_kind_file;
@@ -67,6 +68,11 @@ const ConfigKey check_common_keys[] = {
         { "fail-after",  &config_type_fail_after, COMMON(fail_after),  "3" },
         { "pass-after",  &config_type_unsigned,   COMMON(pass_after),  "1", .min = 1, .max = 1000 },
         { "required",    &config_type_bool,       COMMON(required),    "yes" },
+        { "environmental", &config_type_bool,     COMMON(environmental), "no" },
+        { "repair",      &config_type_enum,       COMMON(repair),      "none",
+          .choices = (const char *const[]) { "none", "restart-unit", NULL } },
+        { "repair-command", &config_type_command, COMMON(repair_command) },
+        { "repair-max",  &config_type_unsigned,   COMMON(repair_max),  "1", .min = 1, .max = 100 },
         {}
 };
 
@@ -138,9 +144,101 @@ static void check_finish(Check *c) {
         c->timeout_timer = sd_event_source_disable_unref(c->timeout_timer);
 }
 
+static void check_notify(Check *c, CheckEvent event) {
+        if (c->on_result)
+                c->on_result(c, event, c->userdata);
+}
+
+static void check_repair_finish(Check *c) {
+        c->repairing = false;
+        c->repair_probe = NULL;
+        c->repair_timer = sd_event_source_disable_unref(c->repair_timer);
+}
+
+static void check_repair_cancel(Check *c) {
+        if (!c->repairing)
+                return;
+        if (c->config->repair_command)
+                spawn_abandon(c->repair_probe);
+        else if (c->config->kind->repair_cancel)
+                c->config->kind->repair_cancel(c);
+        check_repair_finish(c);
+}
+
+void check_repair_done(Check *c, bool ok, const char *fmt, ...) {
+        va_list ap;
+
+        if (!c->repairing)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(c->repair_detail, sizeof(c->repair_detail), fmt, ap);
+        va_end(ap);
+        c->repair_ok = ok;
+        check_repair_finish(c);
+        check_notify(c, CHECK_EVENT_REPAIR_DONE);
+}
+
+static void on_repair_command_exit(const siginfo_t *si, const char *output, size_t len, void *userdata) {
+        Check *c = userdata;
+        char how[64], out[CHECK_DETAIL_MAX / 2];
+
+        c->repair_probe = NULL;
+        spawn_describe_exit(si, how, sizeof(how));
+        sanitize_line(out, sizeof(out), output, len);
+        check_repair_done(c, si->si_code == CLD_EXITED && si->si_status == 0, "%s%s%s", how, out[0] ? ": " : "", out);
+}
+
+static int on_repair_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Check *c = userdata;
+        char buf[DURATION_MAX];
+
+        spawn_abandon(c->repair_probe);
+        c->repair_probe = NULL;
+        check_repair_done(c, false, "timed out after %s", format_duration(buf, sizeof(buf), c->config->timeout));
+        return 0;
+}
+
+static int check_repair_start(Check *c) {
+        _cleanup_(freep) char *name = NULL;
+        Spawn *spawn;
+        int r;
+
+        c->repairing = true;
+        if (!c->config->repair_command) {
+                r = c->config->kind->repair(c);
+                if (r < 0)
+                        c->repairing = false;
+                return r;
+        }
+
+        if (asprintf(&name, "HEALTHDOG_CHECK=%s", c->config->name) < 0)
+                r = -ENOMEM;
+        else
+                r = spawn_start(c->event,
+                                &(SpawnOptions) { .argv = c->config->repair_command, .env = (char *[]) { name, NULL } },
+                                on_repair_command_exit, c, &spawn);
+        if (r < 0) {
+                c->repairing = false;
+                return r;
+        }
+        c->repair_probe = spawn;
+        /* A repair gets as long as a probe of the same check. */
+        r = sd_event_add_time_relative(c->event, &c->repair_timer, CLOCK_MONOTONIC, c->config->timeout,
+                                       USEC_PER_MSEC, on_repair_timeout, c);
+        if (r < 0)
+                check_repair_cancel(c);
+        return r;
+}
+
+static bool check_may_repair(const Check *c) {
+        return c->allow_repair && !c->repairing && c->repairs < c->config->repair_max &&
+               (c->config->repair_command || c->config->repair != CHECK_REPAIR_NONE);
+}
+
 void check_done(Check *c, bool passed, const char *fmt, ...) {
         bool changed;
         va_list ap;
+        int r;
 
         if (!c->running)
                 return;
@@ -154,8 +252,29 @@ void check_done(Check *c, bool passed, const char *fmt, ...) {
         check_finish(c);
 
         changed = check_state_update(&c->state, &c->config->fail_after, c->config->pass_after, passed);
-        if (c->on_result)
-                c->on_result(c, changed, c->userdata);
+
+        if (changed && c->state.failing && check_may_repair(c)) {
+                /* A repair first: the check counts as failing only when it crosses fail-after
+                 * again after its last allowed attempt. */
+                c->state.failing = false;
+                c->state.history = 0;
+                c->state.consecutive_failures = 0;
+                c->repairs++;
+                r = check_repair_start(c);
+                if (r < 0) {
+                        snprintf(c->repair_detail, sizeof(c->repair_detail), "could not start: %s", strerror(-r));
+                        c->repair_ok = false;
+                        check_notify(c, CHECK_EVENT_REPAIR_DONE);
+                } else
+                        check_notify(c, CHECK_EVENT_REPAIR_STARTED);
+                return;
+        }
+
+        /* Healthy long enough: the repair budget is full again. */
+        if (!c->state.failing && c->state.consecutive_passes >= c->config->pass_after)
+                c->repairs = 0;
+
+        check_notify(c, !changed ? CHECK_EVENT_RESULT : c->state.failing ? CHECK_EVENT_FAILING : CHECK_EVENT_HEALTHY);
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -240,6 +359,7 @@ Check *check_free(Check *c) {
                 c->config->kind->cancel(c);
                 check_finish(c);
         }
+        check_repair_cancel(c);
         sd_event_source_disable_unref(c->run_timer);
         sd_event_unref(c->event);
         free(c);

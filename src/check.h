@@ -25,6 +25,11 @@ typedef struct CheckKind {
         /* Abandons the running probe (timeout, reload, shutdown): kill what it started and release
          * everything; check_done() must not be called afterwards. Never blocks. */
         void (*cancel)(Check *c);
+
+        /* Optional: the kind's own repair (repair = restart-unit). Starts it and reports once with
+         * check_repair_done(); repair_cancel() abandons it without reporting. Both never block. */
+        int (*repair)(Check *c);
+        void (*repair_cancel)(Check *c);
 } CheckKind;
 
 /* The registry: every kind, in one place. */
@@ -45,14 +50,24 @@ struct CheckConfig {
         FailAfter fail_after;
         unsigned pass_after;
         bool required;
+        bool environmental; /* says more about the surroundings than the software: never stops the feeding */
+        int repair;         /* CheckRepair */
+        char **repair_command;
+        unsigned repair_max;
         void *settings;  /* the kind's own, kind->settings_size bytes */
 
         char *file;      /* where the section was first defined, for messages */
         unsigned line;
 };
 
+typedef enum CheckRepair {
+        CHECK_REPAIR_NONE,
+        CHECK_REPAIR_RESTART_UNIT,  /* the kind's repair() */
+} CheckRepair;
+
 /* The keys every check has, whatever its kind (type= is handled by the loader). */
 extern const ConfigKey check_common_keys[];
+
 
 /* Returns a new config for a check of kind with every default set, or NULL on ENOMEM. */
 CheckConfig *check_config_new(const char *name, const CheckKind *kind, const char *file, unsigned line);
@@ -82,7 +97,16 @@ bool check_state_update(CheckState *state, const FailAfter *fail_after, unsigned
 
 #define CHECK_DETAIL_MAX 256
 
-typedef void (*check_handler_t)(Check *c, bool failing_changed, void *userdata);
+/* What the owner of a check hears about. */
+typedef enum CheckEvent {
+        CHECK_EVENT_RESULT,          /* a probe finished; the check's health did not change */
+        CHECK_EVENT_FAILING,         /* it crossed fail-after (and has no repair left) */
+        CHECK_EVENT_HEALTHY,         /* it passed pass-after times in a row after failing */
+        CHECK_EVENT_REPAIR_STARTED,  /* it crossed fail-after and a repair attempt started */
+        CHECK_EVENT_REPAIR_DONE,     /* the repair finished; repair_ok and repair_detail say how */
+} CheckEvent;
+
+typedef void (*check_handler_t)(Check *c, CheckEvent event, void *userdata);
 
 struct Check {
         const CheckConfig *config;  /* owned by the Config the check was made from */
@@ -99,11 +123,19 @@ struct Check {
         usec_t duration;
         usec_t last_run_realtime;
 
+        bool allow_repair;          /* the supervisor repairs; a one-off `healthdog check` does not */
+        unsigned repairs;           /* attempts since the check was last healthy */
+        bool repairing;
+        bool repair_ok;
+        void *repair_probe;         /* the running repair: a Spawn, or the kind's own */
+        sd_event_source *repair_timer;
+        char repair_detail[CHECK_DETAIL_MAX];
+
         check_handler_t on_result;
         void *userdata;
 };
 
-/* Creates a check bound to event. on_result is called after every finished probe.
+/* Creates a check bound to event. on_result is called after every finished probe and repair.
  * Returns 0 or -errno. The check does nothing until check_schedule() or check_run(). */
 int check_new(Check **ret, sd_event *event, const CheckConfig *config, check_handler_t on_result, void *userdata);
 /* Cancels a running probe and releases the check. Accepts NULL; returns NULL. */
@@ -118,6 +150,13 @@ int check_schedule(Check *c, usec_t delay);
 int check_run(Check *c);
 /* Reports the result of the running probe; called by kinds. The detail is one short line. */
 void check_done(Check *c, bool passed, const char *fmt, ...) _printf_(3, 4);
+/* Reports the end of the kind's own repair. */
+void check_repair_done(Check *c, bool ok, const char *fmt, ...) _printf_(3, 4);
+
+/* True when this check failing stops the feeding. */
+static inline bool check_gates_feeding(const Check *c) {
+        return c->config->required && !c->config->environmental;
+}
 
 static inline void *check_settings(const Check *c) {
         return c->config->settings;

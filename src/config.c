@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -422,6 +423,33 @@ static void require_keys(const ConfigKey *keys, const RawSection *s, ConfigError
         }
 }
 
+/* Reports a cross-key error at the line that set key. */
+static void error_at_key(ConfigErrors *errors, const RawSection *s, const char *key, const char *fmt, ...) _printf_(4, 5);
+static void error_at_key(ConfigErrors *errors, const RawSection *s, const char *key, const char *fmt, ...) {
+        const RawEntry *e = raw_find_entry(s, key);
+        _cleanup_(freep) char *msg = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        config_errors_add(errors, e ? e->file : s->file, e ? e->line : s->line, "%s",
+                          k < 0 ? "out of memory" : msg);
+}
+
+static void verify_check_policy(const CheckConfig *c, const RawSection *s, ConfigErrors *errors) {
+        if (c->repair == CHECK_REPAIR_RESTART_UNIT && !c->kind->repair)
+                error_at_key(errors, s, "repair", "repair = restart-unit in [%s] needs a check with a unit "
+                             "(type systemd-unit), not type %s", s->name, c->kind->name);
+        if (c->repair != CHECK_REPAIR_NONE && c->repair_command)
+                error_at_key(errors, s, "repair-command", "[%s] sets both repair= and repair-command=: choose one",
+                             s->name);
+        if (c->environmental && !c->required)
+                error_at_key(errors, s, "environmental", "environmental = yes in [%s] has no effect with required = no",
+                             s->name);
+}
+
 static CheckConfig *build_check(const RawSection *s, ConfigErrors *errors) {
         const char *name = s->name + strlen(CHECK_SECTION_PREFIX);
         const RawEntry *type = raw_find_entry(s, "type"), *timeout = raw_find_entry(s, "timeout");
@@ -473,6 +501,7 @@ static CheckConfig *build_check(const RawSection *s, ConfigErrors *errors) {
 
         if (kind->verify)
                 kind->verify(c, errors);
+        verify_check_policy(c, s, errors);
         return c;
 }
 

@@ -40,3 +40,4 @@ int log_internal(int level, int error, const LogField *fields, const char *forma
 #define MESSAGE_CHECK_HEALTHY   "2f0a7a1c9a4e4d0b8f3a51a3c6e0d102"
 #define MESSAGE_WATCHDOG_STARVE "2f0a7a1c9a4e4d0b8f3a51a3c6e0d103"
 #define MESSAGE_WATCHDOG_ARMED  "2f0a7a1c9a4e4d0b8f3a51a3c6e0d104"
+#define MESSAGE_CHECK_REPAIR    "2f0a7a1c9a4e4d0b8f3a51a3c6e0d105"

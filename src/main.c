@@ -136,7 +136,7 @@ typedef struct CheckOnce {
         size_t pending;
 } CheckOnce;
 
-static void on_check_once(Check *c, bool changed, void *userdata) {
+static void on_check_once(Check *c, CheckEvent event, void *userdata) {
         CheckOnce *once = userdata;
 
         if (--once->pending == 0)
@@ -158,7 +158,7 @@ static void print_check_table(Check **checks, size_t n) {
                 /* Milliseconds are precise enough for a person reading the table. */
                 format_duration(t, sizeof(t), c->duration - c->duration % USEC_PER_MSEC);
                 printf("%-*s  %-6s  %-8s  %-6s  %8s  %s\n", width, c->config->name, c->config->kind->name,
-                       c->config->required ? "yes" : "no", c->result == CHECK_RESULT_PASS ? "pass" : "FAIL", t,
+                       c->config->environmental ? "env" : c->config->required ? "yes" : "no", c->result == CHECK_RESULT_PASS ? "pass" : "FAIL", t,
                        c->detail);
         }
 }

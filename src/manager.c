@@ -13,7 +13,7 @@ static void manager_update_status(Manager *m) {
         char interval[DURATION_MAX];
 
         for (size_t i = 0; i < m->n_checks; i++)
-                if (m->checks[i]->config->required) {
+                if (check_gates_feeding(m->checks[i])) {
                         required++;
                         failing += m->checks[i]->state.failing;
                 }
@@ -40,8 +40,10 @@ static void manager_decide(Manager *m) {
         if (!m->feeding)
                 return;
 
+        /* Environmental checks (a cable, an upstream server) never stop the feeding: resetting
+         * the board does not bring back the network. */
         for (size_t i = 0; i < m->n_checks && !culprit; i++)
-                if (m->checks[i]->config->required && m->checks[i]->state.failing)
+                if (check_gates_feeding(m->checks[i]) && m->checks[i]->state.failing)
                         culprit = m->checks[i];
 
         if (!culprit || m->in_grace) {
@@ -76,12 +78,13 @@ static void manager_decide(Manager *m) {
         manager_update_status(m);
 }
 
-static void on_check_result(Check *c, bool changed, void *userdata) {
+static void on_check_result(Check *c, CheckEvent event, void *userdata) {
         Manager *m = userdata;
         const CheckConfig *cc = c->config;
-        const char *role = cc->required ? "Required" : "Wanted";
+        const char *role = cc->environmental ? "Environmental" : cc->required ? "Required" : "Wanted";
 
-        if (!changed) {
+        switch (event) {
+        case CHECK_EVENT_RESULT:
                 if (c->result == CHECK_RESULT_FAIL && !c->state.failing)
                         log_notice("%s check '%s' failed (%u of %u before it counts): %s", role, cc->name,
                                    c->state.consecutive_failures, cc->fail_after.n, c->detail);
@@ -89,22 +92,41 @@ static void on_check_result(Check *c, bool changed, void *userdata) {
                         log_debug("Check '%s': %s: %s", cc->name, c->result == CHECK_RESULT_PASS ? "pass" : "fail",
                                   c->detail);
                 return;
-        }
 
-        if (c->state.failing)
-                log_struct(cc->required ? LOG_ERR : LOG_WARNING,
+        case CHECK_EVENT_REPAIR_STARTED:
+                log_struct(LOG_WARNING,
+                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CHECK_REPAIR },
+                                      { "HEALTHDOG_CHECK", cc->name },
+                                      { "HEALTHDOG_DETAIL", c->detail }),
+                           "%s check '%s' is failing (%s): repair attempt %u of %u", role, cc->name, c->detail,
+                           c->repairs, cc->repair_max);
+                return;
+
+        case CHECK_EVENT_REPAIR_DONE:
+                log_full_errno(c->repair_ok ? LOG_NOTICE : LOG_WARNING, 0, "Repair %u of check '%s' %s: %s",
+                               c->repairs, cc->name, c->repair_ok ? "done" : "failed", c->repair_detail);
+                return;
+
+        case CHECK_EVENT_FAILING:
+                log_struct(cc->required && !cc->environmental ? LOG_ERR : LOG_WARNING,
                            LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CHECK_FAILING },
                                       { "HEALTHDOG_CHECK", cc->name },
                                       { "HEALTHDOG_DETAIL", c->detail },
-                                      { "HEALTHDOG_REQUIRED", cc->required ? "yes" : "no" }),
+                                      { "HEALTHDOG_REQUIRED", cc->required ? "yes" : "no" },
+                                      { "HEALTHDOG_ENVIRONMENTAL", cc->environmental ? "yes" : "no" }),
                            "%s check '%s' is now failing: %s%s", role, cc->name, c->detail,
-                           cc->required && m->in_grace && m->feeding ? " (startup grace: still feeding)" : "");
-        else
+                           cc->required && !cc->environmental && m->in_grace && m->feeding
+                                   ? " (startup grace: still feeding)" : "");
+                break;
+
+        case CHECK_EVENT_HEALTHY:
                 log_struct(LOG_NOTICE,
                            LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CHECK_HEALTHY },
                                       { "HEALTHDOG_CHECK", cc->name },
                                       { "HEALTHDOG_DETAIL", c->detail }),
                            "%s check '%s' is healthy again: %s", role, cc->name, c->detail);
+                break;
+        }
 
         manager_decide(m);
 }
@@ -153,6 +175,7 @@ static int manager_create_checks(Manager *m, Config *config, Check **old, size_t
                 r = check_new(&checks[i], m->event, cc, on_check_result, m);
                 if (r < 0)
                         goto fail;
+                checks[i]->allow_repair = true;
 
                 /* A reload keeps what a check of the same name and type has counted so far:
                  * reloading must not be a way to forget a failure. */
@@ -161,6 +184,7 @@ static int manager_create_checks(Manager *m, Config *config, Check **old, size_t
                                 prev = old[j];
                 if (prev) {
                         checks[i]->state = prev->state;
+                        checks[i]->repairs = prev->repairs;
                         checks[i]->result = prev->result;
                         checks[i]->duration = prev->duration;
                         checks[i]->last_run_realtime = prev->last_run_realtime;

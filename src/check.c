@@ -339,13 +339,21 @@ int check_schedule(Check *c, usec_t delay) {
                                           accuracy ?: 1, on_run_timer, c);
 }
 
-int check_new(Check **ret, sd_event *event, const CheckConfig *config, check_handler_t on_result, void *userdata) {
+void check_context_done(CheckContext *ctx) {
+        if (ctx->bus && ctx->bus_free)
+                ctx->bus_free(ctx->bus);
+        ctx->bus = NULL;
+}
+
+int check_new(Check **ret, CheckContext *context, const CheckConfig *config, check_handler_t on_result,
+              void *userdata) {
         Check *c = calloc(1, sizeof(Check));
 
         if (!c)
                 return -ENOMEM;
         c->config = config;
-        c->event = sd_event_ref(event);
+        c->context = context;
+        c->event = sd_event_ref(context->event);
         c->on_result = on_result;
         c->userdata = userdata;
         *ret = c;

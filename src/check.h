@@ -8,6 +8,18 @@
 typedef struct Check Check;
 typedef struct CheckConfig CheckConfig;
 
+/* What all checks of one owner (the supervisor, or a one-off `healthdog check`) share: the event
+ * loop, and connections that kinds open on first use and keep for the next runs. */
+typedef struct CheckContext {
+        sd_event *event;
+        const char *bus_address;        /* the D-Bus to talk to systemd on; NULL = the system bus */
+        void *bus;                      /* opened by the systemd kinds, released with bus_free() */
+        void (*bus_free)(void *bus);
+} CheckContext;
+
+/* Releases what the kinds opened in the context. */
+void check_context_done(CheckContext *ctx);
+
 /* One kind of health check: its own keys, and how a probe is started and abandoned.
  * Adding a kind is one new file defining a CheckKind plus its line in check_kinds[]. */
 typedef struct CheckKind {
@@ -110,6 +122,7 @@ typedef void (*check_handler_t)(Check *c, CheckEvent event, void *userdata);
 
 struct Check {
         const CheckConfig *config;  /* owned by the Config the check was made from */
+        CheckContext *context;      /* owned by whoever made the check; outlives it */
         sd_event *event;
         sd_event_source *run_timer;
         sd_event_source *timeout_timer;
@@ -135,9 +148,10 @@ struct Check {
         void *userdata;
 };
 
-/* Creates a check bound to event. on_result is called after every finished probe and repair.
+/* Creates a check in context. on_result is called after every finished probe and repair.
  * Returns 0 or -errno. The check does nothing until check_schedule() or check_run(). */
-int check_new(Check **ret, sd_event *event, const CheckConfig *config, check_handler_t on_result, void *userdata);
+int check_new(Check **ret, CheckContext *context, const CheckConfig *config, check_handler_t on_result,
+              void *userdata);
 /* Cancels a running probe and releases the check. Accepts NULL; returns NULL. */
 Check *check_free(Check *c);
 static inline void check_freep(Check **c) {

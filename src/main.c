@@ -167,6 +167,7 @@ static int verb_check(int argc, char *argv[]) {
         const Verb *v = verb_find("check");
         _cleanup_(config_freep) Config *config = NULL;
         Check **checks = NULL;
+        CheckContext context = {};
         sd_event *event = NULL;
         CheckOnce once = {};
         size_t n = 0;
@@ -191,6 +192,7 @@ static int verb_check(int argc, char *argv[]) {
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = sd_event_new(&event);
+        context.event = event;
         checks = calloc(config->n_checks ?: 1, sizeof(Check *));
         if (r < 0 || !checks) {
                 log_error_errno(r < 0 ? r : -ENOMEM, "Failed to set up: %m");
@@ -203,7 +205,7 @@ static int verb_check(int argc, char *argv[]) {
                         wanted = wanted || streq(argv[j], config->checks[k]->name);
                 if (!wanted)
                         continue;
-                r = check_new(&checks[n], event, config->checks[k], on_check_once, &once);
+                r = check_new(&checks[n], &context, config->checks[k], on_check_once, &once);
                 if (r < 0) {
                         log_error_errno(r, "Failed to set up check '%s': %m", config->checks[k]->name);
                         goto finish;
@@ -237,6 +239,7 @@ finish:
         for (size_t k = 0; k < n; k++)
                 check_free(checks[k]);
         free(checks);
+        check_context_done(&context);
         sd_event_unref(event);
         return ret;
 }

@@ -172,7 +172,7 @@ static int manager_create_checks(Manager *m, Config *config, Check **old, size_t
                 const Check *prev = NULL;
                 usec_t delay = cc->start_delay;
 
-                r = check_new(&checks[i], m->event, cc, on_check_result, m);
+                r = check_new(&checks[i], &m->context, cc, on_check_result, m);
                 if (r < 0)
                         goto fail;
                 checks[i]->allow_repair = true;
@@ -322,6 +322,7 @@ int manager_new(Manager **ret, const char *config_path, Config *config) {
         r = sd_event_new(&m->event);
         if (r < 0)
                 return r;
+        m->context.event = m->event;
         if ((r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_signal, m)) < 0)
@@ -463,6 +464,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_free_checks(m->checks, m->n_checks);
+        check_context_done(&m->context);
         sd_event_source_disable_unref(m->ping_timer);
         sd_event_source_disable_unref(m->grace_timer);
         sd_event_source_disable_unref(m->sigterm_source);

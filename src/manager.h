@@ -15,6 +15,7 @@ typedef struct Manager {
         char **dropin_dirs;
         Config *config;
 
+        CheckContext context;          /* what the checks share (the loop, the bus) */
         Watchdog *watchdog;            /* NULL with device = none (dry run) */
         usec_t ping_interval;
         Check **checks;

@@ -1,0 +1,271 @@
+# Sourced by the integration scripts: the daemon against the watchdog stand-in, timed on
+# CLOCK_MONOTONIC (the stand-in's log, $MONOTIME and reset-reason.json's monotonic_usec share it).
+#
+# Globals a script may use: T (its private directory), DEV (the stand-in FIFO), STATE (the state
+# directory), CONF (the config), DAEMON_LOG, STANDIN_LOG, DAEMON_PID, STANDIN_PID.
+# Every wait is bounded; everything started here is stopped on EXIT, by pid.
+
+set -u
+
+lib_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${HEALTHDOG:=$lib_top/build/asan/healthdog}"
+: "${STANDIN:=$lib_top/build/tests/wdt-standin}"
+: "${MONOTIME:=$lib_top/build/tests/monotime}"
+: "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=0:exitcode=99}"
+: "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1:exitcode=99}"
+export ASAN_OPTIONS UBSAN_OPTIONS
+if [ -z "${TEST_TMPDIR:-}" ]; then
+        TEST_TMPDIR=$(mktemp -d "/tmp/healthdog-test.$(basename "$0" .sh).XXXXXX")
+        lib_own_tmpdir=1
+fi
+# The daemon logs to stderr only when not under systemd, and talks to no service manager here.
+unset JOURNAL_STREAM NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID
+
+T=$TEST_TMPDIR
+DEV=$T/watchdog
+STATE=$T/state
+CONF=$T/healthdog.conf
+DAEMON_LOG=$T/daemon.log
+STANDIN_LOG=$T/standin.log
+DAEMON_PID=
+STANDIN_PID=
+lib_pids=()
+
+for f in "$HEALTHDOG" "$STANDIN" "$MONOTIME"; do
+        if [ ! -x "$f" ]; then
+                echo "missing $f: build it first (make check)"
+                exit 77
+        fi
+done
+
+now() { "$MONOTIME"; }
+
+# Prints everything a reader needs to see why a test failed, then exits 1.
+fail() {
+        local f
+        echo "FAIL: $*"
+        for f in "$T"/*.conf; do
+                [ -f "$f" ] && { echo "--- config $f"; cat "$f"; }
+        done
+        for f in "$T"/*.log; do
+                [ -f "$f" ] && { echo "--- $f"; cat "$f"; }
+        done
+        echo "--- FAIL: $*"
+        exit 1
+}
+
+skip() {
+        echo "SKIP: $*"
+        exit 77
+}
+
+# Prints a measured figure, so that passing runs document what they saw.
+note() { echo "  $*"; }
+
+# assert_cmp LABEL VALUE OP BOUND: numeric comparison (OP one of < <= > >= ==), values may be
+# fractional seconds.
+assert_cmp() {
+        local label=$1 value=$2 op=$3 bound=$4
+        if [ -z "$value" ]; then
+                fail "$label: no value measured (expected $op $bound)"
+        fi
+        if awk -v a="$value" -v b="$bound" -v op="$op" 'BEGIN {
+                if (op == "<") ok = a + 0 < b + 0; else if (op == "<=") ok = a + 0 <= b + 0;
+                else if (op == ">") ok = a + 0 > b + 0; else if (op == ">=") ok = a + 0 >= b + 0;
+                else if (op == "==") ok = a + 0 == b + 0; else exit 2;
+                exit !ok }'; then
+                note "ok: $label = $value ($op $bound)"
+        else
+                fail "$label = $value, expected $op $bound"
+        fi
+}
+
+# Arithmetic on seconds: calc 'a - b' with awk.
+calc() { awk "BEGIN { printf \"%.6f\n\", $* }"; }
+
+assert_grep() {
+        local file=$1 pattern=$2
+        grep -Eq -- "$pattern" "$file" || fail "no line matching /$pattern/ in $file"
+        note "ok: $(basename "$file") has: $(grep -Em1 -- "$pattern" "$file")"
+}
+
+assert_no_grep() {
+        local file=$1 pattern=$2
+        if grep -Eq -- "$pattern" "$file"; then
+                fail "unexpected line in $file: $(grep -Em1 -- "$pattern" "$file")"
+        fi
+}
+
+# write_config [FILE]: stdin to the config file (default $CONF), which must belong to root and
+# not be writable by others, or the daemon refuses it.
+write_config() {
+        local f=${1:-$CONF}
+        cat >"$f.tmp" && chmod 0644 "$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# wait_until TIMEOUT CMD...: runs CMD every 20 ms until it succeeds; 1 when TIMEOUT seconds pass.
+wait_until() {
+        local deadline
+        deadline=$(calc "$(now) + $1")
+        shift
+        while :; do
+                "$@" && return 0
+                awk -v a="$(now)" -v b="$deadline" 'BEGIN { exit !(a >= b) }' && break
+                sleep 0.02
+        done
+        "$@"
+}
+
+# Conditions for wait_until (a "$(...)" argument would be expanded only once).
+no_process() { ! pgrep -f -- "$1" >/dev/null; }
+has_process() { pgrep -f -- "$1" >/dev/null; }
+log_count_ge() { [ "$(grep -Ec -- "$2" "$1")" -ge "$3" ]; }
+pings_ge() { [ "$(pings)" -ge "$1" ]; }
+
+# wait_for_log FILE ERE [TIMEOUT]: waits for a matching line, fails the test if none comes.
+wait_for_log() {
+        wait_until "${3:-3}" grep -Eq -- "$2" "$1" || fail "timed out after ${3:-3}s waiting for /$2/ in $1"
+}
+
+# True while PID exists and is not a zombie waiting to be reaped.
+alive() {
+        local state
+        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+        [ -n "$state" ] && [ "$state" != Z ]
+}
+dead() { ! alive "$1"; }
+
+# wait_exit PID TIMEOUT: waits for a child of this shell to end; sets EXIT_STATUS. Fails the
+# test when it is still running after TIMEOUT seconds.
+wait_exit() {
+        wait_until "$2" dead "$1" || fail "process $1 still running after $2 s"
+        { wait "$1"; } 2>/dev/null
+        EXIT_STATUS=$?
+}
+
+# start_standin TIMEOUT [LOG]: a fresh stand-in on $DEV; returns once it logged READY.
+start_standin() {
+        [ -n "${2:-}" ] && STANDIN_LOG=$2
+        rm -f "$STANDIN_LOG"
+        "$STANDIN" --device "$DEV" --timeout "$1" --log "$STANDIN_LOG" &
+        STANDIN_PID=$!
+        lib_pids+=("$STANDIN_PID")
+        wait_for_log "$STANDIN_LOG" ' READY ' 3
+}
+
+stop_standin() {
+        [ -n "$STANDIN_PID" ] || return 0
+        kill -TERM "$STANDIN_PID" 2>/dev/null
+        wait_exit "$STANDIN_PID" 3
+        STANDIN_PID=
+}
+
+# start_daemon [ARGS...]: `healthdog run -c $CONF ARGS` in the background, stderr to
+# $DAEMON_LOG (set DAEMON_LOG first for a second run; LOG_LEVEL=debug for more). Returns once it
+# is supervising.
+start_daemon() {
+        rm -f "$DAEMON_LOG"
+        HEALTHDOG_LOG_LEVEL=${LOG_LEVEL:-info} "$HEALTHDOG" run -c "$CONF" "$@" 2>"$DAEMON_LOG" &
+        DAEMON_PID=$!
+        lib_pids+=("$DAEMON_PID")
+        wait_until 5 lib_daemon_up_or_gone || fail "the daemon did not start within 5 s"
+        if dead "$DAEMON_PID"; then
+                wait "$DAEMON_PID"
+                fail "the daemon exited with $? at startup"
+        fi
+}
+lib_daemon_up_or_gone() { grep -q '^<6>Supervising ' "$DAEMON_LOG" || dead "$DAEMON_PID"; }
+
+# Sanitizer reports make a test fail even when the behaviour was right.
+check_sanitizers() {
+        local f
+        for f in "$T"/*.log; do
+                [ -f "$f" ] || continue
+                if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$f"; then
+                        fail "sanitizer report in $f"
+                fi
+        done
+}
+
+# stop_daemon [EXPECTED_STATUS]: SIGTERM, waits up to 3 s, checks the exit status (default 0).
+stop_daemon() {
+        local want=${1:-0}
+        [ -n "$DAEMON_PID" ] || return 0
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        wait_exit "$DAEMON_PID" 3
+        DAEMON_PID=
+        [ "$EXIT_STATUS" = "$want" ] || fail "the daemon exited with $EXIT_STATUS, expected $want"
+        check_sanitizers
+}
+
+lib_cleanup() {
+        local pid
+        for pid in "${lib_pids[@]}"; do
+                alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        done
+        # Probes the daemon left behind: every process whose command line names this directory.
+        for pid in $(pgrep -f -- "$T/" 2>/dev/null); do
+                [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
+        done
+        wait 2>/dev/null
+        [ -n "${lib_own_tmpdir:-}" ] && rm -rf "$T"
+}
+trap "lib_cleanup 2>/dev/null" EXIT
+
+# ---- the stand-in's log: "<t> PING gap=<s>|-", "<t> MAGIC", "<t> CLOSE magic=yes|no", "<t> RESET gap=<s>"
+
+# pings [FROM [TO]]: number of pings with FROM <= t <= TO.
+pings() {
+        awk -v from="${1:--1}" -v to="${2:-1e18}" \
+                '$2 == "PING" && $1 >= from + 0 && $1 <= to + 0 { n++ } END { print n + 0 }' "$STANDIN_LOG"
+}
+
+# max_gap [FROM [TO]]: the longest time without a ping within [FROM, TO]: the gaps of the pings in
+# the window, and with TO the stretch from the last ping to TO.
+max_gap() {
+        awk -v from="${1:--1}" -v to="${2:-}" '
+                $2 == "PING" { t = $1 + 0 }
+                $2 == "PING" && t >= from + 0 && (to == "" || t <= to + 0) {
+                        split($3, g, "="); if (g[2] != "-" && g[2] + 0 > max) max = g[2] + 0; last = t }
+                END { if (to != "" && last != "" && to - last > max) max = to - last; printf "%.6f\n", max }' \
+                "$STANDIN_LOG"
+}
+
+first_ping() { awk '$2 == "PING" { print $1; exit }' "$STANDIN_LOG"; }
+
+# last_ping [BEFORE]: the time of the last ping (before BEFORE).
+last_ping() {
+        awk -v before="${1:-1e18}" '$2 == "PING" && $1 < before + 0 { t = $1 } END { print t }' "$STANDIN_LOG"
+}
+
+# event_time WORD: the time of the first WORD event (RESET, MAGIC, CLOSE, READY), empty if none.
+event_time() { awk -v w="$1" '$2 == w { print $1; exit }' "$STANDIN_LOG"; }
+
+count_events() { awk -v w="$1" '$2 == w { n++ } END { print n + 0 }' "$STANDIN_LOG"; }
+
+# The magic= of the first CLOSE.
+close_magic() { awk '$2 == "CLOSE" { sub("magic=", "", $3); print $3; exit }' "$STANDIN_LOG"; }
+
+# ---- reset-reason.json
+
+REASON=$STATE/reset-reason.json
+
+# reason_field KEY: a string or number field of reset-reason.json.
+reason_field() {
+        [ -f "$REASON" ] || fail "no $REASON"
+        sed -n -e "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" -e "t" -e "s/.*\"$1\":\\([0-9][0-9]*\\).*/\\1/p" "$REASON"
+}
+
+# The moment the daemon decided to stop feeding, in seconds on the stand-in's clock.
+reason_time() { awk -v u="$(reason_field monotonic_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }'; }
+
+# load_reason: reads reset-reason.json into CROSSING (reason_time), REASON_CHECK and
+# REASON_DETAIL; fails the test when it is missing or incomplete.
+load_reason() {
+        [ -f "$REASON" ] || fail "no $REASON"
+        [ -n "$(reason_field monotonic_usec)" ] || fail "no monotonic_usec in $REASON: $(cat "$REASON")"
+        CROSSING=$(reason_time)
+        REASON_CHECK=$(reason_field check)
+        REASON_DETAIL=$(reason_field detail)
+        note "reset-reason.json: $(cat "$REASON")"
+}

@@ -1,0 +1,59 @@
+#!/bin/bash
+# A required check that fails from the start does not stop the feeding during startup-grace, and
+# stops it as soon as the grace is over.
+source "$(dirname "$0")/lib.sh"
+
+PING=0.1
+GRACE=2
+
+write_config <<EOF
+[watchdog]
+device = $DEV
+timeout = 1s
+interval = 100ms
+
+[supervisor]
+state-directory = $STATE
+startup-grace = ${GRACE}s
+
+[check.app-ready]
+type = file
+path = $T/ready
+interval = 100ms
+fail-after = 1
+EOF
+
+start_standin 1
+start_daemon
+wait_for_log "$DAEMON_LOG" "^<3>Required check 'app-ready' is now failing: .*\\(startup grace: still feeding\\)$" 2
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'app-ready' is failing" "$((GRACE + 2))"
+wait_for_log "$STANDIN_LOG" ' RESET ' 3
+
+# The daemon armed the device (first ping) just before it started the grace timer.
+armed=$(first_ping)
+grace_end=$(calc "$armed + $GRACE")
+load_reason
+crossing=$CROSSING
+last=$(last_ping)
+reset=$(event_time RESET)
+note "armed $armed, grace ends ~$grace_end, crossing $crossing, last ping $last, RESET $reset"
+# (the stand-in may read the first ping a little after the grace timer started)
+assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" ">=" "$(calc "$GRACE - 0.02")"
+assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" "<=" "$(calc "$GRACE + 0.1")"
+# Fed all through the grace ...
+assert_cmp "pings during the grace" "$(pings "$armed" "$grace_end")" ">=" "$(calc "$GRACE / $PING")"
+assert_cmp "max gap during the grace (s)" "$(max_gap "$armed" "$crossing")" "<=" "$(calc "$PING + 0.15")"
+assert_cmp "last ping - arming (s)" "$(calc "$last - $armed")" ">=" "$(calc "$GRACE - $PING - 0.05")"
+# ... and not a moment longer.
+assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
+assert_cmp "last ping - grace end (s)" "$(calc "$last - $grace_end")" "<=" 0.1
+assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" ">=" 1.0
+[ "$REASON_CHECK" = app-ready ] || fail "check in reset-reason.json: $(cat "$REASON")"
+assert_grep "$DAEMON_LOG" "^<6>Startup grace is over"
+# The failure was known long before the grace ended: it is the grace that held the decision back.
+first_failure=$(grep -n "is now failing" "$DAEMON_LOG" | cut -d: -f1)
+grace_over=$(grep -n "Startup grace is over" "$DAEMON_LOG" | cut -d: -f1)
+assert_cmp "log line of the failure" "$first_failure" "<" "$grace_over"
+stop_daemon 0
+echo "PASS"

@@ -55,6 +55,19 @@ static void manager_decide(Manager *m) {
         snprintf(m->starve_check, sizeof(m->starve_check), "%s", culprit->config->name);
         snprintf(m->starve_detail, sizeof(m->starve_detail), "%s", culprit->detail);
 
+        if (!m->watchdog) {
+                /* Nothing will reset: a recorded reason would blame a later, unrelated reset. */
+                log_struct(LOG_CRIT,
+                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
+                                      { "HEALTHDOG_CHECK", culprit->config->name },
+                                      { "HEALTHDOG_DETAIL", culprit->detail },
+                                      { "HEALTHDOG_DEVICE", "none" }),
+                           "Required check '%s' is failing (%s): dry run, a watchdog would now stop being fed",
+                           culprit->config->name, culprit->detail);
+                manager_update_status(m);
+                return;
+        }
+
         /* Record why before the device can fire: after the reset this is all that is left. */
         reason = (ResetReason) {
                 .reason = "check-failed",
@@ -72,9 +85,9 @@ static void manager_decide(Manager *m) {
                    LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
                               { "HEALTHDOG_CHECK", culprit->config->name },
                               { "HEALTHDOG_DETAIL", culprit->detail },
-                              { "HEALTHDOG_DEVICE", m->watchdog ? m->watchdog->path : "none" }),
+                              { "HEALTHDOG_DEVICE", m->watchdog->path }),
                    "Required check '%s' is failing (%s): no longer feeding %s, the device resets when it times out",
-                   culprit->config->name, culprit->detail, m->watchdog ? m->watchdog->path : "the watchdog (dry run)");
+                   culprit->config->name, culprit->detail, m->watchdog->path);
         manager_update_status(m);
 }
 

@@ -41,12 +41,12 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c
+DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 
-UNIT_TESTS := test-util test-config test-check-state
-TOOLS := wdt-standin monotime
+UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states
+TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check demo deps test-deps clean
 all: $(B)/healthdog
@@ -68,19 +68,24 @@ $(B)/tests/test-%: tests/unit/test-%.c $(SAN_OBJS) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 $(B)/tests/%: tests/%.c | $(B)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
+# A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
+$(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
+		$(shell $(PKG_CONFIG) --libs libsystemd)
 
 install: $(B)/healthdog
 	install -Dm755 $(B)/healthdog $(DESTDIR)$(SBINDIR)/healthdog
 	install -Dm644 conf/healthdog.conf $(DESTDIR)$(SYSCONFDIR)/healthdog/healthdog.conf
 	install -dm755 $(DESTDIR)$(SYSCONFDIR)/healthdog/conf.d $(DESTDIR)$(VENDORCONFDIR)
-	install -Dm644 conf/examples/app-heartbeat.conf $(DESTDIR)$(DOCDIR)/examples/app-heartbeat.conf
+	install -dm755 $(DESTDIR)$(DOCDIR)/examples
+	install -m644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/healthdog.service.in \
 		> $(B)/healthdog.service
 	install -Dm644 $(B)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service \
-		$(DESTDIR)$(DOCDIR)/examples/app-heartbeat.conf
+		$(DESTDIR)$(DOCDIR)/examples/*.conf
 
 # The Debian packages the build and the tests need; installed when missing (needs root).
 deps:

@@ -6,10 +6,38 @@
 
 extern const CheckKind check_kind_exec;
 extern const CheckKind check_kind_file;
+extern const CheckKind check_kind_link;
+extern const CheckKind check_kind_ping;
+extern const CheckKind check_kind_process;
+extern const CheckKind check_kind_loadavg;
+extern const CheckKind check_kind_memory;
+extern const CheckKind check_kind_disk;
+extern const CheckKind check_kind_temperature;
+extern const CheckKind check_kind_fds;
+extern const CheckKind check_kind_tcp;
+extern const CheckKind check_kind_http;
+extern const CheckKind check_kind_unix;
+extern const CheckKind check_kind_dns;
+extern const CheckKind check_kind_systemd_unit;
+extern const CheckKind check_kind_systemd_system;
 
 const CheckKind *const check_kinds[] = {
         &check_kind_exec,
         &check_kind_file,
+        &check_kind_link,
+        &check_kind_ping,
+        &check_kind_process,
+        &check_kind_loadavg,
+        &check_kind_memory,
+        &check_kind_disk,
+        &check_kind_temperature,
+        &check_kind_fds,
+        &check_kind_tcp,
+        &check_kind_http,
+        &check_kind_unix,
+        &check_kind_dns,
+        &check_kind_systemd_unit,
+        &check_kind_systemd_system,
         NULL,
 };
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdarg.h>
 
@@ -290,6 +292,207 @@ static void free_user(void *field) {
 }
 
 const ConfigType config_type_user = { sizeof(UserId), parse_user, format_user, free_user };
+
+/* Fixed-point numbers: "12.5" with digits = 3 is 12500. No sign, no exponent, no spaces. */
+static int parse_fixed(const char *s, unsigned digits, uint64_t *ret) {
+        uint64_t v = 0;
+        unsigned frac = 0;
+        const char *p = s;
+
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++)
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (*p - '0'), &v))
+                        return -ERANGE;
+        if (*p == '.') {
+                p++;
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *p); p++, frac++) {
+                        if (frac >= digits)
+                                return -EDOM; /* more decimal places than the type keeps */
+                        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (*p - '0'), &v))
+                                return -ERANGE;
+                }
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        for (; frac < digits; frac++)
+                if (__builtin_mul_overflow(v, 10, &v))
+                        return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+#define FIXED_MAX 32
+
+/* Writes v (in units of 10^-digits) with no trailing zeros: 12500 with digits = 3 is "12.5". */
+static const char *format_fixed(char buf[static FIXED_MAX], uint64_t v, unsigned digits) {
+        uint64_t scale = 1;
+        int n;
+
+        for (unsigned i = 0; i < digits; i++)
+                scale *= 10;
+        if (v % scale == 0) {
+                snprintf(buf, FIXED_MAX, "%" PRIu64, v / scale);
+                return buf;
+        }
+        n = snprintf(buf, FIXED_MAX, "%" PRIu64 ".%0*" PRIu64, v / scale, (int) digits, v % scale);
+        while (n > 0 && buf[n - 1] == '0')
+                buf[--n] = '\0';
+        return buf;
+}
+
+static int parse_decimal_field(const ConfigKey *key, const char *text, void *field, char **reason) {
+        char lo[FIXED_MAX], hi[FIXED_MAX];
+        uint64_t v;
+        int r = parse_fixed(text, 3, &v);
+
+        if (r == -EDOM) {
+                *reason = strdup("has more than 3 decimal places");
+                return -EINVAL;
+        }
+        if (r < 0) {
+                *reason = strdup(r == -ERANGE ? "is too large" : "is not a decimal number (e.g. 2, 2.5 or 0.75)");
+                return r;
+        }
+        if (v >= key->min && (key->max == 0 || v <= key->max)) {
+                *(uint64_t *) field = v;
+                return 0;
+        }
+        /* The bounds are thousandths too: say them the way the user writes numbers. */
+        format_fixed(lo, key->min, 3);
+        format_fixed(hi, key->max, 3);
+        if (key->max == 0)
+                r = asprintf(reason, "must be at least %s", lo);
+        else
+                r = asprintf(reason, "must be between %s and %s", lo, hi);
+        return r < 0 ? -ENOMEM : -ERANGE;
+}
+
+static void format_decimal_field(FILE *f, const void *field) {
+        char buf[FIXED_MAX];
+        fputs(format_fixed(buf, *(const uint64_t *) field, 3), f);
+}
+
+const ConfigType config_type_decimal = { sizeof(uint64_t), parse_decimal_field, format_decimal_field, NULL };
+
+/* "10%" or "12.5%": hundredths of a percent, at most 100%. Returns -ENOENT when text is not a
+ * percentage at all, so that the caller can try its other form. */
+static int parse_percent(const char *text, uint64_t *ret, char **reason) {
+        _cleanup_(freep) char *number = NULL;
+        size_t l = strlen(text);
+        uint64_t v;
+        int r;
+
+        if (l == 0 || text[l - 1] != '%')
+                return -ENOENT;
+        number = strndup(text, l - 1);
+        if (!number)
+                return -ENOMEM;
+        r = parse_fixed(number, 2, &v);
+        if (r == -EDOM) {
+                *reason = strdup("has more than 2 decimal places in the percentage");
+                return -EINVAL;
+        }
+        if (r == -ERANGE || (r >= 0 && v > 10000)) {
+                *reason = strdup("is more than 100%");
+                return -ERANGE;
+        }
+        if (r < 0) {
+                *reason = strdup("is not a percentage (e.g. 10% or 2.5%)");
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* Binary multiples, as free(1), df(1) and the kernel count memory and disk space. */
+static const struct {
+        char suffix;
+        uint64_t factor;
+} size_units[] = {
+        { 'T', UINT64_C(1) << 40 },
+        { 'G', UINT64_C(1) << 30 },
+        { 'M', UINT64_C(1) << 20 },
+        { 'K', UINT64_C(1) << 10 },
+};
+
+static int parse_amount(const char *text, bool sizes, Amount *ret, char **reason) {
+        _cleanup_(freep) char *number = NULL;
+        uint64_t v, factor = 1;
+        size_t l = strlen(text);
+        int r;
+
+        r = parse_percent(text, &v, reason);
+        if (r >= 0) {
+                *ret = (Amount) { .value = v, .percent = true, .set = true };
+                return 0;
+        }
+        if (r != -ENOENT)
+                return r;
+
+        if (sizes && l > 0)
+                for (size_t i = 0; i < ELEMENTSOF(size_units); i++)
+                        if (text[l - 1] == size_units[i].suffix) {
+                                factor = size_units[i].factor;
+                                l--;
+                                break;
+                        }
+        number = strndup(text, l);
+        if (!number)
+                return -ENOMEM;
+        r = parse_fixed(number, 0, &v);
+        if (r == -ERANGE || (r >= 0 && __builtin_mul_overflow(v, factor, &v))) {
+                *reason = strdup("is too large");
+                return -ERANGE;
+        }
+        if (r < 0) {
+                *reason = strdup(sizes ? "is not a size or a percentage (e.g. 512K, 64M, 1G, plain bytes, or 10%)"
+                                       : "is not a count or a percentage (e.g. 5000 or 10%)");
+                return -EINVAL;
+        }
+        *ret = (Amount) { .value = v, .set = true };
+        return 0;
+}
+
+static int parse_size_or_percent(const ConfigKey *key, const char *text, void *field, char **reason) {
+        return parse_amount(text, true, field, reason);
+}
+
+static int parse_count_or_percent(const ConfigKey *key, const char *text, void *field, char **reason) {
+        return parse_amount(text, false, field, reason);
+}
+
+static void format_amount(FILE *f, const Amount *a, bool sizes) {
+        char buf[FIXED_MAX];
+
+        if (!a->set)
+                return;
+        if (a->percent) {
+                fprintf(f, "%s%%", format_fixed(buf, a->value, 2));
+                return;
+        }
+        /* The largest unit that shows the value exactly, so a dump reads back the same. */
+        if (sizes && a->value > 0)
+                for (size_t i = 0; i < ELEMENTSOF(size_units); i++)
+                        if (a->value % size_units[i].factor == 0) {
+                                fprintf(f, "%" PRIu64 "%c", a->value / size_units[i].factor, size_units[i].suffix);
+                                return;
+                        }
+        fprintf(f, "%" PRIu64, a->value);
+}
+
+static void format_size_or_percent(FILE *f, const void *field) {
+        format_amount(f, field, true);
+}
+
+static void format_count_or_percent(FILE *f, const void *field) {
+        format_amount(f, field, false);
+}
+
+const ConfigType config_type_size_or_percent = { sizeof(Amount), parse_size_or_percent, format_size_or_percent, NULL };
+const ConfigType config_type_count_or_percent = { sizeof(Amount), parse_count_or_percent, format_count_or_percent, NULL };
 
 int config_key_parse(const ConfigKey *key, void *object, const char *text, char **reason) {
         *reason = NULL;

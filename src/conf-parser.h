@@ -47,11 +47,21 @@ extern const ConfigType config_type_enum;       /* int index into key->choices *
 extern const ConfigType config_type_command;    /* char ** argv, split without a shell */
 extern const ConfigType config_type_int_list;   /* IntList */
 extern const ConfigType config_type_user;       /* UserId, resolved with getpwnam() */
+extern const ConfigType config_type_decimal;    /* uint64_t thousandths: "2.5" is 2500; min/max in thousandths */
+extern const ConfigType config_type_size_or_percent;  /* Amount: "512K", "64M", "1G", plain bytes, or "10%" */
+extern const ConfigType config_type_count_or_percent; /* Amount: "5000" or "10%" */
 
 typedef struct IntList {
         int *values;
         size_t n;
 } IntList;
+
+/* A threshold that is either absolute or a share of some whole (memory, a filesystem). */
+typedef struct Amount {
+        uint64_t value; /* bytes or a count; with percent, hundredths of a percent (1250 = 12.5%) */
+        bool percent;
+        bool set;       /* false: the key was not given */
+} Amount;
 
 typedef struct UserId {
         char *name; /* NULL = do not change user */

@@ -20,11 +20,99 @@ static const ConfigKey watchdog_keys[] = {
         {}
 };
 
+/* A D-Bus address: "TRANSPORT:KEY=VALUE,..." alternatives separated by ';'. Only the shape is
+ * checked here; sd-bus reads the address when a systemd-* check first connects. */
+static int parse_bus_address(const ConfigKey *key, const char *text, void *field, char **reason) {
+        _cleanup_(freep) char *copy = strdup(text);
+        char *state = NULL, *a;
+        bool ok = true;
+        size_t n = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (a = strtok_r(copy, ";", &state); a && ok; a = strtok_r(NULL, ";", &state), n++) {
+                char *colon = strchr(a, ':'), *pair_state = NULL;
+
+                ok = colon && colon > a && strspn(a, "abcdefghijklmnopqrstuvwxyz-") == (size_t) (colon - a);
+                for (char *kv = ok ? strtok_r(colon + 1, ",", &pair_state) : NULL; kv && ok;
+                     kv = strtok_r(NULL, ",", &pair_state))
+                        ok = kv[0] != '=' && strchr(kv, '=');
+        }
+        if (!ok || n == 0) {
+                *reason = strdup("is not a D-Bus address (like unix:path=/run/dbus/system_bus_socket)");
+                return -EINVAL;
+        }
+        return config_type_string.parse(key, text, field, reason);
+}
+
+static void format_bus_address(FILE *f, const void *field) {
+        config_type_string.format(f, field);
+}
+
+static void free_bus_address(void *field) {
+        config_type_string.free(field);
+}
+
+static const ConfigType config_type_bus_address = {
+        sizeof(char *), parse_bus_address, format_bus_address, free_bus_address,
+};
+
 static const ConfigKey supervisor_keys[] = {
         { "state-directory",   &config_type_path,     offsetof(SupervisorConfig, state_directory), "/var/lib/healthdog" },
         { "startup-grace",     &config_type_duration, offsetof(SupervisorConfig, startup_grace), "60s" },
         { "realtime-priority", &config_type_unsigned, offsetof(SupervisorConfig, realtime_priority), "0",
           .min = 0, .max = 99 },
+        /* Empty: the system bus. */
+        { "dbus-address",      &config_type_bus_address, offsetof(SupervisorConfig, dbus_address) },
+        {}
+};
+
+/* U-Boot variable names: what env import/set accept, minus what fw_env tools choke on. */
+static int parse_var_name(const ConfigKey *key, const char *text, void *field, char **reason) {
+        if (strcspn(text, "= \t\"'\\") != strlen(text)) {
+                *reason = strdup("is not a U-Boot variable name (no '=', blanks, quotes or backslashes)");
+                return -EINVAL;
+        }
+        return config_type_string.parse(key, text, field, reason);
+}
+
+static void format_var_name(FILE *f, const void *field) {
+        config_type_string.format(f, field);
+}
+
+static void free_var_name(void *field) {
+        config_type_string.free(field);
+}
+
+static const ConfigType config_type_var_name = {
+        sizeof(char *), parse_var_name, format_var_name, free_var_name,
+};
+
+static const ConfigKey bootloader_keys[] = {
+        { "type",                  &config_type_enum,     offsetof(BootloaderConfig, type), "none",
+          .choices = (const char *const[]) { "none", "uboot", NULL } },
+        { "fw-env-config",         &config_type_path,     offsetof(BootloaderConfig, fw_env_config), "/etc/fw_env.config" },
+        { "upgrade-available-var", &config_type_var_name, offsetof(BootloaderConfig, upgrade_available_var), "upgrade_available" },
+        { "bootcount-var",         &config_type_var_name, offsetof(BootloaderConfig, bootcount_var), "bootcount" },
+        { "bootlimit-var",         &config_type_var_name, offsetof(BootloaderConfig, bootlimit_var), "bootlimit" },
+        { "rollback-var",          &config_type_var_name, offsetof(BootloaderConfig, rollback_var), "rollback" },
+        {}
+};
+
+static const ConfigKey assessment_keys[] = {
+        { "confirm-after",        &config_type_duration, offsetof(AssessmentConfig, confirm_after), "2min",
+          .min = USEC_PER_SEC },
+        { "trial-timeout",        &config_type_duration, offsetof(AssessmentConfig, trial_timeout), "15min" },
+        { "trial-timeout-action", &config_type_enum,     offsetof(AssessmentConfig, trial_timeout_action), "wait",
+          .choices = (const char *const[]) { "wait", "reject", "accept", NULL } },
+        { "steady-action",        &config_type_enum,     offsetof(AssessmentConfig, steady_action), "reset",
+          .choices = (const char *const[]) { "reset", "degrade", NULL } },
+        { "max-resets",           &config_type_unsigned, offsetof(AssessmentConfig, max_resets), "3", .min = 0, .max = 1000 },
+        { "reset-window",         &config_type_duration, offsetof(AssessmentConfig, reset_window), "24h",
+          .min = USEC_PER_MINUTE },
+        { "hooks-directory",      &config_type_path,     offsetof(AssessmentConfig, hooks_directory), "/etc/healthdog" },
+        { "hook-timeout",         &config_type_duration, offsetof(AssessmentConfig, hook_timeout), "30s",
+          .min = 100 * USEC_PER_MSEC },
         {}
 };
 
@@ -85,7 +173,8 @@ typedef struct ParseState {
 static bool section_name_valid(const char *name) {
         const char *check = startswith(name, CHECK_SECTION_PREFIX);
 
-        if (streq(name, "watchdog") || streq(name, "supervisor"))
+        if (streq(name, "watchdog") || streq(name, "supervisor") || streq(name, "bootloader") ||
+            streq(name, "assessment"))
                 return true;
         if (!check || !*check || strlen(check) > CHECK_NAME_MAX)
                 return false;
@@ -115,7 +204,8 @@ static void begin_section(ParseState *st, const char *name) {
                                           name, CHECK_NAME_MAX);
                 else
                         config_errors_add(st->errors, st->file, st->line,
-                                          "unknown section [%s] (known: [watchdog], [supervisor], [check.NAME])", name);
+                                          "unknown section [%s] (known: [watchdog], [supervisor], [bootloader], "
+                                          "[assessment], [check.NAME])", name);
                 return;
         }
 
@@ -536,11 +626,24 @@ static void verify_watchdog(WatchdogConfig *w, const RawSection *s, ConfigErrors
                                   format_duration(a, sizeof(a), w->interval));
 }
 
+static void verify_assessment(const AssessmentConfig *a, const RawSection *s, ConfigErrors *errors) {
+        char x[DURATION_MAX], y[DURATION_MAX];
+
+        /* A trial must be able to confirm before it times out. */
+        if (s && a->trial_timeout > 0 && a->trial_timeout <= a->confirm_after)
+                error_at_key(errors, s, "trial-timeout",
+                             "trial-timeout= (%s) in [assessment] must be longer than confirm-after= (%s), or 0 for none",
+                             format_duration(x, sizeof(x), a->trial_timeout),
+                             format_duration(y, sizeof(y), a->confirm_after));
+}
+
 static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
-        const RawSection *watchdog = NULL;
+        const RawSection *watchdog = NULL, *assessment = NULL;
 
         if (config_keys_set_defaults(watchdog_keys, &c->watchdog) < 0 ||
-            config_keys_set_defaults(supervisor_keys, &c->supervisor) < 0)
+            config_keys_set_defaults(supervisor_keys, &c->supervisor) < 0 ||
+            config_keys_set_defaults(bootloader_keys, &c->bootloader) < 0 ||
+            config_keys_set_defaults(assessment_keys, &c->assessment) < 0)
                 return -ENOMEM;
 
         for (size_t i = 0; i < raw->n_sections; i++) {
@@ -551,6 +654,12 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
                         apply_section(watchdog_keys, &c->watchdog, s, errors);
                 } else if (streq(s->name, "supervisor"))
                         apply_section(supervisor_keys, &c->supervisor, s, errors);
+                else if (streq(s->name, "bootloader"))
+                        apply_section(bootloader_keys, &c->bootloader, s, errors);
+                else if (streq(s->name, "assessment")) {
+                        assessment = s;
+                        apply_section(assessment_keys, &c->assessment, s, errors);
+                }
                 else {
                         CheckConfig *check = build_check(s, errors), **n;
                         if (!check)
@@ -566,6 +675,7 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
         }
 
         verify_watchdog(&c->watchdog, watchdog, errors);
+        verify_assessment(&c->assessment, assessment, errors);
         return 0;
 }
 
@@ -604,6 +714,8 @@ Config *config_free(Config *c) {
                 return NULL;
         config_keys_free(watchdog_keys, &c->watchdog);
         config_keys_free(supervisor_keys, &c->supervisor);
+        config_keys_free(bootloader_keys, &c->bootloader);
+        config_keys_free(assessment_keys, &c->assessment);
         for (size_t i = 0; i < c->n_checks; i++)
                 check_config_free(c->checks[i]);
         free(c->checks);
@@ -643,6 +755,10 @@ void config_dump(const Config *c, FILE *f) {
         config_keys_dump(watchdog_keys, &c->watchdog, f);
         fputs("\n[supervisor]\n", f);
         config_keys_dump(supervisor_keys, &c->supervisor, f);
+        fputs("\n[bootloader]\n", f);
+        config_keys_dump(bootloader_keys, &c->bootloader, f);
+        fputs("\n[assessment]\n", f);
+        config_keys_dump(assessment_keys, &c->assessment, f);
         for (size_t i = 0; i < c->n_checks; i++) {
                 fputc('\n', f);
                 check_config_dump(c->checks[i], f);

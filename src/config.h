@@ -17,12 +17,53 @@ typedef struct SupervisorConfig {
         char *state_directory;
         usec_t startup_grace;
         unsigned realtime_priority;  /* 0 = normal scheduling */
+        char *dbus_address;          /* where the systemd-* checks reach systemd; NULL or empty = the system bus */
 } SupervisorConfig;
+
+typedef enum BootloaderType {
+        BOOTLOADER_NONE,
+        BOOTLOADER_UBOOT,
+} BootloaderType;
+
+/* Where the boot environment is and what its variables are called (boot scripts differ). */
+typedef struct BootloaderConfig {
+        int type;                    /* BootloaderType */
+        char *fw_env_config;
+        char *upgrade_available_var;
+        char *bootcount_var;
+        char *bootlimit_var;
+        char *rollback_var;
+} BootloaderConfig;
+
+typedef enum TrialTimeoutAction {
+        TRIAL_TIMEOUT_WAIT,    /* keep feeding, stay unconfirmed */
+        TRIAL_TIMEOUT_REJECT,  /* stop feeding: U-Boot counts the boot */
+        TRIAL_TIMEOUT_ACCEPT,  /* confirm anyway */
+} TrialTimeoutAction;
+
+typedef enum SteadyAction {
+        STEADY_ACTION_RESET,   /* stop feeding, while the reboot budget allows */
+        STEADY_ACTION_DEGRADE, /* never reset a steady device: report only */
+} SteadyAction;
+
+/* How a boot is judged. */
+typedef struct AssessmentConfig {
+        usec_t confirm_after;        /* required checks healthy this long confirm a trial */
+        usec_t trial_timeout;        /* 0 = no limit */
+        int trial_timeout_action;    /* TrialTimeoutAction */
+        int steady_action;           /* SteadyAction */
+        unsigned max_resets;         /* health resets of a steady device ... */
+        usec_t reset_window;         /* ... within this long */
+        char *hooks_directory;       /* holds green.d/ and red.d/ */
+        usec_t hook_timeout;
+} AssessmentConfig;
 
 typedef struct Config {
         char **files;          /* every file read, in the order applied */
         WatchdogConfig watchdog;
         SupervisorConfig supervisor;
+        BootloaderConfig bootloader;
+        AssessmentConfig assessment;
         CheckConfig **checks;  /* in the order first defined */
         size_t n_checks;
 } Config;

@@ -144,22 +144,26 @@ static void on_check_once(Check *c, CheckEvent event, void *userdata) {
 }
 
 static void print_check_table(Check **checks, size_t n) {
-        int width = 5;
+        int width = 5, type_width = 4;
 
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 if ((int) strlen(checks[i]->config->name) > width)
                         width = (int) strlen(checks[i]->config->name);
+                if ((int) strlen(checks[i]->config->kind->name) > type_width)
+                        type_width = (int) strlen(checks[i]->config->kind->name);
+        }
 
-        printf("%-*s  %-6s  %-8s  %-6s  %8s  %s\n", width, "CHECK", "TYPE", "REQUIRED", "RESULT", "TIME", "DETAIL");
+        printf("%-*s  %-*s  %-8s  %-6s  %8s  %s\n", width, "CHECK", type_width, "TYPE", "REQUIRED", "RESULT", "TIME",
+               "DETAIL");
         for (size_t i = 0; i < n; i++) {
                 const Check *c = checks[i];
                 char t[DURATION_MAX];
 
                 /* Milliseconds are precise enough for a person reading the table. */
                 format_duration(t, sizeof(t), c->duration - c->duration % USEC_PER_MSEC);
-                printf("%-*s  %-6s  %-8s  %-6s  %8s  %s\n", width, c->config->name, c->config->kind->name,
-                       c->config->environmental ? "env" : c->config->required ? "yes" : "no", c->result == CHECK_RESULT_PASS ? "pass" : "FAIL", t,
-                       c->detail);
+                printf("%-*s  %-*s  %-8s  %-6s  %8s  %s\n", width, c->config->name, type_width, c->config->kind->name,
+                       c->config->environmental ? "env" : c->config->required ? "yes" : "no",
+                       c->result == CHECK_RESULT_PASS ? "pass" : "FAIL", t, c->detail);
         }
 }
 
@@ -193,6 +197,7 @@ static int verb_check(int argc, char *argv[]) {
 
         r = sd_event_new(&event);
         context.event = event;
+        context.bus_address = config->supervisor.dbus_address;
         checks = calloc(config->n_checks ?: 1, sizeof(Check *));
         if (r < 0 || !checks) {
                 log_error_errno(r < 0 ? r : -ENOMEM, "Failed to set up: %m");

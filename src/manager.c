@@ -284,6 +284,11 @@ static int manager_reload(Manager *m) {
         /* Running probes of the old checks are cancelled (their process groups killed). */
         manager_free_checks(old_checks, n_old);
         m->config = TAKE_PTR(config);
+        /* The probes that used the old connection are gone with the old checks: a new address
+         * takes a new connection, opened by the next probe that needs it. */
+        if (!streq(strempty(old_config->supervisor.dbus_address), strempty(m->config->supervisor.dbus_address)))
+                check_context_done(&m->context);
+        m->context.bus_address = m->config->supervisor.dbus_address;
         config_free(old_config);
 
         manager_set_ping_interval(m);
@@ -336,6 +341,7 @@ int manager_new(Manager **ret, const char *config_path, Config *config) {
         if (r < 0)
                 return r;
         m->context.event = m->event;
+        m->context.bus_address = config->supervisor.dbus_address;
         if ((r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_signal, m)) < 0 ||
             (r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_signal, m)) < 0)

@@ -548,7 +548,7 @@ static void test_cross_field_errors(void **state) {
                 { "[check.a]\ntype = file\npath = /a\ninterval = 2s\ntimeout = 3s\n", 5, "timeout" },
                 { "[check.a]\ntype = file\n",                                1, "path" },
                 { "[check.a]\npath = /a\n",                                  1, "type" },
-                { "[check.a]\ntype = http\n",                                2, "http" },
+                { "[check.a]\ntype = smtp\n",                                2, "smtp" },
                 { "[check.a]\ntype = file\npath = relative\n",               3, "path" },
                 { "[check.a]\ntype = file\npath = /a\nfail-after = 4/3\n",   4, "fail-after" },
                 { "[check.a]\ntype = file\npath = /a\nfail-after = 1/65\n",  4, "fail-after" },
@@ -765,6 +765,25 @@ static void test_dump(void **state) {
                 "state-directory = /var/lib/healthdog\n"
                 "startup-grace = 1min\n"
                 "realtime-priority = 0\n"
+                "dbus-address = \n"
+                "\n"
+                "[bootloader]\n"
+                "type = none\n"
+                "fw-env-config = /etc/fw_env.config\n"
+                "upgrade-available-var = upgrade_available\n"
+                "bootcount-var = bootcount\n"
+                "bootlimit-var = bootlimit\n"
+                "rollback-var = rollback\n"
+                "\n"
+                "[assessment]\n"
+                "confirm-after = 2min\n"
+                "trial-timeout = 15min\n"
+                "trial-timeout-action = wait\n"
+                "steady-action = reset\n"
+                "max-resets = 3\n"
+                "reset-window = 24h\n"
+                "hooks-directory = /etc/healthdog\n"
+                "hook-timeout = 30s\n"
                 "\n"
                 "[check.app]\n"
                 "type = exec\n"
@@ -774,6 +793,10 @@ static void test_dump(void **state) {
                 "fail-after = 2/4\n"
                 "pass-after = 1\n"
                 "required = yes\n"
+                "environmental = no\n"
+                "repair = none\n"
+                "repair-command = \n"
+                "repair-max = 1\n"
                 "command = /bin/sh -c \"exit 0\"\n"
                 "user = \n"
                 "expect-exit = 0 3\n"
@@ -786,6 +809,10 @@ static void test_dump(void **state) {
                 "fail-after = 3\n"
                 "pass-after = 1\n"
                 "required = yes\n"
+                "environmental = no\n"
+                "repair = none\n"
+                "repair-command = \n"
+                "repair-max = 1\n"
                 "path = /run/alive\n"
                 "max-age = 1min 30s\n", p) >= 0);
         assert_string_equal(text, expected);

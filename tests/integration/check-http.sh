@@ -1,0 +1,245 @@
+#!/bin/bash
+# type=http against a scripted HTTP server on 127.0.0.1 that answers by path: 200 with a length,
+# chunked (the expected text split across chunks), to the end of the connection, 500, 1xx then
+# 200, headers then a stall (the timeout; under the daemon every abandoned connection is closed
+# at once), an endless body (the read stops at max-body), something that is not HTTP; and a port
+# with nothing behind it.
+source "$(dirname "$0")/lib.sh"
+
+PY=$(command -v /usr/bin/python3 || command -v python3) || skip "no python3"
+
+# The server: one thread per connection; logs each request's first lines to requests.log and,
+# for /stall and /huge, how the connection ended to conns.log. Ends by itself after 60 s.
+cat >"$T/server.py" <<'EOF'
+import socket, sys, os, time, threading
+portfile, reqlog, connlog = sys.argv[1:4]
+lock = threading.Lock()
+def log(path, line):
+    with lock, open(path, "a") as f:
+        f.write(line + "\n")
+
+def handle(c):
+    start = time.monotonic()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            return
+        data += chunk
+    head = data.split(b"\r\n\r\n")[0].decode()
+    lines = head.split("\r\n")
+    log(reqlog, " | ".join(lines))
+    path = lines[0].split(" ")[1]
+    if path == "/ok":
+        body = b'{"status":"ok","uptime":3}'
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    elif path == "/chunked":
+        # "all systems nominal" only exists once the chunks are put together.
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for part in (b"state: all sys", b"tems nom", b"inal\n"):
+            c.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            time.sleep(0.02)
+        c.sendall(b"0\r\n\r\n")
+    elif path == "/close":
+        c.sendall(b"HTTP/1.0 200 OK\nServer: old\n\nready to serve")
+    elif path == "/500":
+        c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 8\r\n\r\ndatabase")
+    elif path == "/continue":
+        c.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")
+    elif path == "/stall":
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        c.settimeout(30)
+        try:
+            c.recv(1)  # returns when the client closes
+        except OSError:
+            pass
+        log(connlog, "stall %.3f" % (time.monotonic() - start))
+    elif path.startswith("/huge"):
+        # An endless body; "needle" only after the first MiB.
+        c.sendall(b"HTTP/1.1 200 OK\r\n\r\nhay" + b"." * (1 << 20) + b"needle")
+        sent = (1 << 20) + 9
+        block = b"x" * 65536
+        try:
+            while time.monotonic() - start < 20:
+                c.sendall(block)
+                sent += len(block)
+        except OSError:
+            pass
+        log(connlog, "huge %d %.3f" % (sent, time.monotonic() - start))
+    elif path == "/ssh":
+        c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+        time.sleep(0.2)
+    c.close()
+
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(portfile + ".tmp", portfile)
+s.settimeout(1)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+EOF
+
+"$PY" "$T/server.py" "$T/port" "$T/requests.log" "$T/conns.log" 2>"$T/server.log" &
+lib_pids+=($!)
+wait_until 3 test -s "$T/port" || fail "the server did not start"
+PORT=$(cat "$T/port")
+CLOSED=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
+probe() {
+        local t0
+        t0=$(now)
+        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
+        RC=$?
+        SECS=$(calc "$(now) - $t0")
+        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
+        check_sanitizers
+        note "$1: exit $RC in ${SECS}s: $DETAIL"
+}
+
+# expect NAME EXIT DETAIL-ERE
+expect() {
+        probe "$1"
+        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
+        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
+}
+
+write_config <<EOF
+[watchdog]
+device = none
+
+[check.ok]
+type = http
+url = http://127.0.0.1:$PORT/ok
+expect-body = "status":"ok"
+
+[check.ok-by-name]
+type = http
+url = http://localhost:$PORT/ok#fragment
+
+[check.wrong-body]
+type = http
+url = http://127.0.0.1:$PORT/ok
+expect-body = degraded
+
+[check.chunked]
+type = http
+url = http://127.0.0.1:$PORT/chunked
+expect-body = all systems nominal
+
+[check.to-close]
+type = http
+url = http://127.0.0.1:$PORT/close
+expect-body = ready
+
+[check.error]
+type = http
+url = http://127.0.0.1:$PORT/500
+
+[check.error-expected]
+type = http
+url = http://127.0.0.1:$PORT/500
+expect-status = 200 500
+expect-body = database
+
+[check.interim]
+type = http
+url = http://127.0.0.1:$PORT/continue
+expect-status = 204
+
+[check.stall]
+type = http
+url = http://127.0.0.1:$PORT/stall
+timeout = 500ms
+
+[check.huge]
+type = http
+url = http://127.0.0.1:$PORT/huge?1
+expect-body = hay
+
+[check.huge-needle]
+type = http
+url = http://127.0.0.1:$PORT/huge?2
+expect-body = needle
+
+[check.not-http]
+type = http
+url = http://127.0.0.1:$PORT/ssh
+
+[check.refused]
+type = http
+url = http://127.0.0.1:$CLOSED/
+EOF
+
+expect ok 0 "^HTTP 200 in [0-9.]+m?s$"
+assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: 127\\.0\\.0\\.1:$PORT \\| User-Agent: healthdog/[^ ]+ \\| Accept: \\*/\\* \\| Connection: close$"
+expect ok-by-name 0 "^HTTP 200 in [0-9.]+m?s$"
+assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: localhost:$PORT \\|"
+expect wrong-body 1 '^HTTP 200 but body lacks "degraded"$'
+expect chunked 0 "^HTTP 200 in [0-9.]+m?s$"
+expect to-close 0 "^HTTP 200 in [0-9.]+m?s$"
+expect error 1 "^HTTP 500 \\(expected 200\\) in [0-9.]+m?s$"
+expect error-expected 0 "^HTTP 500 in [0-9.]+m?s$"
+expect interim 0 "^HTTP 204 in [0-9.]+m?s$"
+expect not-http 1 "^127\\.0\\.0\\.1:$PORT: not an HTTP response: \"SSH-2\\.0-OpenSSH_9\\.2p1 Debian-2\"$"
+expect refused 1 "^127\\.0\\.0\\.1:$CLOSED: Connection refused$"
+
+# Headers, then nothing: the probe gives up at its timeout and closes the connection.
+expect stall 1 "^timed out after 500ms$"
+assert_cmp "stall: seconds to fail" "$SECS" ">=" 0.5
+assert_cmp "stall: seconds to fail" "$SECS" "<" 1.5
+
+# An endless body: only max-body (64 KiB) is read, then the connection is closed on the server,
+# long before the 20 s it would keep sending.
+expect huge 0 "^HTTP 200 in [0-9.]+m?s$"
+assert_cmp "huge: seconds" "$SECS" "<" 2
+expect huge-needle 1 '^HTTP 200 but body lacks "needle" in its first 65536 bytes$'
+assert_cmp "huge-needle: seconds" "$SECS" "<" 2
+wait_until 3 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
+note "huge bodies: bytes the server got to send, seconds: $(grep '^huge ' "$T/conns.log" | cut -d' ' -f2- | tr '\n' ' ')"
+for sent in $(awk '$1 == "huge" { print $2 }' "$T/conns.log"); do
+        # What loopback socket buffers absorb is a few MiB; 20 s of sending would be gigabytes.
+        assert_cmp "huge: bytes the server could send" "$sent" "<" $((64 << 20))
+done
+
+# Under the daemon: every run of the stalled request is abandoned at 100 ms and its connection
+# closed then, not left open; and the pings never stop.
+: >"$T/conns.log"
+write_config <<EOF
+[watchdog]
+device = $DEV
+timeout = 1s
+interval = 100ms
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+
+[check.stall]
+type = http
+url = http://127.0.0.1:$PORT/stall
+interval = 250ms
+timeout = 100ms
+required = no
+EOF
+start_standin 1
+start_daemon
+t0=$(now)
+sleep 2
+t1=$(now)
+stop_daemon 0
+stop_standin
+wait_until 2 test "$(grep -c '^stall ' "$T/conns.log")" -ge 6 || fail "fewer than 6 stalled connections were closed"
+note "stalled connections, seconds open: $(awk '$1 == "stall" { print $2 }' "$T/conns.log" | tr '\n' ' ')"
+assert_cmp "stalled connections closed" "$(grep -c '^stall ' "$T/conns.log")" ">=" 6
+assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<=" 0.25
+assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+echo "PASS"

@@ -1,0 +1,330 @@
+#!/bin/bash
+# type = systemd-unit over a real D-Bus: a private dbus-daemon and tests/fake-systemd1, which
+# claims org.freedesktop.systemd1 on it and reports the units of a state file the test rewrites.
+# Active, failed and missing units; a oneshot that must be inactive with Result=success; a peer
+# that never answers; no bus at all; the connection reopened after the bus daemon restarted; and
+# repair = restart-unit under `healthdog run`: a restart that helps keeps the device fed, one
+# that does not is tried repair-max times before the feeding stops, one that gets no answer
+# times out.
+source "$(dirname "$0")/lib.sh"
+
+FAKE=${FAKE_SYSTEMD1:-$lib_top/build/tests/fake-systemd1}
+[ -x "$FAKE" ] || skip "missing $FAKE: build it first (make check)"
+command -v dbus-daemon >/dev/null || skip "no dbus-daemon (Debian package dbus-daemon)"
+
+BUS=unix:path=$T/bus
+FAKE_STATE=$T/systemd.state
+FAKE_LOG=$T/fake-systemd1.log
+CHECK_CONF=$T/check.conf
+BUS_PID= FAKE_PID=
+
+# A bus of our own: anyone may own any name and call anything.
+start_bus() {
+        cat >"$T/bus.xml" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>$BUS</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+        rm -f "$T/bus"
+        dbus-daemon --config-file="$T/bus.xml" --nofork 2>>"$T/dbus-daemon.log" &
+        BUS_PID=$!
+        lib_pids+=("$BUS_PID")
+        wait_until 3 test -S "$T/bus" || fail "dbus-daemon did not listen on $T/bus within 3 s"
+}
+
+start_fake() {
+        local before
+        before=$(grep -c '^READY' "$FAKE_LOG" 2>/dev/null)
+        "$FAKE" --address "$BUS" --state "$FAKE_STATE" --log "$FAKE_LOG" 2>>"$T/fake-stderr.log" &
+        FAKE_PID=$!
+        lib_pids+=("$FAKE_PID")
+        wait_until 3 fake_ready "${before:-0}" || fail "fake-systemd1 not ready within 3 s"
+}
+fake_ready() { [ "$(grep -c '^READY' "$FAKE_LOG" 2>/dev/null)" -gt "$1" ]; }
+
+stop_pid() { # PID
+        [ -n "$1" ] || return 0
+        kill -TERM "$1" 2>/dev/null
+        wait_exit "$1" 3
+}
+
+# set_state < TEXT: what the fake reports from its next call on.
+set_state() { cat >"$FAKE_STATE.tmp" && mv "$FAKE_STATE.tmp" "$FAKE_STATE"; }
+
+# run_check NAME: one `healthdog check -c $CHECK_CONF NAME`; sets RC, RESULT, DETAIL, SECS.
+run_check() {
+        local start
+        start=$(now)
+        "$HEALTHDOG" check -c "$CHECK_CONF" "$1" >"$T/check.out" 2>>"$T/check-stderr.log"
+        RC=$?
+        SECS=$(calc "$(now) - $start")
+        RESULT=$(awk -v n="$1" '$1 == n { print $4 }' "$T/check.out")
+        # CHECK TYPE REQUIRED RESULT, then TIME ("4ms", "1s 1ms") and two blanks before DETAIL.
+        DETAIL=$(awk -v n="$1" '$1 == n { r = $0; for (i = 0; i < 4; i++) sub(/^ *[^ ]+ */, "", r)
+                                           print substr(r, index(r, "  ") + 2) }' "$T/check.out")
+}
+
+# expect NAME EXIT RESULT DETAIL: the check's exit code, result and exact detail.
+expect() {
+        run_check "$1"
+        [ "$RC" = "$2" ] && [ "$RESULT" = "$3" ] && [ "$DETAIL" = "$4" ] ||
+                fail "check $1: exit $RC, $RESULT '$DETAIL'; expected exit $2, $3 '$4'; output: $(cat "$T/check.out")"
+        note "ok: $1: exit $RC, $RESULT '$DETAIL' in ${SECS}s"
+}
+
+fake_calls() { grep -c -- "$1" "$FAKE_LOG"; }
+
+start_bus
+set_state <<EOF
+system running
+unit myapp.service active running loaded success
+unit broken.service failed failed loaded exit-code
+unit once.service inactive dead loaded success
+unit oncebad.service inactive dead loaded exit-code
+EOF
+start_fake
+
+write_config "$CHECK_CONF" <<EOF
+[watchdog]
+device = none
+
+[supervisor]
+dbus-address = $BUS
+
+[check.app]
+type = systemd-unit
+unit = myapp.service
+
+[check.broken]
+type = systemd-unit
+unit = broken.service
+
+[check.ghost]
+type = systemd-unit
+unit = ghost.service
+
+[check.once]
+type = systemd-unit
+unit = once.service
+states = inactive
+result = success
+
+[check.oncebad]
+type = systemd-unit
+unit = oncebad.service
+states = inactive
+result = success
+
+[check.slow]
+type = systemd-unit
+unit = myapp.service
+timeout = 1s
+EOF
+
+# ---- verdicts and details
+expect app 0 pass "myapp.service active (running)"
+expect broken 1 FAIL "broken.service failed (failed), Result=exit-code"
+expect ghost 1 FAIL "ghost.service: no such unit"
+expect once 0 pass "once.service inactive (dead), Result=success"
+expect oncebad 1 FAIL "oncebad.service inactive (dead), Result=exit-code (expected success)"
+assert_grep "$FAKE_LOG" "^GetUnit ghost.service$"
+assert_grep "$FAKE_LOG" "GetAll /org/freedesktop/systemd1/unit/myapp_2eservice$"
+# Result is asked for only when it matters: never for the healthy app.
+assert_cmp "Get(Result) calls for myapp.service" "$(fake_calls 'Properties.Get /org/freedesktop/systemd1/unit/myapp_2eservice$')" "==" 0
+
+# All at once on one connection: every probe gets its own answer.
+"$HEALTHDOG" check -c "$CHECK_CONF" app broken ghost once oncebad >"$T/all.out" 2>>"$T/check-stderr.log"
+rc=$?
+[ "$rc" = 1 ] || fail "all checks at once exited $rc, expected 1"
+for pair in "app pass" "broken FAIL" "ghost FAIL" "once pass" "oncebad FAIL"; do
+        set -- $pair
+        [ "$(awk -v n="$1" '$1 == n { print $4 }' "$T/all.out")" = "$2" ] || fail "all at once: $1 is not $2: $(cat "$T/all.out")"
+done
+note "ok: five checks at once on one connection: $(awk 'NR > 1 { printf "%s=%s ", $1, $4 }' "$T/all.out")"
+
+# The state is asked for at every run, not remembered.
+sed -i 's/^unit myapp.service active running/unit myapp.service failed failed/; s/ success$/ signal/' "$FAKE_STATE"
+expect app 1 FAIL "myapp.service failed (failed), Result=signal"
+
+# ---- a peer that never answers: the run ends at its timeout, not at sd-bus's 25 s default
+echo hang >>"$FAKE_STATE"
+expect slow 1 FAIL "timed out after 1s"
+assert_cmp "hung call: seconds until the verdict" "$SECS" ">=" 0.95
+assert_cmp "hung call: seconds until the verdict" "$SECS" "<" 1.8
+assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.GetUnit"
+sed -i '/^hang/d' "$FAKE_STATE"
+
+# ---- no bus at all: said at once
+write_config "$T/nobus.conf" <<EOF
+[watchdog]
+device = none
+[supervisor]
+dbus-address = unix:path=$T/nothing-here
+[check.app]
+type = systemd-unit
+unit = myapp.service
+EOF
+start=$(now)
+"$HEALTHDOG" check -c "$T/nobus.conf" >"$T/check.out" 2>>"$T/check-stderr.log"
+rc=$?
+secs=$(calc "$(now) - $start")
+grep -q "FAIL .* cannot connect to unix:path=$T/nothing-here: No such file or directory$" "$T/check.out" && [ "$rc" = 1 ] ||
+        fail "no bus: exit $rc: $(cat "$T/check.out")"
+note "ok: no bus: $(tail -n 1 "$T/check.out" | sed 's/  */ /g')"
+assert_cmp "no bus: seconds" "$secs" "<" 0.8
+
+# ---- healthdog run: the connection is reopened after dbus-daemon restarted
+set_state <<EOF
+unit myapp.service active running loaded success
+EOF
+write_config <<EOF
+[watchdog]
+device = none
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+dbus-address = $BUS
+
+[check.app]
+type = systemd-unit
+unit = myapp.service
+interval = 100ms
+fail-after = 30
+EOF
+DAEMON_LOG=$T/daemon-reconnect.log
+LOG_LEVEL=debug start_daemon
+wait_for_log "$DAEMON_LOG" "Check 'app': pass: myapp.service active \(running\)" 3
+stop_pid "$FAKE_PID"
+stop_pid "$BUS_PID"
+wait_for_log "$DAEMON_LOG" "check 'app' failed \(1 of 30" 3
+sleep 0.3
+t_back=$(now)
+start_bus
+start_fake
+passes_before=$(grep -c "Check 'app': pass" "$DAEMON_LOG")
+wait_until 3 eval '[ "$(grep -c "Check '"'app'"': pass" "$DAEMON_LOG")" -gt "$passes_before" ]' ||
+        fail "no pass within 3 s after the bus came back"
+note "ok: passing again $(calc "$(now) - $t_back")s after the bus came back"
+note "while it was gone: $(grep -m1 "check 'app' failed" "$DAEMON_LOG" | sed 's/^<[0-9]>//')"
+
+# A reload with another dbus-address drops the open connection for one to the new address.
+sed "s|^dbus-address = .*|dbus-address = unix:path=$T/other-bus|" "$CONF" | write_config
+kill -HUP "$DAEMON_PID"
+wait_for_log "$DAEMON_LOG" "check 'app' failed \(.*\): cannot connect to unix:path=$T/other-bus: No such file" 3
+note "ok: after the reload: $(grep -m1 "other-bus" "$DAEMON_LOG" | sed 's/^<[0-9]>//')"
+stop_daemon
+
+# ---- healthdog run: repair = restart-unit
+set_state <<EOF
+unit fixable.service active running loaded success
+unit stuck.service active running loaded success
+EOF
+write_config <<EOF
+[watchdog]
+device = $DEV
+timeout = 1s
+interval = 100ms
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+dbus-address = $BUS
+
+# The restart brings it back.
+[check.fixable]
+type = systemd-unit
+unit = fixable.service
+interval = 100ms
+fail-after = 2
+repair = restart-unit
+
+# The restart does not help.
+[check.stuck]
+type = systemd-unit
+unit = stuck.service
+interval = 100ms
+fail-after = 2
+repair = restart-unit
+repair-max = 2
+EOF
+start_standin 1
+DAEMON_LOG=$T/daemon-repair.log
+LOG_LEVEL=debug start_daemon
+sleep 0.4
+
+set_state <<EOF
+unit fixable.service failed failed loaded exit-code restart=active/running
+unit stuck.service active running loaded success
+EOF
+wait_for_log "$DAEMON_LOG" "Required check 'fixable' is failing \(fixable.service failed \(failed\), Result=exit-code\): repair attempt 1 of 1" 3
+wait_for_log "$DAEMON_LOG" "Repair 1 of check 'fixable' done: restart of fixable.service queued as /org/freedesktop/systemd1/job/[0-9]+" 3
+assert_cmp "RestartUnit calls for fixable.service" "$(fake_calls '^RestartUnit fixable.service replace$')" "==" 1
+t_repaired=$(now)
+wait_for_log "$DAEMON_LOG" "Check 'fixable': pass: fixable.service active \(running\)" 3
+sleep 0.5
+assert_no_grep "$DAEMON_LOG" "check 'fixable' is now failing"
+assert_cmp "RESET events after the restart" "$(count_events RESET)" "==" 0
+assert_cmp "pings in the 0.5 s after the restart" "$(pings "$t_repaired")" ">=" 3
+
+t_fail=$(now)
+set_state <<EOF
+unit fixable.service failed failed loaded exit-code restart=active/running
+unit stuck.service failed failed loaded exit-code
+EOF
+wait_for_log "$DAEMON_LOG" "Required check 'stuck' is failing .*: repair attempt 2 of 2" 5
+wait_for_log "$DAEMON_LOG" "Required check 'stuck' is now failing: stuck.service failed \(failed\), Result=exit-code" 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 3
+crossing=$(reason_time)
+assert_cmp "RestartUnit calls for stuck.service" "$(fake_calls '^RestartUnit stuck.service replace$')" "==" 2
+# Three rounds of fail-after 2 at 100 ms: two repaired, the third final.
+assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" ">=" 0.5
+assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" "<=" 1.2
+[ "$(reason_field check)" = stuck ] || fail "reset-reason.json names $(reason_field check), not stuck"
+assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
+stop_daemon
+stop_standin
+
+# ---- a RestartUnit that gets no answer ends with the check's timeout
+set_state <<EOF
+unit hung.service failed failed loaded exit-code
+hang RestartUnit
+EOF
+write_config <<EOF
+[watchdog]
+device = none
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+dbus-address = $BUS
+
+[check.hung]
+type = systemd-unit
+unit = hung.service
+interval = 300ms
+timeout = 300ms
+fail-after = 1
+repair = restart-unit
+required = no
+EOF
+DAEMON_LOG=$T/daemon-hung-repair.log
+start_daemon
+wait_for_log "$DAEMON_LOG" "check 'hung' is failing .*: repair attempt 1 of 1" 3
+t_start=$(now)
+wait_for_log "$DAEMON_LOG" "Repair 1 of check 'hung' failed: RestartUnit hung.service failed: Method call timed out" 3
+assert_cmp "unanswered RestartUnit: seconds until it failed" "$(calc "$(now) - $t_start")" "<" 0.8
+assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.RestartUnit"
+stop_daemon
+
+check_sanitizers
+echo "check-systemd-unit OK"

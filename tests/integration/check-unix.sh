@@ -1,0 +1,224 @@
+#!/bin/bash
+# type=unix against scripted unix stream servers: one answering a line, one greeting on connect,
+# one closing at once, one that never answers (the timeout), one that floods (the read is
+# bounded), one whose accept queue is full; and a path with no socket.
+source "$(dirname "$0")/lib.sh"
+
+PY=$(command -v /usr/bin/python3 || command -v python3) || skip "no python3"
+
+# The server: MODE SOCKET-PATH; logs what it received to SOCKET-PATH.log. Ends after 60 s.
+cat >"$T/server.py" <<'EOF'
+import socket, sys, os, time, threading
+mode, path = sys.argv[1:3]
+def handle(c):
+    if mode == "answer":
+        data = b""
+        while b"\n" not in data:
+            chunk = c.recv(100)
+            if not chunk:
+                break
+            data += chunk
+        with open(path + ".log", "ab") as f:
+            f.write(data)
+        c.sendall(b"PONG ready, 3 workers\n")
+        time.sleep(30)  # keeps the connection open: the reply alone must be enough
+    elif mode == "greet":
+        c.sendall(b"OK hello\r\n")
+        time.sleep(30)
+    elif mode == "silent":
+        time.sleep(30)
+    elif mode == "flood":
+        try:
+            while True:
+                c.sendall(b"z" * 65536)
+        except OSError:
+            pass
+    c.close()
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+if mode == "full":
+    s.listen(0)
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    filler.connect(path)
+else:
+    s.listen(16)
+open(path + ".ready", "w").close()
+s.settimeout(1)
+end = time.time() + 60
+while time.time() < end:
+    if mode == "full":
+        time.sleep(1)
+        continue
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    if mode == "close":
+        c.close()
+        continue
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+EOF
+
+for mode in answer greet silent flood close full; do
+        "$PY" "$T/server.py" "$mode" "$T/$mode.sock" 2>>"$T/server.log" &
+        lib_pids+=($!)
+done
+for mode in answer greet silent flood close full; do
+        wait_until 3 test -e "$T/$mode.sock.ready" || fail "the $mode server did not start"
+done
+
+# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
+probe() {
+        local t0
+        t0=$(now)
+        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
+        RC=$?
+        SECS=$(calc "$(now) - $t0")
+        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
+        check_sanitizers
+        note "$1: exit $RC in ${SECS}s: $DETAIL"
+}
+
+# expect NAME EXIT DETAIL-ERE
+expect() {
+        probe "$1"
+        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
+        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
+}
+
+write_config <<EOF
+[watchdog]
+device = none
+
+[check.ping-pong]
+type = unix
+path = $T/answer.sock
+send = PING
+expect = PONG
+
+[check.ping-wrong]
+type = unix
+path = $T/answer.sock
+send = PING
+expect = OK
+
+[check.greeting]
+type = unix
+path = $T/greet.sock
+expect = OK
+
+[check.connect-only]
+type = unix
+path = $T/silent.sock
+
+[check.send-only]
+type = unix
+path = $T/silent.sock
+send = STATUS
+
+[check.silent]
+type = unix
+path = $T/silent.sock
+send = PING
+expect = PONG
+timeout = 500ms
+
+[check.flood]
+type = unix
+path = $T/flood.sock
+expect = PONG
+
+[check.closes]
+type = unix
+path = $T/close.sock
+expect = PONG
+
+[check.closes-before-send]
+type = unix
+path = $T/close.sock
+send = PING
+expect = PONG
+
+[check.backlog-full]
+type = unix
+path = $T/full.sock
+
+[check.missing]
+type = unix
+path = $T/missing.sock
+EOF
+
+S=${T//./\\.}
+expect ping-pong 0 "^$S/answer\\.sock replied \"PONG ready, 3 workers\" in [0-9.]+ms$"
+# The server got exactly the line, newline included.
+printf 'PING\n' | cmp -s - "$T/answer.sock.log" || fail "the server received '$(od -c "$T/answer.sock.log")'"
+note "ok: the server received exactly \"PING\\n\""
+expect ping-wrong 1 "^$S/answer\\.sock replied \"PONG ready, 3 workers\" \\(expected \"OK\"\\)$"
+expect greeting 0 "^$S/greet\\.sock replied \"OK hello\" in [0-9.]+ms$"
+expect connect-only 0 "^$S/silent\\.sock connected in [0-9.]+ms$"
+expect send-only 0 "^$S/silent\\.sock connected and took the line in [0-9.]+ms$"
+expect closes 1 "^$S/close\\.sock closed the connection without a reply \\(expected \"PONG\"\\)$"
+# Whether the server closes before or after the line went out is a race: either message.
+expect closes-before-send 1 "^$S/close\\.sock closed the connection (before taking the line|without a reply \\(expected \"PONG\"\\))$"
+expect backlog-full 1 "^$S/full\\.sock: not accepting connections \\(listen backlog full\\)$"
+expect missing 1 "^$S/missing\\.sock: No such file or directory$"
+
+# A reply that never ends: decided on its first bytes, the detail stays short.
+expect flood 1 "^$S/flood\\.sock replied \"z{80}\" \\(expected \"PONG\"\\)$"
+assert_cmp "flood: seconds" "$SECS" "<" 2
+
+# Nothing comes back: abandoned at the timeout.
+expect silent 1 "^timed out after 500ms$"
+assert_cmp "silent: seconds to fail" "$SECS" ">=" 0.5
+assert_cmp "silent: seconds to fail" "$SECS" "<" 1.5
+
+# Under the daemon, every abandoned run must release its socket: 12 timeouts later the daemon
+# holds no more descriptors than after the first few, and the pings never stopped.
+write_config <<EOF
+[watchdog]
+device = $DEV
+timeout = 1s
+interval = 100ms
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+
+[check.silent]
+type = unix
+path = $T/silent.sock
+send = PING
+expect = PONG
+interval = 200ms
+timeout = 100ms
+required = no
+EOF
+# fd_max SECONDS: the most descriptors the daemon held, sampled every 50 ms for that long (a
+# run in progress holds one socket).
+fd_max() {
+        local end max=0 n
+        end=$(calc "$(now) + $1")
+        while awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
+                n=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+                [ "$n" -gt "$max" ] && max=$n
+                sleep 0.05
+        done
+        echo "$max"
+}
+start_standin 1
+LOG_LEVEL=debug start_daemon
+t0=$(now)
+sleep 0.3
+fds_early=$(fd_max 0.5)
+sleep 1.2
+fds_late=$(fd_max 0.5)
+t1=$(now)
+runs=$(grep -cE "check 'silent'.*: timed out after 100ms$|Check 'silent': fail: timed out after 100ms$" "$DAEMON_LOG")
+note "most descriptors held: $fds_early in 0.3-0.8 s, $fds_late in 2.0-2.5 s"
+assert_cmp "timed-out runs" "$runs" ">=" 10
+assert_cmp "descriptors gained over the later runs" "$((fds_late - fds_early))" "<=" 0
+assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+stop_daemon 0
+stop_standin
+echo "PASS"

@@ -13,7 +13,7 @@ DESTDIR        ?=
 VERSION := 0.1
 B ?= build
 PKG_CONFIG ?= pkg-config
-PKGS := libsystemd inih
+PKGS := libsystemd inih libubootenv
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -41,11 +41,11 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c
+DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 
-UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states
+UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check demo deps test-deps clean
@@ -76,7 +76,8 @@ $(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
 install: $(B)/healthdog
 	install -Dm755 $(B)/healthdog $(DESTDIR)$(SBINDIR)/healthdog
 	install -Dm644 conf/healthdog.conf $(DESTDIR)$(SYSCONFDIR)/healthdog/healthdog.conf
-	install -dm755 $(DESTDIR)$(SYSCONFDIR)/healthdog/conf.d $(DESTDIR)$(VENDORCONFDIR)
+	install -dm755 $(DESTDIR)$(SYSCONFDIR)/healthdog/conf.d $(DESTDIR)$(VENDORCONFDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/healthdog/green.d $(DESTDIR)$(SYSCONFDIR)/healthdog/red.d
 	install -dm755 $(DESTDIR)$(DOCDIR)/examples
 	install -m644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/healthdog.service.in \
@@ -97,7 +98,8 @@ check: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%)
 	tests/run
 
-demo: deps
+demo:
+	@tests/install-deps demo
 	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin
 	tests/demo
 

@@ -59,6 +59,8 @@ static const ConfigType config_type_bus_address = {
 
 static const ConfigKey supervisor_keys[] = {
         { "state-directory",   &config_type_path,     offsetof(SupervisorConfig, state_directory), "/var/lib/healthdog" },
+        /* Kept across daemon restarts, not across reboots: the control socket, a maintenance hold. */
+        { "runtime-directory", &config_type_path,     offsetof(SupervisorConfig, runtime_directory), "/run/healthdog" },
         { "startup-grace",     &config_type_duration, offsetof(SupervisorConfig, startup_grace), "60s" },
         { "realtime-priority", &config_type_unsigned, offsetof(SupervisorConfig, realtime_priority), "0",
           .min = 0, .max = 99 },

@@ -15,6 +15,7 @@ typedef struct WatchdogConfig {
 
 typedef struct SupervisorConfig {
         char *state_directory;
+        char *runtime_directory;     /* control socket, maintenance hold */
         usec_t startup_grace;
         unsigned realtime_priority;  /* 0 = normal scheduling */
         char *dbus_address;          /* where the systemd-* checks reach systemd; NULL or empty = the system bus */

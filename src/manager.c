@@ -3,14 +3,16 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
 
 #include "log.h"
 #include "manager.h"
 #include "state.h"
 
-static void manager_update_status(Manager *m) {
+void manager_update_status(Manager *m) {
         size_t failing = 0, required = 0;
         char interval[DURATION_MAX];
+        const char *phase = boot_phase_to_string(m->assess.phase);
 
         for (size_t i = 0; i < m->n_checks; i++)
                 if (check_gates_feeding(m->checks[i])) {
@@ -20,13 +22,159 @@ static void manager_update_status(Manager *m) {
 
         format_duration(interval, sizeof(interval), m->ping_interval);
         if (!m->feeding)
-                (void) sd_notifyf(false, "STATUS=Not feeding %s: check '%s' failed: %s",
-                                  m->watchdog ? m->watchdog->path : "the watchdog (dry run)", m->starve_check,
-                                  m->starve_detail);
+                (void) sd_notifyf(false, "STATUS=Not feeding %s (%s boot): %s",
+                                  m->watchdog ? m->watchdog->path : "the watchdog (dry run)", phase, m->starve_detail);
         else
-                (void) sd_notifyf(false, "STATUS=Feeding %s every %s; %zu of %zu required checks healthy%s",
+                (void) sd_notifyf(false, "STATUS=%s boot%s: feeding %s every %s; %zu of %zu required checks healthy%s%s",
+                                  phase, m->assess.confirmed ? " (confirmed)" : "",
                                   m->watchdog ? m->watchdog->path : "nothing (dry run)", interval, required - failing,
-                                  required, m->in_grace && failing ? " (startup grace)" : "");
+                                  required, m->in_grace && failing ? " (startup grace)" : "",
+                                  m->assess.degraded ? "; DEGRADED" : m->hold_until ? "; maintenance hold" : "");
+}
+
+void manager_starve(Manager *m, const char *reason, const char *check, const char *detail) {
+        ResetReason rr;
+        int r;
+
+        if (!m->feeding)
+                return;
+        m->feeding = false;
+        snprintf(m->starve_check, sizeof(m->starve_check), "%s", strempty(check));
+        snprintf(m->starve_detail, sizeof(m->starve_detail), "%s%s%s", strempty(check), check ? ": " : "", detail);
+
+        if (!m->watchdog) {
+                /* Nothing will reset: a recorded reason would blame a later, unrelated reset. */
+                log_struct(LOG_CRIT,
+                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
+                                      { "HEALTHDOG_CHECK", check },
+                                      { "HEALTHDOG_DETAIL", detail },
+                                      { "HEALTHDOG_DEVICE", "none" }),
+                           "%s%s%s (%s): dry run, a watchdog would now stop being fed",
+                           check ? "Required check '" : reason, strempty(check), check ? "' is failing" : "", detail);
+                manager_update_status(m);
+                return;
+        }
+
+        /* Record why before the device can fire: after the reset this is all that is left. */
+        rr = (ResetReason) {
+                .reason = reason,
+                .check = check,
+                .detail = detail,
+                .realtime = now(CLOCK_REALTIME),
+                .monotonic = now(CLOCK_MONOTONIC),
+        };
+        r = state_save_reset_reason(m->config->supervisor.state_directory, &rr);
+        if (r < 0)
+                log_error_errno(r, "Failed to record the reset reason in '%s': %m",
+                                m->config->supervisor.state_directory);
+
+        log_struct(LOG_CRIT,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
+                              { "HEALTHDOG_REASON", reason },
+                              { "HEALTHDOG_CHECK", check },
+                              { "HEALTHDOG_DETAIL", detail },
+                              { "HEALTHDOG_DEVICE", m->watchdog->path }),
+                   "%s%s%s (%s): no longer feeding %s, the device resets when it times out",
+                   check ? "Required check '" : reason, strempty(check), check ? "' is failing" : "", detail,
+                   m->watchdog->path);
+        assess_starving(m, reason, check, detail);
+        manager_update_status(m);
+}
+
+#define HOLD_FILE "hold"
+
+static int manager_hold_path(const Manager *m, char **ret) {
+        return asprintf(ret, "%s/%s", m->config->supervisor.runtime_directory, HOLD_FILE) < 0 ? -ENOMEM : 0;
+}
+
+static void manager_decide(Manager *m);
+
+static int on_hold_over(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_notice("The maintenance hold is over: the checks decide again");
+        (void) manager_hold_cancel(m);
+        return 0;
+}
+
+static int manager_arm_hold(Manager *m, usec_t until) {
+        m->hold_timer = sd_event_source_disable_unref(m->hold_timer);
+        m->hold_until = until;
+        return sd_event_add_time(m->event, &m->hold_timer, CLOCK_BOOTTIME, until, USEC_PER_SEC, on_hold_over, m);
+}
+
+int manager_hold(Manager *m, usec_t duration) {
+        _cleanup_(freep) char *path = NULL, *text = NULL;
+        char boot_id[SD_ID128_STRING_MAX] = "", t[DURATION_MAX];
+        usec_t until = now(CLOCK_BOOTTIME) + duration;
+        sd_id128_t id;
+        int r;
+
+        if (m->assess.phase == BOOT_PHASE_TRIAL && !m->assess.confirmed)
+                return -EBUSY;
+        if (!m->feeding)
+                return -ESTALE; /* the reset is already on its way */
+
+        r = sd_id128_get_boot(&id);
+        if (r < 0)
+                return r;
+        sd_id128_to_string(id, boot_id);
+        r = mkdir_p(m->config->supervisor.runtime_directory, 0755);
+        if (r < 0)
+                return r;
+        r = manager_hold_path(m, &path);
+        if (r < 0)
+                return r;
+        if (asprintf(&text, "%s %llu\n", boot_id, (unsigned long long) until) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return r;
+        r = manager_arm_hold(m, until);
+        if (r < 0)
+                return r;
+        log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_HOLD }),
+                   "Maintenance hold for %s: feeding the watchdog whatever the checks say",
+                   format_duration(t, sizeof(t), duration));
+        manager_update_status(m);
+        return 0;
+}
+
+int manager_hold_cancel(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
+        bool had = m->hold_until > 0;
+
+        m->hold_until = 0;
+        m->hold_timer = sd_event_source_disable_unref(m->hold_timer);
+        if (manager_hold_path(m, &path) >= 0)
+                (void) unlink(path);
+        if (!had)
+                return -ENOENT;
+        log_notice("Maintenance hold ended");
+        manager_decide(m);
+        return 0;
+}
+
+/* A hold set before a daemon restart in this boot still applies. */
+static void manager_load_hold(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        char boot_id[SD_ID128_STRING_MAX] = "", stored[SD_ID128_STRING_MAX + 1];
+        unsigned long long until;
+        sd_id128_t id;
+
+        if (manager_hold_path(m, &path) < 0 || !(f = fopen(path, "re")))
+                return;
+        if (sd_id128_get_boot(&id) < 0)
+                return;
+        sd_id128_to_string(id, boot_id);
+        if (fscanf(f, "%32s %llu", stored, &until) != 2 || !streq(stored, boot_id) || until <= now(CLOCK_BOOTTIME) ||
+            (m->assess.phase == BOOT_PHASE_TRIAL && !m->assess.confirmed)) {
+                (void) unlink(path);
+                return;
+        }
+        if (manager_arm_hold(m, until) >= 0)
+                log_warning("A maintenance hold set earlier in this boot is still on: feeding whatever the checks say");
 }
 
 /* The one place that decides whether the watchdog is fed. The decision to stop is final for
@@ -34,8 +182,6 @@ static void manager_update_status(Manager *m) {
  * flaps back must not undo it half-way. */
 static void manager_decide(Manager *m) {
         const Check *culprit = NULL;
-        ResetReason reason;
-        int r;
 
         if (!m->feeding)
                 return;
@@ -46,48 +192,14 @@ static void manager_decide(Manager *m) {
                 if (check_gates_feeding(m->checks[i]) && m->checks[i]->state.failing)
                         culprit = m->checks[i];
 
-        if (!culprit || m->in_grace) {
-                manager_update_status(m);
+        if (!culprit)
+                assess_recovered(m);
+        else if (m->hold_until > 0)
+                log_debug("Check '%s' is failing, but a maintenance hold is on", culprit->config->name);
+        else if (!m->in_grace && assess_failure(m, culprit->config->name, culprit->detail) == ASSESS_STARVE) {
+                manager_starve(m, "check-failed", culprit->config->name, culprit->detail);
                 return;
         }
-
-        m->feeding = false;
-        snprintf(m->starve_check, sizeof(m->starve_check), "%s", culprit->config->name);
-        snprintf(m->starve_detail, sizeof(m->starve_detail), "%s", culprit->detail);
-
-        if (!m->watchdog) {
-                /* Nothing will reset: a recorded reason would blame a later, unrelated reset. */
-                log_struct(LOG_CRIT,
-                           LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
-                                      { "HEALTHDOG_CHECK", culprit->config->name },
-                                      { "HEALTHDOG_DETAIL", culprit->detail },
-                                      { "HEALTHDOG_DEVICE", "none" }),
-                           "Required check '%s' is failing (%s): dry run, a watchdog would now stop being fed",
-                           culprit->config->name, culprit->detail);
-                manager_update_status(m);
-                return;
-        }
-
-        /* Record why before the device can fire: after the reset this is all that is left. */
-        reason = (ResetReason) {
-                .reason = "check-failed",
-                .check = culprit->config->name,
-                .detail = culprit->detail,
-                .realtime = now(CLOCK_REALTIME),
-                .monotonic = now(CLOCK_MONOTONIC),
-        };
-        r = state_save_reset_reason(m->config->supervisor.state_directory, &reason);
-        if (r < 0)
-                log_error_errno(r, "Failed to record the reset reason in '%s': %m",
-                                m->config->supervisor.state_directory);
-
-        log_struct(LOG_CRIT,
-                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
-                              { "HEALTHDOG_CHECK", culprit->config->name },
-                              { "HEALTHDOG_DETAIL", culprit->detail },
-                              { "HEALTHDOG_DEVICE", m->watchdog->path }),
-                   "Required check '%s' is failing (%s): no longer feeding %s, the device resets when it times out",
-                   culprit->config->name, culprit->detail, m->watchdog->path);
         manager_update_status(m);
 }
 
@@ -98,6 +210,7 @@ static void on_check_result(Check *c, CheckEvent event, void *userdata) {
 
         switch (event) {
         case CHECK_EVENT_RESULT:
+                assess_health_changed(m);
                 if (c->result == CHECK_RESULT_FAIL && !c->state.failing)
                         log_notice("%s check '%s' failed (%u of %u before it counts): %s", role, cc->name,
                                    c->state.consecutive_failures, cc->fail_after.n, c->detail);
@@ -142,6 +255,7 @@ static void on_check_result(Check *c, CheckEvent event, void *userdata) {
         }
 
         manager_decide(m);
+        assess_health_changed(m);
 }
 
 static int on_ping(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -386,9 +500,18 @@ static void manager_log_watchdog(Manager *m) {
                 { WDT_NO_KEEPALIVE,  "does not support WDIOC_KEEPALIVE: pinging by write()" },
         };
 
-        for (size_t i = 0; i < ELEMENTSOF(notes); i++)
-                if (w->unsupported & notes[i].flag)
-                        log_warning("'%s' %s, ignoring", w->path, notes[i].what);
+        const unsigned none = WDT_NO_IDENTITY | WDT_NO_SETTIMEOUT | WDT_NO_GETTIMEOUT | WDT_NO_BOOTSTATUS |
+                              WDT_NO_KEEPALIVE;
+
+        /* A device that answers no watchdog ioctl at all (a FIFO, a character device of another
+         * kind) gets one line rather than five. */
+        if ((w->unsupported & none) == none)
+                log_warning("'%s' answers no watchdog ioctl (is it a watchdog?): pinging by write(), "
+                            "assuming the configured timeout", w->path);
+        else
+                for (size_t i = 0; i < ELEMENTSOF(notes); i++)
+                        if (w->unsupported & notes[i].flag)
+                                log_warning("'%s' %s, ignoring", w->path, notes[i].what);
 
         log_struct(LOG_INFO,
                    LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_ARMED }, { "HEALTHDOG_DEVICE", w->path },
@@ -445,6 +568,10 @@ int manager_start(Manager *m) {
                         return log_error_errno(r, "Failed to set up the startup grace timer: %m");
         }
 
+        m->started_realtime = now(CLOCK_REALTIME);
+        assess_start(m);
+        manager_load_hold(m);
+
         r = manager_create_checks(m, m->config, NULL, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the checks: %m");
@@ -483,6 +610,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_free_checks(m->checks, m->n_checks);
+        assess_done(&m->assess);
+        sd_event_source_disable_unref(m->hold_timer);
         check_context_done(&m->context);
         sd_event_source_disable_unref(m->ping_timer);
         sd_event_source_disable_unref(m->grace_timer);

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "assess.h"
 #include "check.h"
 #include "config.h"
 #include "wdt.h"
@@ -27,6 +28,12 @@ typedef struct Manager {
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;
 
+        Assessment assess;
+        usec_t started_realtime;
+
+        usec_t hold_until;             /* CLOCK_BOOTTIME; 0 = no maintenance hold */
+        sd_event_source *hold_timer;
+
         bool in_grace;
         bool feeding;                  /* false once healthdog decided to let the device fire */
         bool stopped_by_signal;
@@ -50,3 +57,16 @@ int manager_start(Manager *m);
 int manager_run(Manager *m);
 /* After a clean stop: disarm only when disarm-on-stop=yes and the device is still being fed. */
 void manager_stop(Manager *m);
+
+/* Stops feeding for good, after recording why (reason: "check-failed", "trial-timeout"; check
+ * may be NULL). Used by manager_decide() and by the boot assessment. */
+void manager_starve(Manager *m, const char *reason, const char *check, const char *detail);
+/* Tells systemd (STATUS=) what is going on. */
+void manager_update_status(Manager *m);
+
+/* A maintenance hold: keep feeding whatever the checks say, for duration. Kept in the runtime
+ * directory, so it survives a daemon restart but not a reboot. Refused with -EBUSY during an
+ * unconfirmed trial (the hold would hide the verdict U-Boot waits for). Returns 0 or -errno. */
+int manager_hold(Manager *m, usec_t duration);
+/* Ends a hold; the checks' verdict applies again at once. Returns 0, or -ENOENT when none. */
+int manager_hold_cancel(Manager *m);

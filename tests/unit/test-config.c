@@ -763,6 +763,7 @@ static void test_dump(void **state) {
                 "\n"
                 "[supervisor]\n"
                 "state-directory = /var/lib/healthdog\n"
+                "runtime-directory = /run/healthdog\n"
                 "startup-grace = 1min\n"
                 "realtime-priority = 0\n"
                 "dbus-address = \n"

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <systemd/sd-id128.h>
+
+#include "assess.h"
+#include "bootenv.h"
+#include "hooks.h"
+#include "log.h"
+#include "manager.h"
+#include "state.h"
+
+enum { VAR_UPGRADE, VAR_BOOTCOUNT, VAR_BOOTLIMIT, VAR_ROLLBACK, _VAR_MAX };
+
+static void assess_var_names(const Manager *m, const char *names[static _VAR_MAX]) {
+        const BootloaderConfig *b = &m->config->bootloader;
+
+        names[VAR_UPGRADE] = b->upgrade_available_var;
+        names[VAR_BOOTCOUNT] = b->bootcount_var;
+        names[VAR_BOOTLIMIT] = b->bootlimit_var;
+        names[VAR_ROLLBACK] = b->rollback_var;
+}
+
+static int json_field(char **buf, size_t *len, size_t *cap, const char *key, const char *value, bool comma) {
+        int r = buf_appendf(buf, len, cap, "%s\"%s\":", comma ? "," : "", key);
+
+        if (r < 0)
+                return r;
+        return value ? json_append_string(buf, len, cap, value) : buf_appendf(buf, len, cap, "null");
+}
+
+char *assess_record_json(const Manager *m) {
+        const Assessment *a = &m->assess;
+        const char *names[_VAR_MAX];
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        size_t len = 0, cap = 0;
+        char *json = NULL;
+        sd_id128_t id;
+        int r;
+
+        if (sd_id128_get_boot(&id) >= 0)
+                sd_id128_to_string(id, boot_id);
+        assess_var_names(m, names);
+
+        r = buf_appendf(&json, &len, &cap, "{");
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "boot_id", boot_id, false);
+        if (r >= 0)
+                r = buf_appendf(&json, &len, &cap, ",\"started_usec\":%llu",
+                                (unsigned long long) m->started_realtime);
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "phase", boot_phase_to_string(a->phase), true);
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "phase_reason", a->why, true);
+        if (r >= 0)
+                r = buf_appendf(&json, &len, &cap, ",\"env\":{");
+        for (int i = 0; r >= 0 && i < _VAR_MAX; i++)
+                r = json_field(&json, &len, &cap, names[i], a->env[i], i > 0);
+        if (r >= 0)
+                r = buf_appendf(&json, &len, &cap, "}");
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "env_error", a->env_error < 0 ? strerror(-a->env_error) : NULL, true);
+        if (r >= 0)
+                r = buf_appendf(&json, &len, &cap, ",\"watchdog_reset\":%s,\"previous_reset\":%s",
+                                a->watchdog_reset ? "true" : "false", a->previous_reset ?: "null");
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "verdict", a->verdict, true);
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "verdict_reason", a->verdict_reason, true);
+        if (r >= 0)
+                r = buf_appendf(&json, &len, &cap, ",\"confirmed_usec\":%llu}", (unsigned long long) a->confirmed_at);
+        if (r < 0)
+                return (free(json), NULL);
+        return json;
+}
+
+static void assess_set_verdict(Manager *m, const char *verdict, const char *fmt, ...) _printf_(3, 4);
+static void assess_set_verdict(Manager *m, const char *verdict, const char *fmt, ...) {
+        Assessment *a = &m->assess;
+        _cleanup_(freep) char *json = NULL;
+        va_list ap;
+        int r;
+
+        snprintf(a->verdict, sizeof(a->verdict), "%s", verdict);
+        va_start(ap, fmt);
+        vsnprintf(a->verdict_reason, sizeof(a->verdict_reason), fmt, ap);
+        va_end(ap);
+
+        json = assess_record_json(m);
+        if (!json) {
+                log_error_errno(ENOMEM, "Failed to record the verdict: %m");
+                return;
+        }
+        r = state_append_verdict(m->config->supervisor.state_directory, json, a->recorded);
+        if (r < 0)
+                log_error_errno(r, "Failed to record the verdict in '%s': %m", m->config->supervisor.state_directory);
+        else
+                a->recorded = true;
+}
+
+static void on_hook(const char *name, HookResult result, const char *how, const char *output, void *userdata) {
+        if (result == HOOK_SKIPPED)
+                log_info("Hook %s skipped: %s", name, how);
+        else
+                log_full_errno(result == HOOK_SUCCESS ? LOG_INFO : LOG_WARNING, 0, "Hook %s %s%s%s", name, how,
+                               output[0] ? ": " : "", output);
+}
+
+static void on_hooks_done(unsigned ran, unsigned failed, void *userdata) {
+        Manager *m = userdata;
+
+        m->assess.hooks = NULL;
+        if (ran > 0)
+                log_full_errno(failed ? LOG_WARNING : LOG_INFO, 0, "%u hooks ran, %u failed", ran, failed);
+}
+
+/* Hooks run one set at a time; a new set (red after green, say) replaces one still running. */
+static void assess_run_hooks(Manager *m, const char *set, const char *verdict, const char *check, const char *detail) {
+        Assessment *a = &m->assess;
+        _cleanup_(strv_freep) char **env = NULL;
+        _cleanup_(freep) char *dir = NULL;
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        const struct {
+                const char *key, *value;
+        } vars[] = {
+                { "HEALTHDOG_VERDICT", verdict },
+                { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) },
+                { "HEALTHDOG_CHECK", check },
+                { "HEALTHDOG_DETAIL", detail },
+                { "HEALTHDOG_BOOT_ID", boot_id },
+                { "HEALTHDOG_UPGRADE_AVAILABLE", a->env[VAR_UPGRADE] },
+                { "HEALTHDOG_BOOTCOUNT", a->env[VAR_BOOTCOUNT] },
+                { "HEALTHDOG_BOOTLIMIT", a->env[VAR_BOOTLIMIT] },
+                { "HEALTHDOG_PREVIOUS_RESET", a->previous_reset },
+        };
+        sd_id128_t id;
+        int r;
+
+        if (sd_id128_get_boot(&id) >= 0)
+                sd_id128_to_string(id, boot_id);
+        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+                char *e;
+                if (!vars[i].value)
+                        continue;
+                if (asprintf(&e, "%s=%s", vars[i].key, vars[i].value) < 0 || strv_consume(&env, e) < 0) {
+                        log_error_errno(ENOMEM, "Failed to run the %s hooks: %m", set);
+                        return;
+                }
+        }
+        if (asprintf(&dir, "%s/%s", m->config->assessment.hooks_directory, set) < 0) {
+                log_error_errno(ENOMEM, "Failed to run the %s hooks: %m", set);
+                return;
+        }
+
+        hooks_cancel(a->hooks);
+        a->hooks = NULL;
+        r = hooks_run(m->event, dir, m->config->assessment.hook_timeout, env, on_hook, on_hooks_done, m, &a->hooks);
+        if (r < 0)
+                log_error_errno(r, "Failed to run the hooks in '%s': %m", dir);
+}
+
+/* Sets the variables to clear in one store. Returns the result of bootenv_write(). */
+static int assess_clear_env(Manager *m) {
+        const char *names[_VAR_MAX], *values[_VAR_MAX];
+        size_t n = 0;
+
+        assess_var_names(m, names);
+        values[0] = "0";
+        values[1] = "0";
+        n = 2;
+        /* The rollback flag only when it is there: a steady device writes nothing it need not. */
+        if (m->assess.env[VAR_ROLLBACK]) {
+                names[2] = names[VAR_ROLLBACK];
+                values[2] = "0";
+                n = 3;
+        }
+        return bootenv_write(m->config->bootloader.fw_env_config, names, values, n);
+}
+
+static void assess_read_env(Manager *m) {
+        Assessment *a = &m->assess;
+        const char *names[_VAR_MAX];
+
+        assess_var_names(m, names);
+        a->env_error = bootenv_read(m->config->bootloader.fw_env_config, names, _VAR_MAX, a->env);
+        if (a->env_error < 0)
+                log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ENV_UNUSABLE }),
+                           "Failed to read the boot environment through '%s': %s; assessing nothing and writing "
+                           "nothing to it this boot",
+                           m->config->bootloader.fw_env_config,
+                           a->env_error == -EBADMSG ? "no copy has a valid CRC" : strerror(-a->env_error));
+}
+
+static void assess_rolled_back(Manager *m) {
+        Assessment *a = &m->assess;
+        int r;
+
+        log_struct(LOG_CRIT,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ROLLED_BACK },
+                              { "HEALTHDOG_PREVIOUS_RESET", strempty(a->previous_reset) }),
+                   "U-Boot rolled back (%s). What made the new software fail: %s", a->why,
+                   a->previous_reset ?: "not recorded (it reset without a verdict from healthdog)");
+
+        r = assess_clear_env(m);
+        if (r < 0)
+                log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
+                                m->config->bootloader.fw_env_config);
+        else
+                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
+                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var,
+                         m->config->bootloader.rollback_var);
+
+        /* The failed deployment stays the default until it is removed (the OSTree helper's job);
+         * this is where that happens once the helper exists. */
+        assess_set_verdict(m, "rolled-back", "%s", a->why);
+        assess_run_hooks(m, "red.d", "rolled-back", NULL, a->previous_reset);
+}
+
+static void assess_confirm(Manager *m, const char *how);
+
+static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        char t[DURATION_MAX], how[64];
+
+        snprintf(how, sizeof(how), "required checks healthy for %s",
+                 format_duration(t, sizeof(t), m->config->assessment.confirm_after));
+        assess_confirm(m, how);
+        return 0;
+}
+
+static void assess_confirm(Manager *m, const char *how) {
+        Assessment *a = &m->assess;
+        int r;
+
+        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
+        r = assess_clear_env(m);
+        if (r < 0) {
+                /* Unconfirmed is safe: the boot counts again on the next reset. Try again later. */
+                log_error_errno(r, "Failed to confirm the boot: cannot write the boot environment through '%s': %m; "
+                                "retrying in 1min", m->config->bootloader.fw_env_config);
+                if (sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC, USEC_PER_MINUTE,
+                                               USEC_PER_SEC, on_confirm_timer, m) < 0)
+                        log_error("Failed to schedule the retry: the trial stays unconfirmed");
+                return;
+        }
+
+        a->confirmed = true;
+        a->confirmed_at = now(CLOCK_REALTIME);
+        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        log_struct(LOG_NOTICE, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_CONFIRMED }),
+                   "Boot confirmed (%s): cleared %s and %s", how,
+                   m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var);
+        assess_set_verdict(m, "confirmed", "%s", how);
+        /* Pruning old deployments (the OSTree helper's job) belongs here once it exists. */
+        assess_run_hooks(m, "green.d", "confirmed", NULL, NULL);
+        manager_update_status(m);
+}
+
+int assess_mark_good(Manager *m) {
+        Assessment *a = &m->assess;
+
+        if (a->phase != BOOT_PHASE_TRIAL)
+                return -EPERM;
+        if (a->confirmed)
+                return -EALREADY;
+        assess_confirm(m, "healthdog mark-good");
+        return a->confirmed ? 0 : -EIO;
+}
+
+void assess_health_changed(Manager *m) {
+        Assessment *a = &m->assess;
+        bool all_pass = true;
+        char t[DURATION_MAX];
+        int r;
+
+        if (a->phase != BOOT_PHASE_TRIAL || a->confirmed || !m->feeding || a->env_error < 0)
+                return;
+
+        /* Environmental checks count here: confirming needs proof, and they have not given it. */
+        for (size_t i = 0; i < m->n_checks && all_pass; i++)
+                if (m->checks[i]->config->required && m->checks[i]->result != CHECK_RESULT_PASS)
+                        all_pass = false;
+
+        if (!all_pass) {
+                if (a->healthy_since)
+                        log_info("Confirmation postponed: a required check failed");
+                a->healthy_since = 0;
+                a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
+                return;
+        }
+        if (a->healthy_since)
+                return;
+
+        a->healthy_since = now(CLOCK_MONOTONIC);
+        r = sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC,
+                                       m->config->assessment.confirm_after, USEC_PER_MSEC * 10, on_confirm_timer, m);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the confirmation timer: %m");
+        else
+                log_info("Every required check passes: confirming this boot in %s unless one fails",
+                         format_duration(t, sizeof(t), m->config->assessment.confirm_after));
+}
+
+static int on_trial_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        char t[DURATION_MAX];
+
+        format_duration(t, sizeof(t), m->config->assessment.trial_timeout);
+        switch (m->config->assessment.trial_timeout_action) {
+        case TRIAL_TIMEOUT_ACCEPT:
+                log_warning("The trial was not confirmed within %s: accepting it (trial-timeout-action = accept)", t);
+                assess_confirm(m, "trial-timeout-action = accept");
+                break;
+        case TRIAL_TIMEOUT_REJECT:
+                log_warning("The trial was not confirmed within %s: rejecting it (trial-timeout-action = reject)", t);
+                manager_starve(m, "trial-timeout", NULL, "not confirmed within trial-timeout");
+                break;
+        default:
+                log_warning("The trial was not confirmed within %s: feeding on, unconfirmed (trial-timeout-action = "
+                            "wait); a later reset counts towards bootlimit", t);
+                assess_set_verdict(m, "pending", "not confirmed within %s; waiting", t);
+                break;
+        }
+        return 0;
+}
+
+void assess_start(Manager *m) {
+        Assessment *a = &m->assess;
+        const BootloaderConfig *b = &m->config->bootloader;
+        _cleanup_(strv_freep) char **last = NULL;
+        bool new_boot;
+        int r;
+
+        a->watchdog_reset = m->watchdog && wdt_caused_last_reset(m->watchdog);
+
+        r = state_mark_boot(m->config->supervisor.runtime_directory);
+        if (r < 0)
+                log_warning_errno(r, "Failed to mark this boot in '%s': %m; taking it for a new boot",
+                                  m->config->supervisor.runtime_directory);
+        new_boot = r != 0;
+
+        if (new_boot) {
+                r = state_take_reset_reason(m->config->supervisor.state_directory, &a->previous_reset);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read the previous reset reason in '%s': %m, ignoring",
+                                          m->config->supervisor.state_directory);
+        } else {
+                /* A restart within the same boot updates this boot's record instead of adding one. */
+                a->recorded = state_read_verdicts(m->config->supervisor.state_directory, 1, &last) > 0;
+                /* A decision to let the watchdog fire stands for the whole boot: restarting the
+                 * daemon must not be a way around a rejected trial. */
+                if (state_has_reset_reason(m->config->supervisor.state_directory)) {
+                        m->feeding = false;
+                        snprintf(m->starve_detail, sizeof(m->starve_detail), "decided before a restart");
+                        log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE }),
+                                   "A reset was decided earlier in this boot (%s/%s): not feeding",
+                                   m->config->supervisor.state_directory, STATE_RESET_REASON_FILE);
+                }
+        }
+
+        if (b->type == BOOTLOADER_NONE) {
+                a->phase = BOOT_PHASE_STEADY;
+                a->why = "no bootloader configured ([bootloader] type = none)";
+        } else {
+                assess_read_env(m);
+                a->phase = boot_decide(&(BootInputs) {
+                                .env_error = a->env_error,
+                                .upgrade_available = a->env[VAR_UPGRADE],
+                                .bootcount = a->env[VAR_BOOTCOUNT],
+                                .bootlimit = a->env[VAR_BOOTLIMIT],
+                                .rollback = a->env[VAR_ROLLBACK],
+                        }, &a->why);
+        }
+
+        log_struct(LOG_NOTICE,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE },
+                              { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
+                   "Boot phase: %s (%s); %s=%s %s=%s %s=%s %s=%s", boot_phase_to_string(a->phase), a->why,
+                   b->upgrade_available_var, a->env[VAR_UPGRADE] ?: "(unset)", b->bootcount_var,
+                   a->env[VAR_BOOTCOUNT] ?: "(unset)", b->bootlimit_var, a->env[VAR_BOOTLIMIT] ?: "(unset)",
+                   b->rollback_var, a->env[VAR_ROLLBACK] ?: "(unset)");
+
+        switch (a->phase) {
+        case BOOT_PHASE_ROLLED_BACK:
+                assess_rolled_back(m);
+                break;
+        case BOOT_PHASE_TRIAL:
+                assess_set_verdict(m, "pending", "on probation");
+                if (m->config->assessment.trial_timeout > 0) {
+                        r = sd_event_add_time_relative(m->event, &a->trial_timer, CLOCK_MONOTONIC,
+                                                       m->config->assessment.trial_timeout, USEC_PER_SEC,
+                                                       on_trial_timeout, m);
+                        if (r < 0)
+                                log_error_errno(r, "Failed to arm the trial timeout: %m");
+                }
+                break;
+        case BOOT_PHASE_STEADY:
+                if (!a->recorded)
+                        assess_set_verdict(m, "steady", "%s", a->why);
+                break;
+        }
+}
+
+AssessAction assess_failure(Manager *m, const char *check, const char *detail) {
+        Assessment *a = &m->assess;
+        const AssessmentConfig *ac = &m->config->assessment;
+        char window[DURATION_MAX];
+        unsigned used = 0;
+        int r;
+
+        /* On probation, a failure is the verdict: the reset makes U-Boot count the boot. */
+        if (a->phase == BOOT_PHASE_TRIAL && !a->confirmed)
+                return ASSESS_STARVE;
+        if (a->degraded)
+                return ASSESS_DEGRADE;
+
+        format_duration(window, sizeof(window), ac->reset_window);
+        if (ac->steady_action == STEADY_ACTION_DEGRADE) {
+                a->degraded = true;
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
+                           "Required check '%s' is failing (%s): staying up degraded (steady-action = degrade)",
+                           check, detail);
+                assess_set_verdict(m, "degraded", "check %s: %s", check, detail);
+                return ASSESS_DEGRADE;
+        }
+
+        r = state_budget_take(m->config->supervisor.state_directory, ac->max_resets, ac->reset_window,
+                              now(CLOCK_REALTIME), &used);
+        if (r > 0) {
+                log_notice("Health reset %u of at most %u within %s", used, ac->max_resets, window);
+                return ASSESS_STARVE;
+        }
+
+        a->degraded = true;
+        if (r < 0)
+                log_error_errno(r, "Failed to keep the reboot budget in '%s': %m; not resetting",
+                                m->config->supervisor.state_directory);
+        log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
+                   "Required check '%s' is failing (%s), but the reboot budget is spent (%u resets within %s): "
+                   "staying up degraded", check, detail, used, window);
+        assess_set_verdict(m, "degraded", "check %s: %s; reboot budget spent", check, detail);
+        return ASSESS_DEGRADE;
+}
+
+void assess_recovered(Manager *m) {
+        Assessment *a = &m->assess;
+
+        if (!a->degraded)
+                return;
+        a->degraded = false;
+        log_notice("Every required check is healthy again: no longer degraded");
+        assess_set_verdict(m, "steady", "recovered");
+}
+
+void assess_starving(Manager *m, const char *reason, const char *check, const char *detail) {
+        Assessment *a = &m->assess;
+        bool trial = a->phase == BOOT_PHASE_TRIAL && !a->confirmed;
+        const char *verdict = trial ? "rejected" : "reset";
+
+        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
+        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        if (check)
+                assess_set_verdict(m, verdict, "%s: check %s: %s", reason, check, detail);
+        else
+                assess_set_verdict(m, verdict, "%s: %s", reason, detail);
+        assess_run_hooks(m, "red.d", verdict, check, detail);
+}
+
+void assess_done(Assessment *a) {
+        hooks_cancel(a->hooks);
+        a->hooks = NULL;
+        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
+        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        for (int i = 0; i < _VAR_MAX; i++)
+                a->env[i] = (free(a->env[i]), NULL);
+        a->previous_reset = (free(a->previous_reset), NULL);
+}

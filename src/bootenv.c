@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/* The U-Boot environment, through libubootenv (the only file that includes libuboot.h).
+ *
+ * What libubootenv 0.3.2 (Debian 12) does, checked against the library and fw_printenv with
+ * images made by mkenvimage (tests/unit/test-bootenv.c repeats most of it):
+ *
+ * - libuboot_read_config() parses each non-'#' line with sscanf("%ms %lli %lx ...") and stops
+ *   after two lines (two lines = redundant). A missing config gives -EBADF, a missing storage
+ *   file, no usable line, a zero size or copies of different sizes give -EINVAL (a zero size
+ *   also leaks the sscanf'd name). So the config is parsed here too, to report -ENOENT and
+ *   friends and to know which files a store opens.
+ * - libuboot_open() first takes flock(LOCK_EX) on the fixed /var/lock/fw_printenv.lock,
+ *   blocking, without timeout, and ignores a failure to open that file (it then goes on
+ *   unlocked). A second libuboot_open() in the same process while the first context is open
+ *   deadlocks (a new open file description). Hence: open, read or store, close, and wait for
+ *   the lock here first with LOCK_NB polling and a timeout. Between that probe and
+ *   libubootenv's own flock() another process can still take the lock; libubootenv then
+ *   waits for it, which is only a problem if that process hangs while holding the lock.
+ * - It then reads every copy and checks its CRC. When no copy is valid it returns -ENODATA
+ *   with an empty variable list, it does not fall back to a default environment; but
+ *   libuboot_env_store() would still write that empty environment, so nothing is stored
+ *   after a failed open. A single copy has a 4-byte CRC header; redundant copies a CRC and a
+ *   flags byte: with both valid the higher flags wins (for files and NAND "incremental",
+ *   with 255 -> 0 wrap-around), otherwise the valid one. mkenvimage -r writes flags 1.
+ * - libuboot_env_store() writes one copy: the only one, or for a redundant environment the
+ *   one that is not current, with the current flags + 1. A bad copy is therefore always the
+ *   one overwritten, and after a store both copies are valid with the new one current.
+ * - A storage shorter than offset + size gives -EIO from libuboot_open(); a size smaller than
+ *   the one the image was made with gives a CRC mismatch (-ENODATA), and so does a redundant
+ *   image described by a single line or the reverse. U-Boot's CONFIG_ENV_SIZE and the size in
+ *   fw_env.config must agree, there is no way to detect the right one.
+ * - Writing opens the file O_RDWR and loses errno: a read-only file gives -EBADF, a failed
+ *   write() -1 (which reads as -EPERM). A full environment gives -ENOMEM and leaks the image
+ *   buffer. Both are checked here before the store.
+ * - libuboot_set_env(name, NULL) removes the variable. libuboot_get_env() cannot tell an
+ *   unset variable from an out-of-memory strdup(), so the iterator is used instead.
+ * - The library prints nothing (built with NDEBUG; its debug prints are compiled out). The
+ *   tools do, on stderr: "Cannot read environment, using default" and "Cannot read default
+ *   environment from file" for a bad CRC or a short storage, "Configuration file wrong or
+ *   corrupted" for a missing config or storage. fw_printenv NAME prints "NAME=" for an
+ *   unset variable, like for an empty one. fw_setenv on a bad environment without a default
+ *   environment file fails and writes nothing. */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <libuboot.h>
+
+#include "bootenv.h"
+
+/* Header of one copy: the CRC, plus the flags byte for a redundant environment. */
+#define HEADER_SINGLE 4
+#define HEADER_REDUNDANT 5
+#define LOCK_POLL_USEC (20 * USEC_PER_MSEC)
+
+typedef struct EnvConfig {
+        char *devices[2];
+        size_t n_devices;
+        size_t size;
+} EnvConfig;
+
+static void env_config_done(EnvConfig *c) {
+        free(c->devices[0]);
+        free(c->devices[1]);
+}
+
+/* Opens path with flags only to learn whether that works. Returns 0 or -errno. */
+static int probe_open(const char *path, int flags) {
+        _cleanup_(closep) int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+
+        return fd < 0 ? -errno : 0;
+}
+
+/* Reads the device lines of config the way libubootenv does, so that its -EBADF/-EINVAL can be
+ * told apart, and checks that the storage files can be opened for reading. */
+static int env_config_parse(const char *config, EnvConfig *ret) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_(freep) char *line = NULL;
+        size_t allocated = 0;
+        int r;
+
+        f = fopen(config, "re");
+        if (!f)
+                return -errno;
+
+        while (ret->n_devices < 2 && getline(&line, &allocated, f) >= 0) {
+                _cleanup_(freep) char *device = NULL;
+                long long offset;
+                unsigned long size;
+
+                if (line[0] == '#')
+                        continue;
+                if (sscanf(line, "%ms %lli %lx", &device, &offset, &size) < 3)
+                        continue;
+                if (offset < 0 || size <= HEADER_REDUNDANT || size > INT32_MAX)
+                        return -EINVAL;
+                if (ret->n_devices > 0 && size != ret->size)
+                        return -EINVAL;
+                ret->size = size;
+                ret->devices[ret->n_devices++] = TAKE_PTR(device);
+        }
+        if (ferror(f))
+                return -EIO;
+        if (ret->n_devices == 0)
+                return -EINVAL;
+
+        for (size_t i = 0; i < ret->n_devices; i++) {
+                r = probe_open(ret->devices[i], O_RDONLY);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int names_check(const char *const *names, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (!names[i] || !names[i][0] || strchr(names[i], '='))
+                        return -EINVAL;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(names[i], names[j]))
+                                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Waits until nobody holds libubootenv's lock, for at most BOOTENV_LOCK_TIMEOUT_USEC. The lock
+ * cannot be kept for libubootenv: it flock()s its own open file description and would wait for
+ * ours. Returns 0 or -EBUSY. */
+static int lock_wait(void) {
+        usec_t deadline = now(CLOCK_MONOTONIC) + BOOTENV_LOCK_TIMEOUT_USEC;
+        _cleanup_(closep) int fd = -1;
+
+        fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+        if (fd < 0)
+                return 0; /* libubootenv cannot open it either and goes on without the lock */
+
+        for (;;) {
+                if (flock(fd, LOCK_EX | LOCK_NB) >= 0)
+                        return 0; /* released by closing fd */
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return 0; /* libubootenv's flock() fails the same way and goes on */
+                if (now(CLOCK_MONOTONIC) >= deadline)
+                        return -EBUSY;
+                (void) nanosleep(&(struct timespec) { .tv_nsec = LOCK_POLL_USEC * NSEC_PER_USEC }, NULL);
+        }
+}
+
+/* Releases the lock and everything else. Accepts NULL; returns NULL. */
+static struct uboot_ctx *env_close(struct uboot_ctx *ctx) {
+        if (ctx) {
+                libuboot_close(ctx);
+                libuboot_exit(ctx);
+        }
+        return NULL;
+}
+
+static void env_closep(struct uboot_ctx **ctx) {
+        env_close(*ctx);
+}
+
+/* Locks and loads the environment; the caller closes it with env_close() as soon as possible. */
+static int env_open(const char *config, struct uboot_ctx **ret) {
+        _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
+        int r;
+
+        r = lock_wait();
+        if (r < 0)
+                return r;
+
+        r = libuboot_initialize(&ctx, NULL);
+        if (r < 0)
+                return r;
+        r = libuboot_read_config(ctx, config);
+        if (r < 0)
+                /* Checked just before: only a race gets here. */
+                return r == -EBADF ? -ENOENT : r;
+
+        r = libuboot_open(ctx);
+        if (r == -ENODATA)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+/* The value of name in ctx, borrowed, or NULL when unset. */
+static const char *env_get(struct uboot_ctx *ctx, const char *name) {
+        for (void *e = libuboot_iterator(ctx, NULL); e; e = libuboot_iterator(ctx, e))
+                if (streq(libuboot_getname(e), name))
+                        return libuboot_getvalue(e);
+        return NULL;
+}
+
+static bool env_matches(struct uboot_ctx *ctx, const char *const *names, const char *const *values, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!streq_ptr(env_get(ctx, names[i]), values[i]))
+                        return false;
+        return true;
+}
+
+/* Bytes the variables take in a copy: "name=value\0" each and the final '\0'. libubootenv
+ * refuses (and leaks) when they do not fit; .flags, rare, is not counted. */
+static size_t env_data_size(struct uboot_ctx *ctx) {
+        size_t sum = 1;
+
+        for (void *e = libuboot_iterator(ctx, NULL); e; e = libuboot_iterator(ctx, e))
+                sum += strlen(libuboot_getname(e)) + 1 + strlen(libuboot_getvalue(e)) + 1;
+        return sum;
+}
+
+static int env_check_writable(const EnvConfig *c) {
+        int r;
+
+        for (size_t i = 0; i < c->n_devices; i++) {
+                r = probe_open(c->devices[i], O_RDWR);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int bootenv_read(const char *config, const char *const *names, size_t n, char **values) {
+        _cleanup_(env_config_done) EnvConfig c = {};
+        _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                values[i] = NULL;
+
+        r = names_check(names, n);
+        if (r < 0)
+                return r;
+        r = env_config_parse(config, &c);
+        if (r < 0)
+                return r;
+        r = env_open(config, &ctx);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *v = env_get(ctx, names[i]);
+
+                if (v && !(values[i] = strdup(v))) {
+                        for (size_t j = 0; j < i; j++) {
+                                free(values[j]);
+                                values[j] = NULL;
+                        }
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int bootenv_write(const char *config, const char *const *names, const char *const *values, size_t n) {
+        _cleanup_(env_config_done) EnvConfig c = {};
+        _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
+        size_t header;
+        int r;
+
+        r = names_check(names, n);
+        if (r < 0)
+                return r;
+        r = env_config_parse(config, &c);
+        if (r < 0)
+                return r;
+        header = c.n_devices > 1 ? HEADER_REDUNDANT : HEADER_SINGLE;
+
+        r = env_open(config, &ctx);
+        if (r < 0)
+                return r;
+        if (env_matches(ctx, names, values, n))
+                return 1;
+
+        r = env_check_writable(&c);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = libuboot_set_env(ctx, names[i], values[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (env_data_size(ctx) > c.size - header)
+                return -ENOSPC;
+
+        r = libuboot_env_store(ctx);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                /* errno got lost inside libubootenv: open() gives -EBADF, write() -1. */
+                r = env_check_writable(&c);
+                return r < 0 ? r : -EIO;
+        }
+
+        /* Read back what a fresh open sees; the lock must be released for that. */
+        ctx = env_close(ctx);
+        r = env_open(config, &ctx);
+        if (r == -EBADMSG)
+                return -EIO;
+        if (r < 0)
+                return r;
+        return env_matches(ctx, names, values, n) ? 0 : -EIO;
+}

@@ -349,20 +349,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* Root runs the commands a config names: refuse files someone else could have changed. */
 static bool file_is_trusted(const char *path, const struct stat *st, ConfigErrors *errors) {
-        if (st->st_uid != 0 && st->st_uid != geteuid()) {
-                config_errors_add(errors, path, 0, "refusing a config file owned by uid %u: it must belong to root",
-                                  (unsigned) st->st_uid);
-                return false;
-        }
-        if ((st->st_mode & S_IWOTH) ||
-            ((st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid())) {
-                config_errors_add(errors, path, 0,
-                                  "refusing a config file writable by %s (mode %04o): healthdog runs the commands it names",
-                                  (st->st_mode & S_IWOTH) ? "everyone" : "a non-root group",
-                                  (unsigned) (st->st_mode & 07777));
-                return false;
-        }
-        return true;
+        char why[64];
+
+        if (stat_is_trusted(st, why, sizeof(why)))
+                return true;
+        config_errors_add(errors, path, 0, "refusing a config file %s: healthdog runs the commands it names as root",
+                          why);
+        return false;
 }
 
 static void parse_file(Raw *raw, const char *path, ConfigErrors *errors) {

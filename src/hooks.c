@@ -39,20 +39,6 @@ static void hooks_free(HookRun *run) {
         free(run);
 }
 
-/* Like the config files: root runs these, so nobody else may have been able to change them. */
-static bool hooks_trusted(const struct stat *st, char *why, size_t size) {
-        if (st->st_uid != 0 && st->st_uid != geteuid()) {
-                snprintf(why, size, "owned by uid %u", (unsigned) st->st_uid);
-                return false;
-        }
-        if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid())) {
-                snprintf(why, size, "writable by %s (mode %04o)",
-                         (st->st_mode & S_IWOTH) ? "everyone" : "a non-root group", (unsigned) (st->st_mode & 07777));
-                return false;
-        }
-        return true;
-}
-
 /* Hidden files and what editors and package managers leave behind, as systemd and run-parts
  * ignore them: a hook disabled by dpkg must not run as "10-report.dpkg-old". */
 static bool hooks_name_ignored(const char *name) {
@@ -90,7 +76,7 @@ static int hooks_scan(const char *dir, char ***ret) {
         if (fstat(dirfd(d), &st) < 0)
                 return -errno;
         /* Whoever can write the directory can add a hook. */
-        if (!hooks_trusted(&st, why, sizeof(why)))
+        if (!stat_is_trusted(&st, why, sizeof(why)))
                 return -EPERM;
 
         for (errno = 0; (de = readdir(d)); errno = 0)
@@ -188,7 +174,7 @@ static bool hooks_start(HookRun *run, const char *name, HookResult *result, char
                 snprintf(how, size, "%s", S_ISREG(st.st_mode) ? "not executable" : "not a regular file");
                 return false;
         }
-        if (!hooks_trusted(&st, how, size)) {
+        if (!stat_is_trusted(&st, how, size)) {
                 *result = HOOK_REFUSED;
                 return false;
         }

@@ -343,6 +343,19 @@ fail:
         return r;
 }
 
+bool stat_is_trusted(const struct stat *st, char *why, size_t size) {
+        if (st->st_uid != 0 && st->st_uid != geteuid()) {
+                snprintf(why, size, "owned by uid %u", (unsigned) st->st_uid);
+                return false;
+        }
+        if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid())) {
+                snprintf(why, size, "writable by %s (mode %04o)",
+                         (st->st_mode & S_IWOTH) ? "everyone" : "a non-root group", (unsigned) (st->st_mode & 07777));
+                return false;
+        }
+        return true;
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_(freep) char *p = strdup(path);
         struct stat st;

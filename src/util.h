@@ -127,6 +127,13 @@ char *quote_word(const char *s);
  * Returns 0 or -errno. */
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);
 
+struct stat;
+/* Whether a file healthdog runs, or whose commands it runs, as root could have been changed by
+ * someone else: it must be owned by root (or the user running healthdog) and writable by no other
+ * user or non-root group. When not, *why (of size) says why ("owned by uid 1000", "writable by
+ * everyone (mode 0666)"). */
+bool stat_is_trusted(const struct stat *st, char *why, size_t size);
+
 /* Creates a directory and its parents. Returns 0 if it exists afterwards, or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 

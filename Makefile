@@ -41,11 +41,11 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c
+DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 
-UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks
+UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks test-json
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check demo deps test-deps clean

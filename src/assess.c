@@ -262,6 +262,10 @@ int assess_mark_good(Manager *m) {
                 return -EPERM;
         if (a->confirmed)
                 return -EALREADY;
+        /* The trial failed and the reset is on its way: confirming now would make U-Boot keep
+         * the software that just failed. */
+        if (!m->feeding)
+                return -ESTALE;
         assess_confirm(m, "healthdog mark-good");
         return a->confirmed ? 0 : -EIO;
 }
@@ -392,10 +396,16 @@ void assess_start(Manager *m) {
                         if (r < 0)
                                 log_error_errno(r, "Failed to arm the trial timeout: %m");
                 }
+                /* Check results start the countdown. Without any check none ever comes, and the
+                 * boot would stay unconfirmed until U-Boot's counting rolls the update back. */
+                if (m->config->n_checks == 0)
+                        assess_health_changed(m);
                 break;
         case BOOT_PHASE_STEADY:
                 if (!a->recorded)
                         assess_set_verdict(m, "steady", "%s", a->why);
+                else
+                        snprintf(a->verdict, sizeof(a->verdict), "steady");
                 break;
         }
 }

@@ -58,8 +58,9 @@ void assess_recovered(Manager *m);
 void assess_starving(Manager *m, const char *reason, const char *check, const char *detail);
 
 /* Confirms the trial now (`healthdog mark-good`). Returns 0, -EALREADY when already confirmed,
- * -EPERM when this is not a trial boot, -EIO when the environment could not be written (the
- * trial stays unconfirmed and a retry is scheduled). */
+ * -EPERM when this is not a trial boot, -ESTALE when the trial already failed (the reset is on
+ * its way), -EIO when the environment could not be written (the trial stays unconfirmed and a
+ * retry is scheduled). */
 int assess_mark_good(Manager *m);
 
 /* Releases timers and hooks. */

@@ -3,8 +3,10 @@
 #include <signal.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "manager.h"
+#include "status.h"
 
 #ifndef HEALTHDOG_VERSION
 #define HEALTHDOG_VERSION "0.1"
@@ -17,6 +19,7 @@ typedef struct Verb {
         const char *args;
         const char *help;
         int (*run)(int argc, char *argv[]);
+        const char *options;    /* the --help lines of the verb's own options, or NULL */
 } Verb;
 
 static const Verb verbs[];
@@ -31,10 +34,10 @@ static const Verb *verb_find(const char *name) {
 }
 
 static void help_verb(FILE *f, const Verb *v) {
-        fprintf(f, "Usage: healthdog %s%s%s\n\n%s\n\nOptions:\n"
+        fprintf(f, "Usage: healthdog %s%s%s\n\n%s\n\nOptions:\n%s"
                    "  -c, --config FILE  main config file (default %s; drop-ins in conf.d/ beside it)\n"
                    "  -h, --help         show this help\n",
-                v->name, v->args[0] ? " " : "", v->args, v->help, HEALTHDOG_CONFIG_FILE);
+                v->name, v->args[0] ? " " : "", v->args, v->help, strempty(v->options), HEALTHDOG_CONFIG_FILE);
 }
 
 static void help(FILE *f) {
@@ -44,20 +47,36 @@ static void help(FILE *f) {
         for (const Verb *v = verbs; v->name; v++) {
                 char left[40];
                 snprintf(left, sizeof(left), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
-                fprintf(f, "  %-26s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
+                fprintf(f, "  %-28s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
         }
         fputs("\nRun 'healthdog VERB --help' for the options of a verb.\n", f);
 }
 
-/* Parses the options every verb shares. Returns the index of the first non-option argument,
- * 0 when help was shown, or -1 for a usage error (already reported). */
-static int parse_options(const Verb *v, int argc, char *argv[]) {
-        static const struct option options[] = {
+/* Takes one of a verb's own options (c is its val); reports a bad value itself. Returns 0 or -1. */
+typedef int (*option_handler_t)(const Verb *v, int c, const char *arg);
+
+/* True when getopt_long() complained about val because its value is missing. */
+static bool needs_value(const struct option *options, int val) {
+        for (; val > 0 && options->name; options++)
+                if (options->val == val)
+                        return options->has_arg == required_argument;
+        return false;
+}
+
+/* Parses the options every verb shares, and the verb's own (long options, NULL-terminated, each
+ * given to on_option). Returns the index of the first non-option argument, 0 when help was
+ * shown, or -1 for a usage error (already reported). */
+static int parse_verb_options(const Verb *v, int argc, char *argv[], const struct option *own,
+                              option_handler_t on_option) {
+        struct option options[8] = {
                 { "config", required_argument, NULL, 'c' },
                 { "help",   no_argument,       NULL, 'h' },
-                {}
         };
+        size_t n = 2;
         int c;
+
+        for (; own && own->name && n < ELEMENTSOF(options) - 1; own++)
+                options[n++] = *own;
 
         optind = 1;
         opterr = 0;
@@ -69,15 +88,26 @@ static int parse_options(const Verb *v, int argc, char *argv[]) {
                 case 'h':
                         help_verb(stdout, v);
                         return 0;
-                default:
+                case '?':
                         if (optopt == 'c')
                                 fprintf(stderr, "healthdog %s: option '-c' needs a FILE\n", v->name);
+                        else if (needs_value(options, optopt))
+                                fprintf(stderr, "healthdog %s: option '%s' needs a value\n", v->name, argv[optind - 1]);
                         else
                                 fprintf(stderr, "healthdog %s: unknown option '%s'\n", v->name, argv[optind - 1]);
                         help_verb(stderr, v);
                         return -1;
+                default:
+                        if (!on_option || on_option(v, c, optarg) < 0) {
+                                help_verb(stderr, v);
+                                return -1;
+                        }
                 }
         return optind;
+}
+
+static int parse_options(const Verb *v, int argc, char *argv[]) {
+        return parse_verb_options(v, argc, argv, NULL, NULL);
 }
 
 /* Loads the config, printing every error. Returns 0 or -errno. */
@@ -285,6 +315,191 @@ static int verb_version(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
+static const char *arg_json;      /* NULL: the readable summary; "short" or "pretty" */
+static usec_t arg_hold_for;
+static bool arg_hold_cancel;
+
+/* Sends request to the daemon of the loaded configuration. Returns 0 with the reply object,
+ * -ESRCH when no daemon listens (not reported), or another -errno (reported). */
+static int call_daemon(const Verb *v, const Config *config, const char *request, JsonValue **ret) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = control_socket_path(config->supervisor.runtime_directory, &path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to reach the daemon: %m");
+        r = control_request(path, request, ret);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return -ESRCH;
+        if (r == -EACCES || r == -EPERM)
+                fprintf(stderr, "healthdog %s: cannot connect to '%s': %s (only root may control healthdog)\n", v->name,
+                        path, strerror(-r));
+        else if (r < 0)
+                fprintf(stderr, "healthdog %s: no valid answer from the daemon at '%s': %s\n", v->name, path,
+                        strerror(-r));
+        return r;
+}
+
+/* Reports a refusal of the daemon (or its absence). Returns EXIT_FAILURE. */
+static int refused(const Verb *v, const Config *config, const JsonValue *reply) {
+        if (reply)
+                fprintf(stderr, "healthdog %s: %s\n", v->name,
+                        json_string(json_get(reply, "error", NULL)) ?: "refused (no reason given)");
+        else
+                fprintf(stderr, "healthdog %s: healthdog is not running (nothing answers on '%s/%s')\n", v->name,
+                        config->supervisor.runtime_directory, CONTROL_SOCKET_NAME);
+        return EXIT_FAILURE;
+}
+
+static int on_status_option(const Verb *v, int c, const char *arg) {
+        if (!arg || streq(arg, "short"))
+                arg_json = "short";
+        else if (streq(arg, "pretty"))
+                arg_json = "pretty";
+        else {
+                fprintf(stderr, "healthdog %s: --json takes 'short' or 'pretty', not '%s'\n", v->name, arg);
+                return -1;
+        }
+        return 0;
+}
+
+static int verb_status(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "json", optional_argument, NULL, 'J' },
+                {}
+        };
+        const Verb *v = verb_find("status");
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(json_freep) JsonValue *reply = NULL, *offline = NULL;
+        _cleanup_(freep) char *text = NULL, *out = NULL;
+        const JsonValue *status;
+        int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
+
+        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (load_config(&config) < 0)
+                return EXIT_FAILURE;
+
+        r = call_daemon(v, config, "status", &reply);
+        if (r == -ESRCH) {
+                /* Nobody to ask: what can be known without the daemon, read only. */
+                r = status_json_offline(config, &text);
+                if (r >= 0)
+                        r = json_parse(text, &offline);
+                if (r < 0) {
+                        fprintf(stderr, "healthdog status: cannot compute the status: %s\n", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                status = offline;
+        } else if (r < 0)
+                return EXIT_FAILURE;
+        else if (!json_true(json_get(reply, "ok", NULL)))
+                return refused(v, config, reply);
+        else
+                status = json_get(reply, "status", NULL);
+        if (!status || status->type != JSON_OBJECT) {
+                fprintf(stderr, "healthdog status: the daemon's reply has no status\n");
+                return EXIT_FAILURE;
+        }
+
+        if (!arg_json) {
+                status_print(status, stdout);
+                return EXIT_SUCCESS;
+        }
+        if (json_format(status, streq(arg_json, "pretty"), &out) < 0) {
+                log_error_errno(ENOMEM, "Failed to format the status: %m");
+                return EXIT_FAILURE;
+        }
+        printf("%s\n", out);
+        return EXIT_SUCCESS;
+}
+
+static int verb_mark_good(int argc, char *argv[]) {
+        const Verb *v = verb_find("mark-good");
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(json_freep) JsonValue *reply = NULL;
+        int i = parse_options(v, argc, argv), r;
+
+        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (load_config(&config) < 0)
+                return EXIT_FAILURE;
+
+        r = call_daemon(v, config, "mark-good", &reply);
+        if (r == -ESRCH)
+                return refused(v, config, NULL);
+        if (r < 0)
+                return EXIT_FAILURE;
+        if (!json_true(json_get(reply, "ok", NULL)))
+                return refused(v, config, reply);
+        printf("Boot confirmed: %s and %s cleared.\n", config->bootloader.upgrade_available_var,
+               config->bootloader.bootcount_var);
+        return EXIT_SUCCESS;
+}
+
+static int on_hold_option(const Verb *v, int c, const char *arg) {
+        if (c == 'C') {
+                arg_hold_cancel = true;
+                return 0;
+        }
+        if (parse_duration(arg, &arg_hold_for) < 0 || arg_hold_for == 0) {
+                fprintf(stderr, "healthdog %s: bad duration '%s' (for example 30min, 2h, 1h 30min)\n", v->name, arg);
+                return -1;
+        }
+        return 0;
+}
+
+static int verb_hold(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "for",    required_argument, NULL, 'F' },
+                { "cancel", no_argument,       NULL, 'C' },
+                {}
+        };
+        const Verb *v = verb_find("hold");
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(json_freep) JsonValue *reply = NULL;
+        char request[64], until[64] = "?", d[DURATION_MAX];
+        int i = parse_verb_options(v, argc, argv, options, on_hold_option), r;
+        uint64_t usec;
+        struct tm tm;
+        time_t t;
+
+        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if ((arg_hold_for > 0) == arg_hold_cancel) {
+                fprintf(stderr, "healthdog hold: expected either --for DURATION or --cancel\n");
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        if (load_config(&config) < 0)
+                return EXIT_FAILURE;
+
+        if (arg_hold_cancel)
+                snprintf(request, sizeof(request), "hold-cancel");
+        else
+                snprintf(request, sizeof(request), "hold %llu", (unsigned long long) arg_hold_for);
+        r = call_daemon(v, config, request, &reply);
+        if (r == -ESRCH)
+                return refused(v, config, NULL);
+        if (r < 0)
+                return EXIT_FAILURE;
+        if (!json_true(json_get(reply, "ok", NULL)))
+                return refused(v, config, reply);
+
+        if (arg_hold_cancel) {
+                printf("Maintenance hold ended: the checks decide again.\n");
+                return EXIT_SUCCESS;
+        }
+        if (json_uint(json_get(reply, "until_usec", NULL), &usec) >= 0) {
+                t = (time_t) (usec / USEC_PER_SEC);
+                if (localtime_r(&t, &tm))
+                        strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S", &tm);
+        }
+        printf("Maintenance hold for %s, until %s: the watchdog is fed whatever the checks say.\n",
+               format_duration(d, sizeof(d), arg_hold_for), until);
+        return EXIT_SUCCESS;
+}
+
 static const Verb verbs[] = {
         { "run",     "",            "Supervise: run the checks and feed the watchdog while they pass (foreground).",
           verb_run },
@@ -293,6 +508,27 @@ static const Verb verbs[] = {
         { "config",  "check|dump",  "Validate the configuration (check) or print it with every default filled in (dump).\n"
                                     "Every error is printed as FILE:LINE: message; exits 1 on errors.", verb_config },
         { "version", "",            "Print the version.", verb_version },
+        { "status",  "[--json[=pretty]]",
+          "Show the boot phase and verdict, the watchdog, a maintenance hold and every check.\n"
+          "Also the boot environment and the last verdicts. Asks the running daemon; when none runs,\n"
+          "the boot part is computed from the boot environment and the state directory, read only.\n"
+          "Exits 0 once shown.",
+          verb_status,
+          "      --json[=MODE]  print the status document (README, \"Status and control\") instead:\n"
+          "                     one line (MODE short, the default) or indented (MODE pretty)\n" },
+        { "mark-good", "",
+          "Confirm this trial boot now, as the checks would after confirm-after.\n"
+          "Exits 0 when confirmed, 1 when refused (not a trial boot, already confirmed, the daemon\n"
+          "is not running) with the reason on stderr.", verb_mark_good },
+        { "hold",    "--for DURATION|--cancel",
+          "Feed the watchdog whatever the checks say, for DURATION, or end that hold.\n"
+          "For maintenance that would make required checks fail. Refused during an unconfirmed trial.\n"
+          "A hold survives a restart of the daemon, not a reboot.\n"
+          "Exits 0 when done, 1 when refused, with the reason on stderr.",
+          verb_hold,
+          "      --for DURATION\n"
+          "                     how long: 30min, 2h, 1h 30min\n"
+          "      --cancel       end the hold now\n" },
         {}
 };
 

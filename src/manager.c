@@ -81,10 +81,8 @@ void manager_starve(Manager *m, const char *reason, const char *check, const cha
         manager_update_status(m);
 }
 
-#define HOLD_FILE "hold"
-
 static int manager_hold_path(const Manager *m, char **ret) {
-        return asprintf(ret, "%s/%s", m->config->supervisor.runtime_directory, HOLD_FILE) < 0 ? -ENOMEM : 0;
+        return asprintf(ret, "%s/%s", m->config->supervisor.runtime_directory, MANAGER_HOLD_FILE) < 0 ? -ENOMEM : 0;
 }
 
 static void manager_decide(Manager *m);
@@ -578,6 +576,12 @@ int manager_start(Manager *m) {
         if (m->n_checks == 0)
                 log_notice("No checks configured: feeding the watchdog unconditionally");
 
+        /* Supervision matters more than being controllable: go on without the socket. */
+        r = control_new(&m->control, m, m->config->supervisor.runtime_directory);
+        if (r < 0)
+                log_warning_errno(r, "Failed to set up the control socket in '%s': %m, ignoring",
+                                  m->config->supervisor.runtime_directory);
+
         log_info("Supervising %zu checks", m->n_checks);
         manager_update_status(m);
         (void) sd_notify(false, "READY=1");
@@ -609,6 +613,7 @@ void manager_stop(Manager *m) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        control_free(m->control);
         manager_free_checks(m->checks, m->n_checks);
         assess_done(&m->assess);
         sd_event_source_disable_unref(m->hold_timer);

@@ -6,6 +6,7 @@
 #include "assess.h"
 #include "check.h"
 #include "config.h"
+#include "control.h"
 #include "wdt.h"
 
 /* The daemon: one event loop that runs the checks on their timers and feeds the watchdog
@@ -33,6 +34,8 @@ typedef struct Manager {
 
         usec_t hold_until;             /* CLOCK_BOOTTIME; 0 = no maintenance hold */
         sd_event_source *hold_timer;
+
+        Control *control;              /* the control socket; NULL when it could not be set up */
 
         bool in_grace;
         bool feeding;                  /* false once healthdog decided to let the device fire */
@@ -68,5 +71,7 @@ void manager_update_status(Manager *m);
  * directory, so it survives a daemon restart but not a reboot. Refused with -EBUSY during an
  * unconfirmed trial (the hold would hide the verdict U-Boot waits for). Returns 0 or -errno. */
 int manager_hold(Manager *m, usec_t duration);
+/* The hold's file in the runtime directory: "BOOT-ID UNTIL\n", UNTIL on CLOCK_BOOTTIME. */
+#define MANAGER_HOLD_FILE "hold"
 /* Ends a hold; the checks' verdict applies again at once. Returns 0, or -ENOENT when none. */
 int manager_hold_cancel(Manager *m);

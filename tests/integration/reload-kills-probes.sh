@@ -1,7 +1,7 @@
 #!/bin/bash
 # A reload cancels the running probes: their whole process groups are killed, also when the
-# reload lands right after a probe was forked. Reloads are sent about one check interval apart,
-# which is when the next run starts (a reloaded check runs again one interval after the reload).
+# reload lands right after a probe was forked. Reloads are sent one to two check intervals apart,
+# around when the next run starts (a reloaded check runs again one interval after the reload).
 source "$(dirname "$0")/lib.sh"
 
 RELOADS=50
@@ -35,7 +35,9 @@ EOF
 start_daemon
 for _ in $(seq "$RELOADS"); do
         kill -HUP "$DAEMON_PID"
-        sleep "0.10$((RANDOM % 5))"
+        # 100-190 ms: mostly just after the reloaded check started its next run (one interval
+        # after the reload), sometimes just before, whatever the load on the machine.
+        sleep "0.1$((RANDOM % 10))"
 done
 wait_until 2 log_count_ge "$DAEMON_LOG" '^<6>Configuration reloaded' "$RELOADS" ||
         fail "only $(grep -c '^<6>Configuration reloaded' "$DAEMON_LOG") of $RELOADS reloads logged"

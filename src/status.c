@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+#include <systemd/sd-id128.h>
+
+#include "assess.h"
+#include "bootenv.h"
+#include "manager.h"
+#include "state.h"
+#include "status.h"
+
+typedef struct Buf {
+        char *s;
+        size_t len, cap;
+} Buf;
+
+static int str_field(Buf *b, const char *key, const char *value, bool comma) {
+        int r = buf_appendf(&b->s, &b->len, &b->cap, "%s\"%s\":", comma ? "," : "", key);
+
+        if (r < 0)
+                return r;
+        if (!value)
+                return buf_appendf(&b->s, &b->len, &b->cap, "null");
+        return json_append_string(&b->s, &b->len, &b->cap, value);
+}
+
+/* A number, or null for USEC_INFINITY. */
+static int usec_field(Buf *b, const char *key, usec_t value) {
+        if (value == USEC_INFINITY)
+                return buf_appendf(&b->s, &b->len, &b->cap, ",\"%s\":null", key);
+        return buf_appendf(&b->s, &b->len, &b->cap, ",\"%s\":%llu", key, (unsigned long long) value);
+}
+
+static const char *str_or(const JsonValue *v, const char *fallback) {
+        return json_string(v) ?: fallback;
+}
+
+static const char *bool_str(bool b) {
+        return b ? "true" : "false";
+}
+
+/* The verdict record of this boot (the one the history keeps) and what is only of the moment. */
+static int append_boot(Buf *b, const Manager *m) {
+        _cleanup_(freep) char *record = assess_record_json(m);
+        size_t n;
+
+        if (!record)
+                return -ENOMEM;
+        n = strlen(record);
+        /* Extend the record object: drop its closing brace. */
+        if (n == 0 || record[n - 1] != '}')
+                return -EINVAL;
+        return buf_appendf(&b->s, &b->len, &b->cap, ",\"boot\":%.*s,\"confirmed\":%s,\"degraded\":%s}", (int) (n - 1),
+                           record, bool_str(m->assess.confirmed), bool_str(m->assess.degraded));
+}
+
+static int append_watchdog(Buf *b, const Manager *m, bool running) {
+        const Watchdog *w = m->watchdog;
+        const WatchdogConfig *wc = &m->config->watchdog;
+        bool bootstatus = w && !(w->unsupported & WDT_NO_BOOTSTATUS);
+        int r;
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, ",\"watchdog\":{");
+        if (r >= 0)
+                r = str_field(b, "device", w ? w->path : wc->device, false);
+        if (r >= 0)
+                r = str_field(b, "identity", w && w->identity[0] ? w->identity : NULL, true);
+        if (r >= 0)
+                r = usec_field(b, "timeout_usec", w ? w->timeout : running ? USEC_INFINITY : wc->timeout);
+        if (r >= 0)
+                r = usec_field(b, "interval_usec", running ? m->ping_interval : wc->interval);
+        if (r >= 0)
+                r = buf_appendf(&b->s, &b->len, &b->cap, ",\"feeding\":%s,\"last_reset_by_watchdog\":%s",
+                                bool_str(running && m->feeding),
+                                bootstatus ? bool_str(wdt_caused_last_reset(w)) : "null");
+        if (r >= 0)
+                r = str_field(b, "starve_reason", !m->feeding && m->starve_detail[0] ? m->starve_detail : NULL, true);
+        return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "}");
+}
+
+static int append_hold(Buf *b, const Manager *m) {
+        usec_t t = now(CLOCK_BOOTTIME), left;
+
+        if (m->hold_until <= t)
+                return buf_appendf(&b->s, &b->len, &b->cap, ",\"hold\":null");
+        left = m->hold_until - t;
+        /* The hold runs on CLOCK_BOOTTIME; a reader wants a wall-clock time. */
+        return buf_appendf(&b->s, &b->len, &b->cap, ",\"hold\":{\"until_usec\":%llu,\"remaining_usec\":%llu}",
+                           (unsigned long long) (now(CLOCK_REALTIME) + left), (unsigned long long) left);
+}
+
+static const char *check_state(const Check *c) {
+        if (!c || c->state.runs == 0)
+                return "pending";
+        return c->state.failing ? "failing" : "healthy";
+}
+
+static const char *check_result(const Check *c) {
+        if (!c || c->result == CHECK_RESULT_NONE)
+                return "none";
+        return c->result == CHECK_RESULT_PASS ? "pass" : "fail";
+}
+
+/* One check; c is NULL when the daemon is not running. */
+static int append_check(Buf *b, const CheckConfig *cc, const Check *c, bool comma) {
+        bool ran = c && c->state.runs > 0;
+        int r;
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, "%s{", comma ? "," : "");
+        if (r >= 0)
+                r = str_field(b, "name", cc->name, false);
+        if (r >= 0)
+                r = str_field(b, "type", cc->kind->name, true);
+        if (r >= 0)
+                r = buf_appendf(&b->s, &b->len, &b->cap, ",\"required\":%s,\"environmental\":%s",
+                                bool_str(cc->required), bool_str(cc->environmental));
+        if (r >= 0)
+                r = str_field(b, "state", check_state(c), true);
+        if (r >= 0)
+                r = str_field(b, "result", check_result(c), true);
+        if (r >= 0)
+                r = str_field(b, "detail", c ? c->detail : "", true);
+        if (r >= 0)
+                r = buf_appendf(&b->s, &b->len, &b->cap, ",\"runs\":%llu,\"consecutive_failures\":%u",
+                                (unsigned long long) (c ? c->state.runs : 0), c ? c->state.consecutive_failures : 0);
+        if (r >= 0)
+                r = usec_field(b, "last_run_usec", ran ? c->last_run_realtime : USEC_INFINITY);
+        if (r >= 0)
+                r = usec_field(b, "duration_usec", ran ? c->duration : USEC_INFINITY);
+        if (r >= 0)
+                r = buf_appendf(&b->s, &b->len, &b->cap, ",\"repairs\":%u}", c ? c->repairs : 0);
+        return r;
+}
+
+static int append_checks(Buf *b, const Manager *m, bool running) {
+        size_t n = running ? m->n_checks : m->config->n_checks;
+        int r;
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, ",\"checks\":[");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = running ? append_check(b, m->checks[i]->config, m->checks[i], i > 0)
+                            : append_check(b, m->config->checks[i], NULL, i > 0);
+        return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
+}
+
+/* Only what parses as a JSON object goes into the document: one damaged line of a file must not
+ * make the whole status unreadable. */
+static bool is_json_object(const char *text) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+
+        return json_parse(text, &v) >= 0 && v->type == JSON_OBJECT;
+}
+
+static int append_verdicts(Buf *b, const Manager *m) {
+        _cleanup_(strv_freep) char **records = NULL;
+        bool first = true;
+        int r;
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, ",\"verdicts\":[");
+        /* An unreadable history is an empty one here: the rest of the status still counts. */
+        if (r >= 0 && state_read_verdicts(m->config->supervisor.state_directory, STATUS_VERDICTS, &records) > 0)
+                for (char **i = records; r >= 0 && *i; i++)
+                        if (is_json_object(*i)) {
+                                r = buf_appendf(&b->s, &b->len, &b->cap, "%s%s", first ? "" : ",", *i);
+                                first = false;
+                        }
+        return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
+}
+
+static int status_build(const Manager *m, bool running, char **ret) {
+        _cleanup_(freep) char *s = NULL;
+        Buf b = {};
+        int r;
+
+        r = buf_appendf(&b.s, &b.len, &b.cap, "{\"version\":%d,\"daemon\":", STATUS_VERSION);
+        if (r >= 0)
+                r = running ? buf_appendf(&b.s, &b.len, &b.cap, "{\"running\":true,\"pid\":%d}", (int) getpid())
+                            : buf_appendf(&b.s, &b.len, &b.cap, "{\"running\":false}");
+        if (r >= 0)
+                r = append_boot(&b, m);
+        if (r >= 0)
+                r = append_watchdog(&b, m, running);
+        if (r >= 0)
+                r = append_hold(&b, m);
+        if (r >= 0)
+                r = append_checks(&b, m, running);
+        if (r >= 0)
+                r = append_verdicts(&b, m);
+        if (r >= 0)
+                r = buf_appendf(&b.s, &b.len, &b.cap, "}");
+        s = b.s;
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int status_json(const Manager *m, char **ret) {
+        return status_build(m, true, ret);
+}
+
+static int read_small_file(const char *dir, const char *name, char *buf, size_t size) {
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        size_t n;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        n = fread(buf, 1, size - 1, f);
+        if (ferror(f))
+                return -EIO;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        return 0;
+}
+
+/* The hold file starts with the id of the boot it was set in. */
+static bool hold_is_this_boot(const char *text) {
+        char boot_id[SD_ID128_STRING_MAX];
+        sd_id128_t id;
+
+        if (sd_id128_get_boot(&id) < 0)
+                return false;
+        return startswith(text, sd_id128_to_string(id, boot_id)) != NULL;
+}
+
+/* What the next daemon would make of the state directory and the runtime directory, without
+ * taking anything from them. */
+static void offline_read_state(Manager *m) {
+        const SupervisorConfig *s = &m->config->supervisor;
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        _cleanup_(freep) char *marker = NULL;
+        char reason[4096], hold[128];
+        unsigned long long until;
+        const char *check;
+
+        if (read_small_file(s->state_directory, STATE_RESET_REASON_FILE, reason, sizeof(reason)) >= 0 &&
+            json_parse(reason, &v) >= 0 && v->type == JSON_OBJECT) {
+                /* A daemon that ran in this boot left its mark in the runtime directory, which a
+                 * reboot empties: then the reason is this boot's, and its reset is still to come. */
+                if (asprintf(&marker, "%s/%s", s->runtime_directory, STATE_BOOT_MARK_FILE) >= 0 &&
+                    access(marker, F_OK) == 0) {
+                        check = json_string(json_get(v, "check", NULL));
+                        snprintf(m->starve_detail, sizeof(m->starve_detail), "decided earlier in this boot: %s%s%s",
+                                 strempty(check), check ? ": " : "", str_or(json_get(v, "detail", NULL), ""));
+                } else
+                        m->assess.previous_reset = strdup(reason);
+        }
+
+        /* "BOOT-ID UNTIL" (CLOCK_BOOTTIME), as manager_hold() writes it. */
+        if (read_small_file(s->runtime_directory, MANAGER_HOLD_FILE, hold, sizeof(hold)) >= 0 &&
+            hold_is_this_boot(hold) && sscanf(hold + strcspn(hold, " "), "%llu", &until) == 1)
+                m->hold_until = until;
+}
+
+int status_json_offline(Config *config, char **ret) {
+        const BootloaderConfig *bl = &config->bootloader;
+        const char *names[] = { bl->upgrade_available_var, bl->bootcount_var, bl->bootlimit_var, bl->rollback_var };
+        Manager m = { .config = config };
+        Assessment *a = &m.assess;
+        int r;
+
+        _Static_assert(ELEMENTSOF(names) == ELEMENTSOF(a->env), "one name per variable of the assessment");
+
+        if (bl->type == BOOTLOADER_NONE) {
+                a->phase = BOOT_PHASE_STEADY;
+                a->why = "no bootloader configured ([bootloader] type = none)";
+        } else {
+                a->env_error = bootenv_read(bl->fw_env_config, names, ELEMENTSOF(names), a->env);
+                a->phase = boot_decide(&(BootInputs) {
+                                .env_error = a->env_error,
+                                .upgrade_available = a->env[0],
+                                .bootcount = a->env[1],
+                                .bootlimit = a->env[2],
+                                .rollback = a->env[3],
+                        }, &a->why);
+        }
+        snprintf(a->verdict, sizeof(a->verdict), "unknown");
+        snprintf(a->verdict_reason, sizeof(a->verdict_reason), "healthdog is not running");
+        offline_read_state(&m);
+
+        r = status_build(&m, false, ret);
+        for (size_t i = 0; i < ELEMENTSOF(a->env); i++)
+                free(a->env[i]);
+        free(a->previous_reset);
+        return r;
+}
+
+/* ---- the readable summary */
+
+static void label(FILE *f, const char *l) {
+        fprintf(f, "%12s%s ", l, l[0] ? ":" : " ");
+}
+
+static char *format_time(char *buf, size_t size, const JsonValue *v) {
+        uint64_t usec;
+        time_t t;
+        struct tm tm;
+
+        if (json_uint(v, &usec) < 0 || usec == 0) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        t = (time_t) (usec / USEC_PER_SEC);
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "@%llu", (unsigned long long) t);
+        return buf;
+}
+
+/* A duration in the document, to the unit (a millisecond, a second); "?" when it is not a number. */
+static char *format_usec(char *buf, size_t size, const JsonValue *v, usec_t unit) {
+        uint64_t usec;
+
+        if (json_uint(v, &usec) < 0)
+                snprintf(buf, size, "?");
+        else
+                format_duration(buf, size, usec - usec % unit);
+        return buf;
+}
+
+static void print_daemon(const JsonValue *s, FILE *f) {
+        const JsonValue *d = json_get(s, "daemon", NULL);
+        uint64_t pid = 0;
+
+        label(f, "Daemon");
+        if (json_true(json_get(d, "running", NULL))) {
+                (void) json_uint(json_get(d, "pid", NULL), &pid);
+                fprintf(f, "running (PID %llu)\n", (unsigned long long) pid);
+        } else
+                fprintf(f, "not running: the boot state below is read from the boot environment and the state "
+                           "directory now\n");
+}
+
+static void print_boot(const JsonValue *s, FILE *f) {
+        const JsonValue *boot = json_get(s, "boot", NULL), *env = json_get(boot, "env", NULL), *prev;
+        const char *phase = str_or(json_get(boot, "phase", NULL), "?");
+        const char *verdict = str_or(json_get(boot, "verdict", NULL), "");
+        const char *reason = str_or(json_get(boot, "verdict_reason", NULL), "");
+        char t[64];
+
+        label(f, "Boot");
+        fprintf(f, "%s%s%s, verdict %s", phase,
+                streq(phase, "trial") ? json_true(json_get(boot, "confirmed", NULL)) ? " (confirmed)"
+                                                                                      : " (not confirmed)" : "",
+                json_true(json_get(boot, "degraded", NULL)) ? ", DEGRADED" : "",
+                verdict[0] ? verdict : "(none yet)");
+        if (reason[0])
+                fprintf(f, ": %s", reason);
+        fputc('\n', f);
+        label(f, "");
+        fprintf(f, "%s\n", str_or(json_get(boot, "phase_reason", NULL), "?"));
+
+        label(f, "Environment");
+        if (json_string(json_get(boot, "env_error", NULL)))
+                fprintf(f, "unreadable: %s", json_string(json_get(boot, "env_error", NULL)));
+        else
+                for (size_t i = 0; env && env->type == JSON_OBJECT && i < env->n_items; i++)
+                        fprintf(f, "%s%s=%s", i > 0 ? " " : "", env->items[i]->key, str_or(env->items[i], "(unset)"));
+        fputc('\n', f);
+
+        prev = json_get(boot, "previous_reset", NULL);
+        if (prev && prev->type == JSON_OBJECT) {
+                const char *check = json_string(json_get(prev, "check", NULL));
+
+                label(f, "Last reset");
+                fprintf(f, "%s (%s): %s%s%s%s\n", format_time(t, sizeof(t), json_get(prev, "realtime_usec", NULL)),
+                        str_or(json_get(prev, "reason", NULL), "?"), check ? "check " : "", strempty(check),
+                        check ? ": " : "", str_or(json_get(prev, "detail", NULL), ""));
+        }
+}
+
+static void print_watchdog(const JsonValue *s, FILE *f) {
+        const JsonValue *w = json_get(s, "watchdog", NULL), *last = json_get(w, "last_reset_by_watchdog", NULL);
+        const char *identity = json_string(json_get(w, "identity", NULL));
+        const char *starve = json_string(json_get(w, "starve_reason", NULL));
+        bool running = json_true(json_get(s, "daemon", "running", NULL));
+        char a[DURATION_MAX], b[DURATION_MAX];
+
+        label(f, "Watchdog");
+        if (streq(str_or(json_get(w, "device", NULL), ""), "none")) {
+                fprintf(f, "none (device = none: a dry run, nothing resets this system)\n");
+                return;
+        }
+        fprintf(f, "%s%s%s%s, timeout %s, %s every %s: ", str_or(json_get(w, "device", NULL), "?"),
+                identity ? " (" : "", strempty(identity), identity ? ")" : "",
+                format_usec(a, sizeof(a), json_get(w, "timeout_usec", NULL), USEC_PER_MSEC),
+                running ? "pinged" : "configured to ping",
+                format_usec(b, sizeof(b), json_get(w, "interval_usec", NULL), USEC_PER_MSEC));
+        if (!running)
+                fprintf(f, "not fed by healthdog%s%s\n", starve ? "; a reset was " : "", strempty(starve));
+        else if (json_true(json_get(w, "feeding", NULL)))
+                fprintf(f, "feeding\n");
+        else
+                fprintf(f, "NOT FEEDING (%s)\n", starve ?: "?");
+        if (last && last->type == JSON_BOOLEAN) {
+                label(f, "");
+                fprintf(f, "the last reset was %s\n", last->boolean ? "the watchdog's" : "not the watchdog's");
+        }
+}
+
+static void print_hold(const JsonValue *s, FILE *f) {
+        const JsonValue *hold = json_get(s, "hold", NULL);
+        char t[64], d[DURATION_MAX];
+
+        label(f, "Hold");
+        if (!hold || hold->type != JSON_OBJECT) {
+                fprintf(f, "none\n");
+                return;
+        }
+        fprintf(f, "until %s (%s left): the watchdog is fed whatever the checks say\n",
+                format_time(t, sizeof(t), json_get(hold, "until_usec", NULL)),
+                format_usec(d, sizeof(d), json_get(hold, "remaining_usec", NULL), USEC_PER_SEC));
+}
+
+static void print_checks(const JsonValue *s, FILE *f) {
+        const JsonValue *checks = json_get(s, "checks", NULL);
+        int name_width = 4, type_width = 4;
+        size_t n = checks && checks->type == JSON_ARRAY ? checks->n_items : 0, healthy = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *name = str_or(json_get(checks->items[i], "name", NULL), "?");
+                const char *type = str_or(json_get(checks->items[i], "type", NULL), "?");
+
+                if ((int) strlen(name) > name_width)
+                        name_width = (int) strlen(name);
+                if ((int) strlen(type) > type_width)
+                        type_width = (int) strlen(type);
+                healthy += streq(str_or(json_get(checks->items[i], "state", NULL), ""), "healthy");
+        }
+
+        label(f, "Checks");
+        fprintf(f, "%zu of %zu healthy\n", healthy, n);
+        for (size_t i = 0; i < n; i++) {
+                const JsonValue *c = checks->items[i];
+                uint64_t runs = 0, failures = 0;
+
+                (void) json_uint(json_get(c, "runs", NULL), &runs);
+                (void) json_uint(json_get(c, "consecutive_failures", NULL), &failures);
+                label(f, "");
+                fprintf(f, "%-*s  %-*s  %-13s  %-7s  %-4s  %5llu runs  %s", name_width,
+                        str_or(json_get(c, "name", NULL), "?"), type_width, str_or(json_get(c, "type", NULL), "?"),
+                        json_true(json_get(c, "environmental", NULL)) ? "environmental"
+                        : json_true(json_get(c, "required", NULL))  ? "required" : "wanted",
+                        str_or(json_get(c, "state", NULL), "?"), str_or(json_get(c, "result", NULL), "?"),
+                        (unsigned long long) runs, str_or(json_get(c, "detail", NULL), ""));
+                if (failures > 1)
+                        fprintf(f, " (%llu failures in a row)", (unsigned long long) failures);
+                fputc('\n', f);
+        }
+}
+
+static void print_verdicts(const JsonValue *s, FILE *f) {
+        const JsonValue *verdicts = json_get(s, "verdicts", NULL);
+        size_t n = verdicts && verdicts->type == JSON_ARRAY ? verdicts->n_items : 0;
+        char t[64];
+
+        label(f, "Verdicts");
+        fprintf(f, n ? "the last %zu, newest last\n" : "none recorded\n", n);
+        for (size_t i = 0; i < n; i++) {
+                const JsonValue *v = verdicts->items[i];
+
+                label(f, "");
+                fprintf(f, "%s  %-.8s  %-11s  %-11s  %s\n",
+                        format_time(t, sizeof(t), json_get(v, "started_usec", NULL)),
+                        str_or(json_get(v, "boot_id", NULL), "?"), str_or(json_get(v, "phase", NULL), "?"),
+                        str_or(json_get(v, "verdict", NULL), "?"), str_or(json_get(v, "verdict_reason", NULL), ""));
+        }
+}
+
+void status_print(const JsonValue *status, FILE *f) {
+        print_daemon(status, f);
+        print_boot(status, f);
+        print_watchdog(status, f);
+        print_hold(status, f);
+        print_checks(status, f);
+        print_verdicts(status, f);
+}

@@ -2,6 +2,7 @@
 
 PREFIX         ?= /usr
 SBINDIR        ?= $(PREFIX)/sbin
+LIBEXECDIR     ?= $(PREFIX)/libexec
 SYSCONFDIR     ?= /etc
 DATADIR        ?= $(PREFIX)/share
 DOCDIR         ?= $(DATADIR)/doc/healthdog
@@ -45,11 +46,17 @@ DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c 
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 
+# healthdog-ostree, the helper the daemon spawns for OSTree deployments: the only program that
+# links libostree (and GLib), and only ostree-admin.c includes them.
+OSTREE_SRCS := ostree-helper.c ostree-admin.c ostree-deploy.c ostree-quarantine.c util.c
+OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-1))
+OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
+
 UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks test-json
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check demo deps test-deps clean
-all: $(B)/healthdog
+all: $(B)/healthdog $(B)/healthdog-ostree
 
 $(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -63,9 +70,18 @@ $(B)/healthdog: $(DAEMON_OBJS) $(B)/obj/main.o
 $(B)/asan/healthdog: $(SAN_OBJS) $(B)/asan/main.o
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/obj/ostree-admin.o $(B)/asan/ostree-admin.o: ALL_CFLAGS += $(OSTREE_CFLAGS)
+$(B)/healthdog-ostree: $(OSTREE_SRCS:%.c=$(B)/obj/%.o)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
+$(B)/asan/healthdog-ostree: $(OSTREE_SRCS:%.c=$(B)/asan/%.o)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
+
 # Unit tests link the real objects (sanitized) with cmocka.
 $(B)/tests/test-%: tests/unit/test-%.c $(SAN_OBJS) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+# The OSTree deployment rules, on plain arrays (no libostree).
+$(B)/tests/test-ostree-deploy: tests/ostree/test-deploy.c $(B)/asan/ostree-deploy.o $(B)/asan/util.o | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka)
 $(B)/tests/%: tests/%.c | $(B)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
@@ -73,8 +89,9 @@ $(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs libsystemd)
 
-install: $(B)/healthdog
+install: $(B)/healthdog $(B)/healthdog-ostree
 	install -Dm755 $(B)/healthdog $(DESTDIR)$(SBINDIR)/healthdog
+	install -Dm755 $(B)/healthdog-ostree $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree
 	install -Dm644 conf/healthdog.conf $(DESTDIR)$(SYSCONFDIR)/healthdog/healthdog.conf
 	install -dm755 $(DESTDIR)$(SYSCONFDIR)/healthdog/conf.d $(DESTDIR)$(VENDORCONFDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/healthdog/green.d $(DESTDIR)$(SYSCONFDIR)/healthdog/red.d
@@ -85,7 +102,8 @@ install: $(B)/healthdog
 	install -Dm644 $(B)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service \
+	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service \
 		$(DESTDIR)$(DOCDIR)/examples/*.conf
 
 # The Debian packages the build and the tests need; installed when missing (needs root).
@@ -95,7 +113,8 @@ test-deps:
 	@tests/install-deps test
 
 check: test-deps
-	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%)
+	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
+		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy
 	tests/run
 
 demo:

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The only code that talks to libostree (and so to GLib): opens a sysroot, lists its
+ * deployments, writes a shorter list and cleans up. GError never leaves this file: every function
+ * returns -errno and, on failure, one line in err (of size) that names the sysroot and what
+ * failed, as libostree put it. Used by the short-lived healthdog-ostree helper only; the daemon
+ * never links this (libostree costs a process ~10 MB resident, and
+ * ostree_sysroot_initialize_with_mount_namespace() changes the caller's mount namespace). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ostree-deploy.h"
+
+typedef struct Admin Admin;
+
+typedef enum AdminFlags {
+        /* For changing deployments: on a booted system, move this process into a private mount
+         * namespace first (libostree remounts a read-only /sysroot and /boot writable there, for
+         * this process only), and take the sysroot lock without waiting. */
+        ADMIN_WRITE = 1 << 0,
+} AdminFlags;
+
+typedef struct AdminCleanup {
+        int objects_total;
+        int objects_pruned;
+        uint64_t bytes_freed;
+} AdminCleanup;
+
+/* Opens and loads the sysroot at path ("/" on the running system).
+ * Returns 0 with *ret (free with admin_free()), or -ENOMEDIUM when path is not an OSTree sysroot
+ * (no ostree/repo or ostree/deploy directory in it), -EWOULDBLOCK when ADMIN_WRITE and another
+ * process holds the sysroot lock (an OFD lock on ostree/lock: an OTA client or `ostree admin`),
+ * or another -errno when libostree fails. */
+int admin_open(const char *path, AdminFlags flags, Admin **ret, char *err, size_t size);
+
+/* Releases the lock, if held, and everything else. Accepts NULL; returns NULL. */
+Admin *admin_free(Admin *a);
+static inline void admin_freep(Admin **a) {
+        admin_free(*a);
+}
+
+/* Returns 0 and in *ret / *ret_n a new array of the deployments in libostree's order (staged
+ * first, then the default boot entry, then older ones), classified (deploy_classify()); free it
+ * with deployments_free(). The version comes from the commit metadata (NULL when the commit has
+ * none or is missing from the repository). Returns -errno on failure. */
+int admin_list(Admin *a, Deployment **ret, size_t *ret_n, char *err, size_t size);
+
+/* Writes the deployment list without those marked in remove[] (n entries, in the order of
+ * admin_list()), as `ostree admin undeploy` does: the boot entries (and so U-Boot's uEnv.txt)
+ * are rewritten first, then the removed deployment directories are deleted and the objects no
+ * deployment or ref needs are pruned from the repository; *stats (may be NULL) says how many.
+ * The sysroot must have been opened with ADMIN_WRITE and listed with admin_list(), and n must be
+ * the length of that list. Never removes the booted or the staged deployment (-EBUSY).
+ * Returns 0 or -errno. */
+int admin_remove(Admin *a, const bool *remove, size_t n, AdminCleanup *stats, char *err, size_t size);

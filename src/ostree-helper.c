@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/* healthdog-ostree: the short-lived helper through which healthdog changes OSTree deployments.
+ * The daemon spawns it (it never links libostree itself) and relies on its exit codes, its one
+ * line of error on stderr and the JSON of `status --json`; people run it by hand too. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+
+#include "ostree-admin.h"
+#include "ostree-deploy.h"
+#include "ostree-quarantine.h"
+#include "util.h"
+
+#ifndef HEALTHDOG_VERSION
+#define HEALTHDOG_VERSION "0.1"
+#endif
+#ifndef HEALTHDOG_STATE_DIR
+#define HEALTHDOG_STATE_DIR "/var/lib/healthdog"
+#endif
+
+/* The contract with the daemon: never renumber. */
+enum {
+        EXIT_OK = 0,
+        EXIT_ERROR = 1,                 /* anything else; the message says what */
+        EXIT_USAGE = 2,
+        EXIT_NOT_OSTREE = 3,            /* not an OSTree sysroot, or (where one is needed) nothing booted */
+        EXIT_LOCKED = 4,                /* the sysroot lock is held by another process: try later */
+        EXIT_REFUSED_BOOTED = 5,
+        EXIT_REFUSED_STAGED = 6,
+        EXIT_REFUSED_PINNED = 7,
+        EXIT_UNKNOWN = 8,               /* no deployment has that checksum */
+};
+
+#define EXIT_CODES_HELP \
+        "Exit codes:\n" \
+        "  0  done (identify-failed: printed the checksum, or nothing when no deployment failed)\n" \
+        "  1  error (the reason, naming the path or checksum, is the last line on stderr)\n" \
+        "  2  usage error\n" \
+        "  3  not an OSTree system: SYSROOT has no ostree/repo or ostree/deploy, or (identify-failed,\n" \
+        "     prune) no deployment of it is booted\n" \
+        "  4  the sysroot is locked by another process (an OTA client, ostree admin): try later\n" \
+        "  5  refused: that is the booted deployment\n" \
+        "  6  refused: that is the staged deployment (an update waiting for its reboot)\n" \
+        "  7  refused: that deployment is pinned\n" \
+        "  8  no deployment has that checksum (already removed?)\n"
+
+typedef struct Verb {
+        const char *name;
+        const char *args;
+        const char *help;
+        int (*run)(int argc, char *argv[]);
+        const char *options;    /* the --help lines of the verb's own options, or NULL */
+} Verb;
+
+static const Verb verbs[];
+
+static const char *arg_sysroot = "/";
+static const char *arg_state_dir = HEALTHDOG_STATE_DIR;
+static bool arg_verbose;
+static bool arg_json;
+static const char *arg_checksum;
+static unsigned arg_keep = UINT_MAX;
+
+/* Results and JSON go here: the real stdout. libostree prints progress to stdout itself
+ * ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to /dev/null (to
+ * stderr with --verbose) and only this stream reaches the caller's stdout. */
+static FILE *out;
+
+static const Verb *verb_find(const char *name) {
+        for (const Verb *v = verbs; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        return NULL;
+}
+
+static void help_verb(FILE *f, const Verb *v) {
+        fprintf(f, "Usage: healthdog-ostree [--sysroot PATH] %s%s%s\n\n%s\n\nOptions:\n%s"
+                   "      --sysroot PATH    the OSTree sysroot (default /, the running system)\n"
+                   "      --state-dir DIR   healthdog's state directory, for the quarantine file\n"
+                   "                        (default " HEALTHDOG_STATE_DIR ")\n"
+                   "  -v, --verbose         let libostree's messages through to stderr\n"
+                   "  -h, --help            show this help\n\n" EXIT_CODES_HELP,
+                v->name, v->args[0] ? " " : "", v->args, v->help, strempty(v->options));
+}
+
+static void help(FILE *f) {
+        fputs("Usage: healthdog-ostree [--sysroot PATH] VERB [OPTIONS]\n\n"
+              "Lists, removes and prunes OSTree deployments for healthdog: removes the deployment that\n"
+              "failed its trial boot (and quarantines its commit), prunes rollbacks after a confirmed one.\n\n"
+              "Verbs:\n", f);
+        for (const Verb *v = verbs; v->name; v++) {
+                char left[48];
+                snprintf(left, sizeof(left), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
+                fprintf(f, "  %-32s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
+        }
+        fputs("\nRun 'healthdog-ostree VERB --help' for the options of a verb.\n\n" EXIT_CODES_HELP, f);
+}
+
+/* Takes one of a verb's own options (c is its val); reports a bad value itself. Returns 0 or -1. */
+typedef int (*option_handler_t)(const Verb *v, int c, const char *arg);
+
+static bool needs_value(const struct option *options, int val) {
+        for (; val > 0 && options->name; options++)
+                if (options->val == val)
+                        return options->has_arg == required_argument;
+        return false;
+}
+
+/* Parses the options every verb shares, and the verb's own (NULL-terminated, each given to
+ * on_option). Returns the index of the first non-option argument, 0 when help was shown, or -1 for
+ * a usage error (already reported). */
+static int parse_verb_options(const Verb *v, int argc, char *argv[], const struct option *own,
+                              option_handler_t on_option) {
+        struct option options[10] = {
+                { "sysroot",   required_argument, NULL, 'S' },
+                { "state-dir", required_argument, NULL, 'D' },
+                { "verbose",   no_argument,       NULL, 'v' },
+                { "help",      no_argument,       NULL, 'h' },
+        };
+        size_t n = 4;
+        int c;
+
+        for (; own && own->name && n < ELEMENTSOF(options) - 1; own++)
+                options[n++] = *own;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
+                switch (c) {
+                case 'S':
+                        arg_sysroot = optarg;
+                        break;
+                case 'D':
+                        arg_state_dir = optarg;
+                        break;
+                case 'v':
+                        arg_verbose = true;
+                        break;
+                case 'h':
+                        help_verb(stdout, v);
+                        return 0;
+                case '?':
+                        if (needs_value(options, optopt))
+                                fprintf(stderr, "healthdog-ostree %s: option '%s' needs a value\n", v->name, argv[optind - 1]);
+                        else
+                                fprintf(stderr, "healthdog-ostree %s: unknown option '%s'\n", v->name, argv[optind - 1]);
+                        help_verb(stderr, v);
+                        return -1;
+                default:
+                        if (!on_option || on_option(v, c, optarg) < 0) {
+                                help_verb(stderr, v);
+                                return -1;
+                        }
+                }
+        if (optind < argc) {
+                fprintf(stderr, "healthdog-ostree %s: unexpected argument '%s'\n", v->name, argv[optind]);
+                help_verb(stderr, v);
+                return -1;
+        }
+        return optind;
+}
+
+/* Points file descriptor 1 away from the caller (see out). Returns 0 or -errno. */
+static int silence_library(void) {
+        _cleanup_(closep) int fd = -1;
+
+        fflush(stdout);
+        fd = arg_verbose ? dup(STDERR_FILENO) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+                return -errno;
+        return 0;
+}
+
+static int exit_code_for_open(int r) {
+        return r == -ENOMEDIUM ? EXIT_NOT_OSTREE : r == -EWOULDBLOCK ? EXIT_LOCKED : EXIT_ERROR;
+}
+
+/* Opens the sysroot and lists its deployments; reports a failure itself and returns the exit
+ * code, or -1 on success. */
+static int open_and_list(const Verb *v, AdminFlags flags, Admin **ret, Deployment **ret_d, size_t *ret_n) {
+        _cleanup_(admin_freep) Admin *a = NULL;
+        char err[1024] = "";
+        int r;
+
+        r = silence_library();
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: Failed to redirect standard output: %s\n", v->name, strerror(-r));
+                return EXIT_ERROR;
+        }
+        r = admin_open(arg_sysroot, flags, &a, err, sizeof(err));
+        if (r >= 0)
+                r = admin_list(a, ret_d, ret_n, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err[0] ? err : strerror(-r));
+                return exit_code_for_open(r);
+        }
+        *ret = TAKE_PTR(a);
+        return -1;
+}
+
+static int print_json(const Deployment *d, size_t n, char **quarantined) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        ssize_t booted = deploy_booted(d, n), def = deploy_default(d, n);
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap, "{\"sysroot\":");
+        if (r >= 0)
+                r = json_append_string(&buf, &len, &cap, arg_sysroot);
+        if (r >= 0)
+                r = booted >= 0 ? buf_appendf(&buf, &len, &cap, ",\"booted\":%zd", booted)
+                                : buf_appendf(&buf, &len, &cap, ",\"booted\":null");
+        if (r >= 0)
+                r = def >= 0 ? buf_appendf(&buf, &len, &cap, ",\"default\":%zd", def)
+                             : buf_appendf(&buf, &len, &cap, ",\"default\":null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"deployments\":[");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = buf_appendf(&buf, &len, &cap, "%s{\"index\":%zu,\"osname\":", i > 0 ? "," : "", i);
+                if (r >= 0)
+                        r = json_append_string(&buf, &len, &cap, d[i].osname);
+                if (r >= 0)
+                        r = buf_appendf(&buf, &len, &cap, ",\"checksum\":\"%s\",\"deployserial\":%d,\"version\":",
+                                        d[i].checksum, d[i].serial);
+                if (r >= 0)
+                        r = d[i].version ? json_append_string(&buf, &len, &cap, d[i].version)
+                                         : buf_appendf(&buf, &len, &cap, "null");
+                if (r >= 0)
+                        r = buf_appendf(&buf, &len, &cap,
+                                        ",\"booted\":%s,\"default\":%s,\"pending\":%s,\"rollback\":%s,\"staged\":%s,"
+                                        "\"pinned\":%s,\"quarantined\":%s}",
+                                        d[i].booted ? "true" : "false", d[i].is_default ? "true" : "false",
+                                        d[i].pending ? "true" : "false", d[i].rollback ? "true" : "false",
+                                        d[i].staged ? "true" : "false", d[i].pinned ? "true" : "false",
+                                        strv_contains(quarantined, d[i].checksum) ? "true" : "false");
+        }
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "],\"quarantined\":[");
+        for (char **q = quarantined; r >= 0 && q && *q; q++)
+                r = buf_appendf(&buf, &len, &cap, "%s\"%s\"", q == quarantined ? "" : ",", *q);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "]}\n");
+        if (r < 0)
+                return r;
+        fputs(buf, out);
+        return 0;
+}
+
+static void print_table(const Deployment *d, size_t n, char **quarantined) {
+        if (n == 0) {
+                fprintf(out, "No deployments in %s.\n", arg_sysroot);
+                return;
+        }
+        fprintf(out, "%-5s  %-8s  %-12s  %-10s  %s\n", "INDEX", "STATE", "VERSION", "OSNAME", "DEPLOYMENT");
+        for (size_t i = 0; i < n; i++) {
+                const char *state = d[i].booted ? "booted" : d[i].staged ? "staged" : d[i].pending ? "pending"
+                                  : d[i].rollback ? "rollback" : "-";
+
+                fprintf(out, "%-5zu  %-8s  %-12s  %-10s  %s.%d%s%s%s\n", i, state, d[i].version ?: "-", d[i].osname,
+                        d[i].checksum, d[i].serial, d[i].is_default ? " (default)" : "", d[i].pinned ? " (pinned)" : "",
+                        strv_contains(quarantined, d[i].checksum) ? " (quarantined)" : "");
+        }
+}
+
+static int on_status_option(const Verb *v, int c, const char *arg) {
+        arg_json = true;
+        return 0;
+}
+
+static int verb_status(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'J' },
+                {}
+        };
+        const Verb *v = verb_find("status");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        _cleanup_(strv_freep) char **quarantined = NULL;
+        Deployment *d = NULL;
+        size_t n = 0;
+        int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_OK : EXIT_USAGE;
+        r = open_and_list(v, 0, &a, &d, &n);
+        if (r >= 0)
+                return r;
+
+        r = quarantine_read(arg_state_dir, &quarantined);
+        if (r < 0)
+                fprintf(stderr, "healthdog-ostree status: Failed to read %s/%s: %s, ignoring\n", arg_state_dir,
+                        QUARANTINE_FILE, strerror(-r));
+        if (arg_json)
+                r = print_json(d, n, quarantined);
+        else {
+                print_table(d, n, quarantined);
+                r = 0;
+        }
+        deployments_free(d, n);
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree status: %s\n", strerror(-r));
+                return EXIT_ERROR;
+        }
+        return EXIT_OK;
+}
+
+static int verb_identify_failed(int argc, char *argv[]) {
+        const Verb *v = verb_find("identify-failed");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        Deployment *d = NULL;
+        size_t n = 0;
+        ssize_t failed;
+        int i = parse_verb_options(v, argc, argv, NULL, NULL), r;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_OK : EXIT_USAGE;
+        r = open_and_list(v, 0, &a, &d, &n);
+        if (r >= 0)
+                return r;
+
+        failed = deploy_find_failed(d, n);
+        if (failed == -ESRCH) {
+                fprintf(stderr, "healthdog-ostree identify-failed: No deployment of '%s' is booted: cannot tell which one failed\n",
+                        arg_sysroot);
+                r = EXIT_NOT_OSTREE;
+        } else if (failed < 0) {
+                if (arg_verbose)
+                        fprintf(stderr, "healthdog-ostree identify-failed: The default deployment of '%s' is the booted one\n",
+                                arg_sysroot);
+                r = EXIT_OK;
+        } else {
+                fprintf(out, "%s\n", d[failed].checksum);
+                r = EXIT_OK;
+        }
+        deployments_free(d, n);
+        return r;
+}
+
+/* Prints what was removed (before the removal: the list is gone after) and removes it. */
+static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n, const bool *remove) {
+        char err[1024] = "", size[32];
+        AdminCleanup stats = {};
+        int r;
+
+        r = admin_remove(a, remove, n, &stats, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err);
+                return EXIT_ERROR;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (remove[i])
+                        fprintf(out, "Removed deployment %s.%d (version %s)\n", d[i].checksum, d[i].serial,
+                                d[i].version ?: "unknown");
+        if (stats.bytes_freed >= 1024 * 1024)
+                snprintf(size, sizeof(size), "%.1f MiB", (double) stats.bytes_freed / (1024.0 * 1024.0));
+        else
+                snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats.bytes_freed);
+        fprintf(out, "Pruned %d of %d objects, %s freed\n", stats.objects_pruned, stats.objects_total, size);
+        return EXIT_OK;
+}
+
+static int on_remove_option(const Verb *v, int c, const char *arg) {
+        if (!deploy_name_valid(arg)) {
+                fprintf(stderr, "healthdog-ostree %s: bad checksum '%s' (expected 64 hex digits, optionally .SERIAL)\n",
+                        v->name, arg);
+                return -1;
+        }
+        arg_checksum = arg;
+        return 0;
+}
+
+static int verb_remove_failed(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "checksum", required_argument, NULL, 'C' },
+                {}
+        };
+        const Verb *v = verb_find("remove-failed");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        _cleanup_(freep) bool *remove = NULL;
+        char checksum[DEPLOY_CHECKSUM_LEN + 1];
+        Deployment *d = NULL;
+        size_t n = 0;
+        int i = parse_verb_options(v, argc, argv, options, on_remove_option), r;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_OK : EXIT_USAGE;
+        if (!arg_checksum) {
+                fprintf(stderr, "healthdog-ostree remove-failed: --checksum is required\n");
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
+        if (r >= 0)
+                return r;
+        snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_checksum);
+
+        remove = calloc(n ?: 1, sizeof(bool));
+        r = remove ? deploy_plan_remove(d, n, arg_checksum, remove) : -ENOMEM;
+        switch (r) {
+        case -ENOENT:
+                fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' has checksum %s\n", arg_sysroot,
+                        arg_checksum);
+                r = EXIT_UNKNOWN;
+                goto finish;
+        case -EBUSY:
+                fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the booted deployment of '%s'\n",
+                        arg_checksum, arg_sysroot);
+                r = EXIT_REFUSED_BOOTED;
+                goto finish;
+        case -EINPROGRESS:
+                fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the staged deployment of '%s', "
+                        "an update waiting for its reboot\n", arg_checksum, arg_sysroot);
+                r = EXIT_REFUSED_STAGED;
+                goto finish;
+        case -EPERM:
+                fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is pinned in '%s' "
+                        "(ostree admin pin --unpin)\n", arg_checksum, arg_sysroot);
+                r = EXIT_REFUSED_PINNED;
+                goto finish;
+        default:
+                if (r < 0) {
+                        fprintf(stderr, "healthdog-ostree remove-failed: %s\n", strerror(-r));
+                        r = EXIT_ERROR;
+                        goto finish;
+                }
+        }
+
+        /* Quarantined first: should the removal fail halfway, the commit is not deployed again
+         * meanwhile, and a retry finds the deployment still there. */
+        r = quarantine_add(arg_state_dir, checksum);
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree remove-failed: Failed to record %s in %s/%s: %s\n", checksum,
+                        arg_state_dir, QUARANTINE_FILE, strerror(-r));
+                r = EXIT_ERROR;
+                goto finish;
+        }
+        if (r > 0)
+                fprintf(out, "Quarantined %s in %s/%s\n", checksum, arg_state_dir, QUARANTINE_FILE);
+        r = remove_marked(v, a, d, n, remove);
+finish:
+        deployments_free(d, n);
+        return r;
+}
+
+static int on_prune_option(const Verb *v, int c, const char *arg) {
+        if (parse_uint(arg, &arg_keep) < 0 || arg_keep > 1000) {
+                fprintf(stderr, "healthdog-ostree %s: bad number of rollbacks '%s'\n", v->name, arg);
+                return -1;
+        }
+        return 0;
+}
+
+static int verb_prune(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "keep-rollback", required_argument, NULL, 'K' },
+                {}
+        };
+        const Verb *v = verb_find("prune");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        _cleanup_(freep) bool *remove = NULL;
+        Deployment *d = NULL;
+        size_t n = 0;
+        int i = parse_verb_options(v, argc, argv, options, on_prune_option), r;
+
+        if (i <= 0)
+                return i == 0 ? EXIT_OK : EXIT_USAGE;
+        if (arg_keep == UINT_MAX) {
+                fprintf(stderr, "healthdog-ostree prune: --keep-rollback is required\n");
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
+        if (r >= 0)
+                return r;
+
+        remove = calloc(n ?: 1, sizeof(bool));
+        r = remove ? deploy_plan_prune(d, n, arg_keep, remove) : -ENOMEM;
+        if (r == -ESRCH) {
+                fprintf(stderr, "healthdog-ostree prune: No deployment of '%s' is booted: nothing to keep rollbacks for\n",
+                        arg_sysroot);
+                r = EXIT_NOT_OSTREE;
+        } else if (r < 0) {
+                fprintf(stderr, "healthdog-ostree prune: %s\n", strerror(-r));
+                r = EXIT_ERROR;
+        } else
+                r = remove_marked(v, a, d, n, remove);
+        deployments_free(d, n);
+        return r;
+}
+
+static const Verb verbs[] = {
+        { "status", "[--json]",
+          "List the deployments.\n"
+          "Each with its index, state (booted; staged; pending: newer than the booted one; rollback:\n"
+          "older), version, pinned, quarantined. Read only, takes no lock.",
+          verb_status,
+          "      --json            one JSON document on stdout instead of the table:\n"
+          "                        {\"sysroot\", \"booted\": INDEX|null, \"default\": INDEX|null,\n"
+          "                         \"deployments\": [{\"index\", \"osname\", \"checksum\", \"deployserial\",\n"
+          "                         \"version\": STRING|null, \"booted\", \"default\", \"pending\", \"rollback\",\n"
+          "                         \"staged\", \"pinned\", \"quarantined\"}], \"quarantined\": [CHECKSUM...]}\n" },
+        { "identify-failed", "",
+          "Print the checksum of the deployment that failed its trial.\n"
+          "For a rolled-back boot: the default deployment (first boot entry) when it is not the booted\n"
+          "one. A staged update is never it. Prints nothing when the booted deployment is the default\n"
+          "one. Read only, takes no lock.",
+          verb_identify_failed },
+        { "remove-failed", "--checksum C",
+          "Quarantine and undeploy a failed deployment, then prune.\n"
+          "Records C in STATE_DIR/quarantine (one checksum a line) and undeploys every deployment of\n"
+          "that commit (or only C.SERIAL), then prunes the objects nothing references. Refuses the\n"
+          "booted, a staged and a pinned deployment.",
+          verb_remove_failed,
+          "      --checksum C      the deployment: a commit checksum, or CHECKSUM.SERIAL\n" },
+        { "prune", "--keep-rollback N",
+          "Keep the booted deployment and N rollbacks, undeploy the rest.\n"
+          "For after a confirmed trial: keeps the N newest older (rollback) deployments that are not\n"
+          "pinned, undeploys the other rollbacks, then prunes the objects nothing references. Never\n"
+          "touches pinned or staged deployments, nor ones newer than the booted one.",
+          verb_prune,
+          "      --keep-rollback N the number of unpinned rollback deployments to keep (0 or more)\n" },
+        {}
+};
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+        int verb_at;
+
+        if (argc < 2) {
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        /* Options may come before the verb too: find the verb (the first word that is neither an
+         * option nor an option's value), the verb's parser then reads them all. */
+        for (verb_at = 1; verb_at < argc; verb_at++) {
+                if (streq(argv[verb_at], "--sysroot") || streq(argv[verb_at], "--state-dir")) {
+                        verb_at++;
+                        continue;
+                }
+                if (argv[verb_at][0] != '-')
+                        break;
+                if (streq(argv[verb_at], "--help") || streq(argv[verb_at], "-h")) {
+                        help(stdout);
+                        return EXIT_OK;
+                }
+                if (streq(argv[verb_at], "--version")) {
+                        printf("healthdog-ostree %s\n", HEALTHDOG_VERSION);
+                        return EXIT_OK;
+                }
+        }
+        if (verb_at >= argc) {
+                fprintf(stderr, "healthdog-ostree: no verb given\n");
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        if (streq(argv[verb_at], "help")) {
+                help(stdout);
+                return EXIT_OK;
+        }
+        v = verb_find(argv[verb_at]);
+        if (!v) {
+                fprintf(stderr, "healthdog-ostree: unknown verb '%s'\n", argv[verb_at]);
+                help(stderr);
+                return EXIT_USAGE;
+        }
+
+        out = fdopen(dup(STDOUT_FILENO), "w");
+        if (!out) {
+                fprintf(stderr, "healthdog-ostree: Failed to set up standard output: %s\n", strerror(errno));
+                return EXIT_ERROR;
+        }
+
+        /* The verb sees its name as argv[0] and every other word after it, options first. */
+        {
+                _cleanup_(freep) char **args = calloc((size_t) argc + 1, sizeof(char *));
+                int n = 0, r;
+
+                if (!args)
+                        return EXIT_ERROR;
+                args[n++] = argv[verb_at];
+                for (int i = 1; i < argc; i++)
+                        if (i != verb_at)
+                                args[n++] = argv[i];
+                r = v->run(n, args);
+                if (fclose(out) != 0 && r == EXIT_OK) {
+                        fprintf(stderr, "healthdog-ostree %s: Failed to write to standard output: %s\n", v->name,
+                                strerror(errno));
+                        return EXIT_ERROR;
+                }
+                return r;
+        }
+}

@@ -27,7 +27,8 @@ endif
 PATHS := -DHEALTHDOG_VERSION='"$(VERSION)"' \
 	-DHEALTHDOG_CONFIG_FILE='"$(SYSCONFDIR)/healthdog/healthdog.conf"' \
 	-DHEALTHDOG_ADMIN_DROPIN_DIR='"$(SYSCONFDIR)/healthdog/conf.d"' \
-	-DHEALTHDOG_VENDOR_DROPIN_DIR='"$(VENDORCONFDIR)"'
+	-DHEALTHDOG_VENDOR_DROPIN_DIR='"$(VENDORCONFDIR)"' \
+	-DHEALTHDOG_OSTREE_HELPER='"$(LIBEXECDIR)/healthdog-ostree"'
 
 # The paths are compiled in: rebuild when they change between `make` and `make install`.
 ifneq ($(file <$(B)/paths.stamp),$(PATHS))
@@ -42,7 +43,7 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c
+DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c deploy.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 

@@ -4,6 +4,8 @@
 
 #include "assess.h"
 #include "bootenv.h"
+#include "deploy.h"
+#include "ostree-exit.h"
 #include "hooks.h"
 #include "log.h"
 #include "manager.h"
@@ -190,6 +192,117 @@ static void assess_read_env(Manager *m) {
                            a->env_error == -EBADMSG ? "no copy has a valid CRC" : strerror(-a->env_error));
 }
 
+/* What the OSTree helper still has to do survives a reset in the state directory, so that a
+ * removal or prune that failed (sysroot locked, helper killed) is retried on the next boot. */
+#define DEPLOY_PENDING_FILE "deploy-pending"
+
+static void assess_deploy_pending(Manager *m, const char *what) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/%s", m->config->supervisor.state_directory, DEPLOY_PENDING_FILE) < 0)
+                return;
+        if (!what) {
+                (void) unlink(path);
+                return;
+        }
+        r = write_file_atomic(path, what, strlen(what), 0644);
+        if (r < 0)
+                log_warning_errno(r, "Failed to note the pending OSTree %s in '%s': %m, ignoring", what, path);
+}
+
+static void assess_deploy_verb(Manager *m, const char *what, char *const *args, deploy_done_t done);
+
+/* A failed or killed helper is retried next boot; a definite answer ends the matter. */
+static void assess_deploy_settled(Manager *m, const char *what, int status, const char *output) {
+        bool final = status == OSTREE_EXIT_OK || status == OSTREE_EXIT_NOT_OSTREE || status == OSTREE_EXIT_UNKNOWN ||
+                     status == OSTREE_EXIT_REFUSED_BOOTED || status == OSTREE_EXIT_REFUSED_STAGED ||
+                     status == OSTREE_EXIT_REFUSED_PINNED;
+
+        if (status == OSTREE_EXIT_OK)
+                log_notice("OSTree %s done%s%s", what, output[0] ? ": " : "", output);
+        else
+                log_full_errno(status == OSTREE_EXIT_NOT_OSTREE ? LOG_INFO : LOG_WARNING, 0,
+                               "OSTree %s: %s%s%s%s", what, deploy_status_to_string(status), output[0] ? " (" : "",
+                               output, output[0] ? ")" : "");
+        if (final)
+                assess_deploy_pending(m, NULL);
+        else
+                log_warning("OSTree %s will be tried again on the next boot", what);
+}
+
+static void on_removed(int status, const char *output, void *userdata) {
+        Manager *m = userdata;
+
+        m->assess.deploy = NULL;
+        assess_deploy_settled(m, "remove-failed", status, output);
+}
+
+static void on_identified(int status, const char *output, void *userdata) {
+        Manager *m = userdata;
+        char checksum[80] = "";
+
+        m->assess.deploy = NULL;
+        if (status == OSTREE_EXIT_OK)
+                (void) sscanf(output, "%79[0-9a-f.]", checksum);
+        if (status != OSTREE_EXIT_OK || !checksum[0]) {
+                assess_deploy_settled(m, "remove-failed", status, status == OSTREE_EXIT_OK ? "no failed deployment" : output);
+                return;
+        }
+        log_notice("Removing the failed deployment %s so that a plain reboot does not boot it again", checksum);
+        assess_deploy_verb(m, "remove-failed", (char *[]) { (char *) "remove-failed", (char *) "--checksum", checksum, NULL },
+                           on_removed);
+}
+
+static void on_pruned(int status, const char *output, void *userdata) {
+        Manager *m = userdata;
+
+        m->assess.deploy = NULL;
+        assess_deploy_settled(m, "prune", status, output);
+}
+
+static void assess_deploy_verb(Manager *m, const char *what, char *const *args, deploy_done_t done) {
+        int r;
+
+        deploy_cancel(m->assess.deploy);
+        m->assess.deploy = NULL;
+        r = deploy_run(m->event, &m->config->ostree, m->config->supervisor.state_directory, args, done, m,
+                       &m->assess.deploy);
+        if (r < 0)
+                log_warning_errno(r, "Failed to run '%s' for the OSTree %s: %m; trying again on the next boot",
+                                  m->config->ostree.helper, what);
+}
+
+/* Starts the OSTree work of this boot ("remove-failed" or "prune"), noting it as pending first. */
+static void assess_deploy(Manager *m, const char *what) {
+        char keep[16];
+
+        if (!deploy_enabled(&m->config->ostree))
+                return;
+        assess_deploy_pending(m, what);
+        if (streq(what, "prune")) {
+                snprintf(keep, sizeof(keep), "%u", m->config->ostree.keep_rollback);
+                assess_deploy_verb(m, what, (char *[]) { (char *) "prune", (char *) "--keep-rollback", keep, NULL },
+                                   on_pruned);
+        } else
+                assess_deploy_verb(m, what, (char *[]) { (char *) "identify-failed", NULL }, on_identified);
+}
+
+/* What an earlier boot could not finish. */
+static void assess_deploy_retry(Manager *m) {
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        char what[32] = "";
+
+        if (asprintf(&path, "%s/%s", m->config->supervisor.state_directory, DEPLOY_PENDING_FILE) < 0 ||
+            !(f = fopen(path, "re")) || fscanf(f, "%31s", what) != 1)
+                return;
+        if (streq(what, "prune") || streq(what, "remove-failed")) {
+                log_info("Retrying the OSTree %s an earlier boot could not finish", what);
+                assess_deploy(m, what);
+        }
+}
+
 static void assess_rolled_back(Manager *m) {
         Assessment *a = &m->assess;
         int r;
@@ -209,8 +322,8 @@ static void assess_rolled_back(Manager *m) {
                          m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var,
                          m->config->bootloader.rollback_var);
 
-        /* The failed deployment stays the default until it is removed (the OSTree helper's job);
-         * this is where that happens once the helper exists. */
+        /* The failed deployment is still the default one: a plain reboot would try it again. */
+        assess_deploy(m, "remove-failed");
         assess_set_verdict(m, "rolled-back", "%s", a->why);
         assess_run_hooks(m, "red.d", "rolled-back", NULL, a->previous_reset);
 }
@@ -250,7 +363,7 @@ static void assess_confirm(Manager *m, const char *how) {
                    "Boot confirmed (%s): cleared %s and %s", how,
                    m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var);
         assess_set_verdict(m, "confirmed", "%s", how);
-        /* Pruning old deployments (the OSTree helper's job) belongs here once it exists. */
+        assess_deploy(m, "prune");
         assess_run_hooks(m, "green.d", "confirmed", NULL, NULL);
         manager_update_status(m);
 }
@@ -402,6 +515,7 @@ void assess_start(Manager *m) {
                         assess_health_changed(m);
                 break;
         case BOOT_PHASE_STEADY:
+                assess_deploy_retry(m);
                 if (!a->recorded)
                         assess_set_verdict(m, "steady", "%s", a->why);
                 else
@@ -478,6 +592,8 @@ void assess_starving(Manager *m, const char *reason, const char *check, const ch
 void assess_done(Assessment *a) {
         hooks_cancel(a->hooks);
         a->hooks = NULL;
+        deploy_cancel(a->deploy);
+        a->deploy = NULL;
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
         a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
         for (int i = 0; i < _VAR_MAX; i++)

@@ -118,6 +118,16 @@ static const ConfigKey assessment_keys[] = {
         {}
 };
 
+static const ConfigKey ostree_keys[] = {
+        { "enable",        &config_type_enum,     offsetof(OstreeConfig, enable), "auto",
+          .choices = (const char *const[]) { "auto", "yes", "no", NULL } },
+        { "helper",        &config_type_path,     offsetof(OstreeConfig, helper), HEALTHDOG_OSTREE_HELPER },
+        { "sysroot",       &config_type_path,     offsetof(OstreeConfig, sysroot), "/" },
+        { "keep-rollback", &config_type_unsigned, offsetof(OstreeConfig, keep_rollback), "1", .min = 0, .max = 100 },
+        { "timeout",       &config_type_duration, offsetof(OstreeConfig, timeout), "5min", .min = USEC_PER_SEC },
+        {}
+};
+
 #define CHECK_SECTION_PREFIX "check."
 #define CHECK_NAME_MAX 64
 
@@ -176,7 +186,7 @@ static bool section_name_valid(const char *name) {
         const char *check = startswith(name, CHECK_SECTION_PREFIX);
 
         if (streq(name, "watchdog") || streq(name, "supervisor") || streq(name, "bootloader") ||
-            streq(name, "assessment"))
+            streq(name, "assessment") || streq(name, "ostree"))
                 return true;
         if (!check || !*check || strlen(check) > CHECK_NAME_MAX)
                 return false;
@@ -207,7 +217,7 @@ static void begin_section(ParseState *st, const char *name) {
                 else
                         config_errors_add(st->errors, st->file, st->line,
                                           "unknown section [%s] (known: [watchdog], [supervisor], [bootloader], "
-                                          "[assessment], [check.NAME])", name);
+                                          "[assessment], [ostree], [check.NAME])", name);
                 return;
         }
 
@@ -638,7 +648,8 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
         if (config_keys_set_defaults(watchdog_keys, &c->watchdog) < 0 ||
             config_keys_set_defaults(supervisor_keys, &c->supervisor) < 0 ||
             config_keys_set_defaults(bootloader_keys, &c->bootloader) < 0 ||
-            config_keys_set_defaults(assessment_keys, &c->assessment) < 0)
+            config_keys_set_defaults(assessment_keys, &c->assessment) < 0 ||
+            config_keys_set_defaults(ostree_keys, &c->ostree) < 0)
                 return -ENOMEM;
 
         for (size_t i = 0; i < raw->n_sections; i++) {
@@ -651,6 +662,8 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
                         apply_section(supervisor_keys, &c->supervisor, s, errors);
                 else if (streq(s->name, "bootloader"))
                         apply_section(bootloader_keys, &c->bootloader, s, errors);
+                else if (streq(s->name, "ostree"))
+                        apply_section(ostree_keys, &c->ostree, s, errors);
                 else if (streq(s->name, "assessment")) {
                         assessment = s;
                         apply_section(assessment_keys, &c->assessment, s, errors);
@@ -711,6 +724,7 @@ Config *config_free(Config *c) {
         config_keys_free(supervisor_keys, &c->supervisor);
         config_keys_free(bootloader_keys, &c->bootloader);
         config_keys_free(assessment_keys, &c->assessment);
+        config_keys_free(ostree_keys, &c->ostree);
         for (size_t i = 0; i < c->n_checks; i++)
                 check_config_free(c->checks[i]);
         free(c->checks);
@@ -754,6 +768,8 @@ void config_dump(const Config *c, FILE *f) {
         config_keys_dump(bootloader_keys, &c->bootloader, f);
         fputs("\n[assessment]\n", f);
         config_keys_dump(assessment_keys, &c->assessment, f);
+        fputs("\n[ostree]\n", f);
+        config_keys_dump(ostree_keys, &c->ostree, f);
         for (size_t i = 0; i < c->n_checks; i++) {
                 fputc('\n', f);
                 check_config_dump(c->checks[i], f);

@@ -59,12 +59,32 @@ typedef struct AssessmentConfig {
         usec_t hook_timeout;
 } AssessmentConfig;
 
+typedef enum OstreeEnable {
+        OSTREE_ENABLE_AUTO,   /* when this system was booted by OSTree (/run/ostree-booted) */
+        OSTREE_ENABLE_YES,
+        OSTREE_ENABLE_NO,
+} OstreeEnable;
+
+#ifndef HEALTHDOG_OSTREE_HELPER
+#define HEALTHDOG_OSTREE_HELPER "/usr/libexec/healthdog-ostree"
+#endif
+
+/* The OSTree deployments, changed through the healthdog-ostree helper. */
+typedef struct OstreeConfig {
+        int enable;              /* OstreeEnable */
+        char *helper;
+        char *sysroot;
+        unsigned keep_rollback;  /* rollback deployments kept after a confirmed trial */
+        usec_t timeout;          /* for one run of the helper */
+} OstreeConfig;
+
 typedef struct Config {
         char **files;          /* every file read, in the order applied */
         WatchdogConfig watchdog;
         SupervisorConfig supervisor;
         BootloaderConfig bootloader;
         AssessmentConfig assessment;
+        OstreeConfig ostree;
         CheckConfig **checks;  /* in the order first defined */
         size_t n_checks;
 } Config;

@@ -8,6 +8,7 @@
 
 #include "ostree-admin.h"
 #include "ostree-deploy.h"
+#include "ostree-exit.h"
 #include "ostree-quarantine.h"
 #include "util.h"
 
@@ -17,19 +18,6 @@
 #ifndef HEALTHDOG_STATE_DIR
 #define HEALTHDOG_STATE_DIR "/var/lib/healthdog"
 #endif
-
-/* The contract with the daemon: never renumber. */
-enum {
-        EXIT_OK = 0,
-        EXIT_ERROR = 1,                 /* anything else; the message says what */
-        EXIT_USAGE = 2,
-        EXIT_NOT_OSTREE = 3,            /* not an OSTree sysroot, or (where one is needed) nothing booted */
-        EXIT_LOCKED = 4,                /* the sysroot lock is held by another process: try later */
-        EXIT_REFUSED_BOOTED = 5,
-        EXIT_REFUSED_STAGED = 6,
-        EXIT_REFUSED_PINNED = 7,
-        EXIT_UNKNOWN = 8,               /* no deployment has that checksum */
-};
 
 #define EXIT_CODES_HELP \
         "Exit codes:\n" \
@@ -172,7 +160,7 @@ static int silence_library(void) {
 }
 
 static int exit_code_for_open(int r) {
-        return r == -ENOMEDIUM ? EXIT_NOT_OSTREE : r == -EWOULDBLOCK ? EXIT_LOCKED : EXIT_ERROR;
+        return r == -ENOMEDIUM ? OSTREE_EXIT_NOT_OSTREE : r == -EWOULDBLOCK ? OSTREE_EXIT_LOCKED : OSTREE_EXIT_ERROR;
 }
 
 /* Opens the sysroot and lists its deployments; reports a failure itself and returns the exit
@@ -185,7 +173,7 @@ static int open_and_list(const Verb *v, AdminFlags flags, Admin **ret, Deploymen
         r = silence_library();
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree %s: Failed to redirect standard output: %s\n", v->name, strerror(-r));
-                return EXIT_ERROR;
+                return OSTREE_EXIT_ERROR;
         }
         r = admin_open(arg_sysroot, flags, &a, err, sizeof(err));
         if (r >= 0)
@@ -280,7 +268,7 @@ static int verb_status(int argc, char *argv[]) {
         int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
 
         if (i <= 0)
-                return i == 0 ? EXIT_OK : EXIT_USAGE;
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         r = open_and_list(v, 0, &a, &d, &n);
         if (r >= 0)
                 return r;
@@ -298,9 +286,9 @@ static int verb_status(int argc, char *argv[]) {
         deployments_free(d, n);
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree status: %s\n", strerror(-r));
-                return EXIT_ERROR;
+                return OSTREE_EXIT_ERROR;
         }
-        return EXIT_OK;
+        return OSTREE_EXIT_OK;
 }
 
 static int verb_identify_failed(int argc, char *argv[]) {
@@ -312,7 +300,7 @@ static int verb_identify_failed(int argc, char *argv[]) {
         int i = parse_verb_options(v, argc, argv, NULL, NULL), r;
 
         if (i <= 0)
-                return i == 0 ? EXIT_OK : EXIT_USAGE;
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         r = open_and_list(v, 0, &a, &d, &n);
         if (r >= 0)
                 return r;
@@ -321,15 +309,15 @@ static int verb_identify_failed(int argc, char *argv[]) {
         if (failed == -ESRCH) {
                 fprintf(stderr, "healthdog-ostree identify-failed: No deployment of '%s' is booted: cannot tell which one failed\n",
                         arg_sysroot);
-                r = EXIT_NOT_OSTREE;
+                r = OSTREE_EXIT_NOT_OSTREE;
         } else if (failed < 0) {
                 if (arg_verbose)
                         fprintf(stderr, "healthdog-ostree identify-failed: The default deployment of '%s' is the booted one\n",
                                 arg_sysroot);
-                r = EXIT_OK;
+                r = OSTREE_EXIT_OK;
         } else {
                 fprintf(out, "%s\n", d[failed].checksum);
-                r = EXIT_OK;
+                r = OSTREE_EXIT_OK;
         }
         deployments_free(d, n);
         return r;
@@ -344,7 +332,7 @@ static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n,
         r = admin_remove(a, remove, n, &stats, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err);
-                return EXIT_ERROR;
+                return OSTREE_EXIT_ERROR;
         }
         for (size_t i = 0; i < n; i++)
                 if (remove[i])
@@ -355,7 +343,7 @@ static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n,
         else
                 snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats.bytes_freed);
         fprintf(out, "Pruned %d of %d objects, %s freed\n", stats.objects_pruned, stats.objects_total, size);
-        return EXIT_OK;
+        return OSTREE_EXIT_OK;
 }
 
 static int on_remove_option(const Verb *v, int c, const char *arg) {
@@ -382,11 +370,11 @@ static int verb_remove_failed(int argc, char *argv[]) {
         int i = parse_verb_options(v, argc, argv, options, on_remove_option), r;
 
         if (i <= 0)
-                return i == 0 ? EXIT_OK : EXIT_USAGE;
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         if (!arg_checksum) {
                 fprintf(stderr, "healthdog-ostree remove-failed: --checksum is required\n");
                 help_verb(stderr, v);
-                return EXIT_USAGE;
+                return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
         if (r >= 0)
@@ -399,27 +387,27 @@ static int verb_remove_failed(int argc, char *argv[]) {
         case -ENOENT:
                 fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' has checksum %s\n", arg_sysroot,
                         arg_checksum);
-                r = EXIT_UNKNOWN;
+                r = OSTREE_EXIT_UNKNOWN;
                 goto finish;
         case -EBUSY:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the booted deployment of '%s'\n",
                         arg_checksum, arg_sysroot);
-                r = EXIT_REFUSED_BOOTED;
+                r = OSTREE_EXIT_REFUSED_BOOTED;
                 goto finish;
         case -EINPROGRESS:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the staged deployment of '%s', "
                         "an update waiting for its reboot\n", arg_checksum, arg_sysroot);
-                r = EXIT_REFUSED_STAGED;
+                r = OSTREE_EXIT_REFUSED_STAGED;
                 goto finish;
         case -EPERM:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is pinned in '%s' "
                         "(ostree admin pin --unpin)\n", arg_checksum, arg_sysroot);
-                r = EXIT_REFUSED_PINNED;
+                r = OSTREE_EXIT_REFUSED_PINNED;
                 goto finish;
         default:
                 if (r < 0) {
                         fprintf(stderr, "healthdog-ostree remove-failed: %s\n", strerror(-r));
-                        r = EXIT_ERROR;
+                        r = OSTREE_EXIT_ERROR;
                         goto finish;
                 }
         }
@@ -430,7 +418,7 @@ static int verb_remove_failed(int argc, char *argv[]) {
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree remove-failed: Failed to record %s in %s/%s: %s\n", checksum,
                         arg_state_dir, QUARANTINE_FILE, strerror(-r));
-                r = EXIT_ERROR;
+                r = OSTREE_EXIT_ERROR;
                 goto finish;
         }
         if (r > 0)
@@ -462,11 +450,11 @@ static int verb_prune(int argc, char *argv[]) {
         int i = parse_verb_options(v, argc, argv, options, on_prune_option), r;
 
         if (i <= 0)
-                return i == 0 ? EXIT_OK : EXIT_USAGE;
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         if (arg_keep == UINT_MAX) {
                 fprintf(stderr, "healthdog-ostree prune: --keep-rollback is required\n");
                 help_verb(stderr, v);
-                return EXIT_USAGE;
+                return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
         if (r >= 0)
@@ -477,10 +465,10 @@ static int verb_prune(int argc, char *argv[]) {
         if (r == -ESRCH) {
                 fprintf(stderr, "healthdog-ostree prune: No deployment of '%s' is booted: nothing to keep rollbacks for\n",
                         arg_sysroot);
-                r = EXIT_NOT_OSTREE;
+                r = OSTREE_EXIT_NOT_OSTREE;
         } else if (r < 0) {
                 fprintf(stderr, "healthdog-ostree prune: %s\n", strerror(-r));
-                r = EXIT_ERROR;
+                r = OSTREE_EXIT_ERROR;
         } else
                 r = remove_marked(v, a, d, n, remove);
         deployments_free(d, n);
@@ -527,7 +515,7 @@ int main(int argc, char *argv[]) {
 
         if (argc < 2) {
                 help(stderr);
-                return EXIT_USAGE;
+                return OSTREE_EXIT_USAGE;
         }
         /* Options may come before the verb too: find the verb (the first word that is neither an
          * option nor an option's value), the verb's parser then reads them all. */
@@ -540,33 +528,33 @@ int main(int argc, char *argv[]) {
                         break;
                 if (streq(argv[verb_at], "--help") || streq(argv[verb_at], "-h")) {
                         help(stdout);
-                        return EXIT_OK;
+                        return OSTREE_EXIT_OK;
                 }
                 if (streq(argv[verb_at], "--version")) {
                         printf("healthdog-ostree %s\n", HEALTHDOG_VERSION);
-                        return EXIT_OK;
+                        return OSTREE_EXIT_OK;
                 }
         }
         if (verb_at >= argc) {
                 fprintf(stderr, "healthdog-ostree: no verb given\n");
                 help(stderr);
-                return EXIT_USAGE;
+                return OSTREE_EXIT_USAGE;
         }
         if (streq(argv[verb_at], "help")) {
                 help(stdout);
-                return EXIT_OK;
+                return OSTREE_EXIT_OK;
         }
         v = verb_find(argv[verb_at]);
         if (!v) {
                 fprintf(stderr, "healthdog-ostree: unknown verb '%s'\n", argv[verb_at]);
                 help(stderr);
-                return EXIT_USAGE;
+                return OSTREE_EXIT_USAGE;
         }
 
         out = fdopen(dup(STDOUT_FILENO), "w");
         if (!out) {
                 fprintf(stderr, "healthdog-ostree: Failed to set up standard output: %s\n", strerror(errno));
-                return EXIT_ERROR;
+                return OSTREE_EXIT_ERROR;
         }
 
         /* The verb sees its name as argv[0] and every other word after it, options first. */
@@ -575,16 +563,16 @@ int main(int argc, char *argv[]) {
                 int n = 0, r;
 
                 if (!args)
-                        return EXIT_ERROR;
+                        return OSTREE_EXIT_ERROR;
                 args[n++] = argv[verb_at];
                 for (int i = 1; i < argc; i++)
                         if (i != verb_at)
                                 args[n++] = argv[i];
                 r = v->run(n, args);
-                if (fclose(out) != 0 && r == EXIT_OK) {
+                if (fclose(out) != 0 && r == OSTREE_EXIT_OK) {
                         fprintf(stderr, "healthdog-ostree %s: Failed to write to standard output: %s\n", v->name,
                                 strerror(errno));
-                        return EXIT_ERROR;
+                        return OSTREE_EXIT_ERROR;
                 }
                 return r;
         }

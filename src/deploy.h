@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+/* The daemon's side of the OSTree helper: healthdog-ostree runs as a short-lived child, so that
+ * libostree (~10 MB resident) is never part of the long-running daemon. */
+typedef struct DeployRun DeployRun;
+
+/* status: the helper's exit code (OSTREE_EXIT_*), or -errno when it could not be started, was
+ * killed at its timeout (-ETIMEDOUT) or by a signal (-EINTR). output: the first bytes of what it
+ * printed (stdout and stderr), on one line. Only valid during the call. */
+typedef void (*deploy_done_t)(int status, const char *output, void *userdata);
+
+/* Whether deployments are to be managed: enable = yes, or auto on a system booted by OSTree. */
+bool deploy_enabled(const OstreeConfig *c);
+
+/* Runs `healthdog-ostree --sysroot SYSROOT --state-dir STATE_DIR ARGS...` with the configured
+ * timeout. done is called once, from the event loop, unless deploy_cancel() came first.
+ * Returns 0 with *ret, or -errno. */
+int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
+               deploy_done_t done, void *userdata, DeployRun **ret);
+
+/* Kills the helper and forgets done. Accepts NULL. */
+void deploy_cancel(DeployRun *run);
+
+/* What an exit status means, for logs: "not an OSTree system", "sysroot locked", ... */
+const char *deploy_status_to_string(int status);

@@ -1,0 +1,82 @@
+#!/bin/bash
+# The daemon and the helper together, on a system booted from OSTree: after U-Boot rolled back
+# (rollback=1, the previous deployment booted), healthdog clears the variables and has
+# healthdog-ostree remove the failed default deployment; after a confirmed trial it prunes the
+# rollback deployments to keep-rollback. Both are checked from outside with ostree admin status.
+source "$(dirname "$0")/../ostree/lib.sh"
+
+can_boot || skip "cannot create a private mount + PID namespace (unshare -mpf) here"
+DAEMON=${HEALTHDOG:-$ostree_top/build/asan/healthdog}
+[ -x "$DAEMON" ] || skip "missing $DAEMON: build it first (make check)"
+command -v mkenvimage >/dev/null && command -v fw_printenv >/dev/null || skip "mkenvimage/fw_printenv missing"
+
+S=$T/sysroot
+sysroot_with "$S" 3
+v3=$(csum_of "$S" 3)
+v2=$(csum_of "$S" 2)
+
+# setup VARS: the daemon, its config and a U-Boot environment image in the stateroot's /var,
+# which the booted system sees as /var.
+setup() {
+        local var=$S/ostree/deploy/$OSNAME/var
+        rm -rf "$var/hd"
+        mkdir -p "$var/hd/state"
+        cp "$DAEMON" "$var/hd/healthdog"
+        printf '%s\n' "$@" >"$var/hd/env.txt"
+        mkenvimage -s 0x4000 -o "$var/hd/uboot.env" "$var/hd/env.txt"
+        echo "/var/hd/uboot.env 0x0 0x4000" >"$var/hd/fw_env.config"
+        echo "$var/hd/uboot.env 0x0 0x4000" >"$T/fw_env.config"
+        cat >"$var/hd/healthdog.conf" <<EOF
+[watchdog]
+device = none
+[supervisor]
+state-directory = /var/hd/state
+startup-grace = 0
+[bootloader]
+type = uboot
+fw-env-config = /var/hd/fw_env.config
+[assessment]
+confirm-after = 1s
+hooks-directory = /var/hd
+# enable = auto: /run/ostree-booted is there
+[ostree]
+helper = /run/healthdog-ostree
+keep-rollback = 0
+[check.root]
+type = file
+path = /usr
+interval = 200ms
+EOF
+}
+
+# boot CHECKSUM.SERIAL SECONDS: runs the daemon in that booted deployment for so long.
+boot() {
+        booted "$S" "$1" /usr/bin/timeout -s TERM "$2" /var/hd/healthdog run -c /var/hd/healthdog.conf
+        echo "$ERR" | sed 's/^/    | /'
+        # 124: timeout stopped it, as planned.
+        [ "$RC" = 124 ] || fail "the daemon exited $RC"
+}
+
+echo "== rolled back: 2 booted, 3 (the default) failed"
+setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
+boot "$v2.0" 3
+grep -q "Boot phase: rolled-back" <<<"$ERR" || fail "not seen as rolled back"
+grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3"
+grep -q "OSTree remove-failed done" <<<"$ERR" || fail "remove-failed did not finish"
+expect_deployments "$S" 2 1
+expect_uenv_entries "$S" 2
+[ "$(fw_printenv -c "$T/fw_env.config" -n upgrade_available bootcount rollback 2>/dev/null | tr '\n' ' ')" = "0 0 0 " ] ||
+        fail "env not cleared: $(fw_printenv -c "$T/fw_env.config")"
+# The daemon hands the helper its own state directory: the quarantine sits beside its records.
+grep -qx "$v3" "$S/ostree/deploy/$OSNAME/var/hd/state/quarantine" || fail "version 3 not quarantined"
+[ ! -e "$S/ostree/deploy/$OSNAME/var/hd/state/deploy-pending" ] || fail "the removal is still noted as pending"
+note "ok: version 3 removed and quarantined, 2 and 1 kept, the variables cleared"
+
+echo "== a trial of 2 (now the default) confirmed: the rollback deployment pruned"
+setup upgrade_available=1 bootcount=1 bootlimit=3
+boot "$v2.0" 4
+grep -q "Boot confirmed" <<<"$ERR" || fail "not confirmed"
+grep -q "OSTree prune done" <<<"$ERR" || fail "prune did not finish"
+expect_deployments "$S" 2
+note "ok: pruned to the booted deployment (keep-rollback = 0)"
+echo "PASS"

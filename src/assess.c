@@ -347,10 +347,15 @@ static void assess_confirm(Manager *m, const char *how) {
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
         r = assess_clear_env(m);
         if (r < 0) {
-                /* Unconfirmed is safe: the boot counts again on the next reset. Try again later. */
+                /* Unconfirmed is safe: the boot counts again on the next reset. Try again later, soon
+                 * when another process merely held the environment lock. */
+                usec_t retry = r == -EBUSY ? 5 * USEC_PER_SEC : USEC_PER_MINUTE;
+                char t[DURATION_MAX];
+
                 log_error_errno(r, "Failed to confirm the boot: cannot write the boot environment through '%s': %m; "
-                                "retrying in 1min", m->config->bootloader.fw_env_config);
-                if (sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC, USEC_PER_MINUTE,
+                                "retrying in %s", m->config->bootloader.fw_env_config,
+                                format_duration(t, sizeof(t), retry));
+                if (sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC, retry,
                                                USEC_PER_SEC, on_confirm_timer, m) < 0)
                         log_error("Failed to schedule the retry: the trial stays unconfirmed");
                 return;

@@ -120,7 +120,7 @@ check: test-deps
 
 demo:
 	@tests/install-deps demo
-	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin
+	$(MAKE) $(B)/healthdog $(B)/healthdog-ostree $(B)/tests/wdt-standin
 	tests/demo
 
 clean:

@@ -318,9 +318,10 @@ static void assess_rolled_back(Manager *m) {
                 log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
                                 m->config->bootloader.fw_env_config);
         else
-                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
-                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var,
-                         m->config->bootloader.rollback_var);
+                log_info("Cleared %s%s%s and %s: the next reboot boots this software without counting",
+                         m->config->bootloader.upgrade_available_var, a->env[VAR_ROLLBACK] ? ", " : "",
+                         a->env[VAR_ROLLBACK] ? m->config->bootloader.bootcount_var : "",
+                         a->env[VAR_ROLLBACK] ? m->config->bootloader.rollback_var : m->config->bootloader.bootcount_var);
 
         /* The failed deployment is still the default one: a plain reboot would try it again. */
         assess_deploy(m, "remove-failed");
@@ -445,6 +446,27 @@ static int on_trial_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* When an update is pending, which deployment booted tells a rollback apart even where the boot
+ * script did not set the rollback flag. Asked only then: a steady boot starts nothing. */
+static BootDeployment assess_booted_deployment(Manager *m) {
+        Assessment *a = &m->assess;
+        int r;
+
+        if (a->env_error < 0 || !deploy_enabled(&m->config->ostree) ||
+            (!(a->env[VAR_UPGRADE] && parse_boolean(a->env[VAR_UPGRADE]) == 1) &&
+             !(a->env[VAR_ROLLBACK] && parse_boolean(a->env[VAR_ROLLBACK]) == 1)))
+                return BOOT_DEPLOYMENT_UNKNOWN;
+
+        r = deploy_query_booted(&m->config->ostree, m->config->supervisor.state_directory, 5 * USEC_PER_SEC);
+        if (r < 0) {
+                log_full_errno(r == -ENOMEDIUM ? LOG_INFO : LOG_WARNING, r,
+                               "Cannot tell which OSTree deployment is booted (%m): deciding from the environment alone");
+                return BOOT_DEPLOYMENT_UNKNOWN;
+        }
+        log_info("The %s OSTree deployment is booted", r > 0 ? "default" : "previous (not the default)");
+        return r > 0 ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
+}
+
 void assess_start(Manager *m) {
         Assessment *a = &m->assess;
         const BootloaderConfig *b = &m->config->bootloader;
@@ -490,6 +512,7 @@ void assess_start(Manager *m) {
                                 .bootcount = a->env[VAR_BOOTCOUNT],
                                 .bootlimit = a->env[VAR_BOOTLIMIT],
                                 .rollback = a->env[VAR_ROLLBACK],
+                                .deployment = assess_booted_deployment(m),
                         }, &a->why);
         }
 

@@ -81,6 +81,48 @@ int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
         return 0;
 }
 
+typedef struct Query {
+        bool done;
+        int result;
+} Query;
+
+static void on_query_done(int status, const char *output, void *userdata) {
+        Query *q = userdata;
+
+        q->done = true;
+        if (status == OSTREE_EXIT_OK)
+                /* identify-failed names the default deployment only when it is not the booted one. */
+                q->result = output[0] ? 0 : 1;
+        else
+                q->result = status == OSTREE_EXIT_NOT_OSTREE ? -ENOMEDIUM : status < 0 ? status : -EIO;
+}
+
+int deploy_query_booted(const OstreeConfig *c, const char *state_dir, usec_t timeout) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        OstreeConfig bounded = *c;
+        DeployRun *run = NULL;
+        Query q = {};
+        int r;
+
+        /* A loop of its own: the daemon's is not running yet, and this must not wait for more. */
+        r = sd_event_new(&event);
+        if (r < 0)
+                return r;
+        bounded.timeout = timeout;
+        r = deploy_run(event, &bounded, state_dir, (char *[]) { (char *) "identify-failed", NULL }, on_query_done, &q,
+                       &run);
+        if (r < 0)
+                return r;
+        while (!q.done) {
+                r = sd_event_run(event, UINT64_MAX);
+                if (r < 0) {
+                        deploy_cancel(run);
+                        return r;
+                }
+        }
+        return q.result;
+}
+
 void deploy_cancel(DeployRun *run) {
         if (!run)
                 return;

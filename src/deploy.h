@@ -23,6 +23,12 @@ bool deploy_enabled(const OstreeConfig *c);
 int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
                deploy_done_t done, void *userdata, DeployRun **ret);
 
+/* Asks the helper, and waits for its answer (at most timeout): is the booted deployment the
+ * default one? Used once at start, before the boot phase is decided. Returns 1 when the default
+ * deployment is booted, 0 when an older one is (the bootloader fell back), or -errno when that
+ * cannot be told (-ENOMEDIUM: not an OSTree system or nothing booted, -ETIMEDOUT, ...). */
+int deploy_query_booted(const OstreeConfig *c, const char *state_dir, usec_t timeout);
+
 /* Kills the helper and forgets done. Accepts NULL. */
 void deploy_cancel(DeployRun *run);
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The daemon and the helper together, on a system booted from OSTree: after U-Boot rolled back
-# (rollback=1, the previous deployment booted), healthdog clears the variables and has
+# (the previous deployment booted while an update was pending), healthdog clears the variables and has
 # healthdog-ostree remove the failed default deployment; after a confirmed trial it prunes the
 # rollback deployments to keep-rollback. Both are checked from outside with ostree admin status.
 source "$(dirname "$0")/../ostree/lib.sh"
@@ -57,15 +57,18 @@ boot() {
         [ "$RC" = 124 ] || fail "the daemon exited $RC"
 }
 
-echo "== rolled back: 2 booted, 3 (the default) failed"
-setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
+echo "== rolled back, told by the deployment: 2 booted, 3 (the default) failed, no rollback flag"
+# A boot script whose altbootcmd does not set rollback=1, with bootcount not (yet) past bootlimit:
+# the variables alone would say "trial"; the booted deployment says the bootloader fell back.
+setup upgrade_available=1 bootcount=2 bootlimit=3
 boot "$v2.0" 3
-grep -q "Boot phase: rolled-back" <<<"$ERR" || fail "not seen as rolled back"
+grep -q "The previous (not the default) OSTree deployment is booted" <<<"$ERR" || fail "deployment not asked"
+grep -q "Boot phase: rolled-back (an older deployment was booted" <<<"$ERR" || fail "not seen as rolled back"
 grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3"
 grep -q "OSTree remove-failed done" <<<"$ERR" || fail "remove-failed did not finish"
 expect_deployments "$S" 2 1
 expect_uenv_entries "$S" 2
-[ "$(fw_printenv -c "$T/fw_env.config" -n upgrade_available bootcount rollback 2>/dev/null | tr '\n' ' ')" = "0 0 0 " ] ||
+[ "$(fw_printenv -c "$T/fw_env.config" -n upgrade_available bootcount 2>/dev/null | tr '\n' ' ')" = "0 0 " ] ||
         fail "env not cleared: $(fw_printenv -c "$T/fw_env.config")"
 # The daemon hands the helper its own state directory: the quarantine sits beside its records.
 grep -qx "$v3" "$S/ostree/deploy/$OSNAME/var/hd/state/quarantine" || fail "version 3 not quarantined"
@@ -75,6 +78,7 @@ note "ok: version 3 removed and quarantined, 2 and 1 kept, the variables cleared
 echo "== a trial of 2 (now the default) confirmed: the rollback deployment pruned"
 setup upgrade_available=1 bootcount=1 bootlimit=3
 boot "$v2.0" 4
+grep -q "The default OSTree deployment is booted" <<<"$ERR" || fail "deployment not asked"
 grep -q "Boot confirmed" <<<"$ERR" || fail "not confirmed"
 grep -q "OSTree prune done" <<<"$ERR" || fail "prune did not finish"
 expect_deployments "$S" 2

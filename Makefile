@@ -56,7 +56,7 @@ OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks test-json
 TOOLS := wdt-standin monotime fake-systemd1
 
-.PHONY: all install uninstall check demo deps test-deps clean
+.PHONY: all install uninstall check demo bench deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree
 
 $(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
@@ -122,6 +122,13 @@ demo:
 	@tests/install-deps demo
 	$(MAKE) $(B)/healthdog $(B)/healthdog-ostree $(B)/tests/wdt-standin
 	tests/demo
+
+# Not part of `make check`: measures, prints a table, keeps the raw data under $(B)/bench/.
+# BENCH_SECONDS (default 60) is the steady-state window.
+bench:
+	@tests/install-deps bench
+	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime
+	B=$(B) BENCH_SECONDS=$(or $(BENCH_SECONDS),60) tests/bench/run
 
 clean:
 	rm -rf $(B)

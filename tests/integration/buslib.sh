@@ -1,0 +1,78 @@
+# Sourced by the systemd-* check tests, after lib.sh: a private dbus-daemon of the test's own and
+# tests/fake-systemd1 claiming org.freedesktop.systemd1 on it, with helpers to drive them and to
+# run one check.
+
+FAKE=${FAKE_SYSTEMD1:-$lib_top/build/tests/fake-systemd1}
+[ -x "$FAKE" ] || skip "missing $FAKE: build it first (make check)"
+command -v dbus-daemon >/dev/null || skip "no dbus-daemon (Debian package dbus-daemon)"
+
+BUS=unix:path=$T/bus
+FAKE_STATE=$T/systemd.state
+FAKE_LOG=$T/fake-systemd1.log
+CHECK_CONF=$T/check.conf
+BUS_PID= FAKE_PID=
+
+# A bus of our own: anyone may own any name and call anything.
+start_bus() {
+        cat >"$T/bus.xml" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>$BUS</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+        rm -f "$T/bus"
+        dbus-daemon --config-file="$T/bus.xml" --nofork 2>>"$T/dbus-daemon.log" &
+        BUS_PID=$!
+        lib_pids+=("$BUS_PID")
+        wait_until 3 test -S "$T/bus" || fail "dbus-daemon did not listen on $T/bus within 3 s"
+}
+
+start_fake() {
+        local before
+        before=$(grep -c '^READY' "$FAKE_LOG" 2>/dev/null)
+        "$FAKE" --address "$BUS" --state "$FAKE_STATE" --log "$FAKE_LOG" 2>>"$T/fake-stderr.log" &
+        FAKE_PID=$!
+        lib_pids+=("$FAKE_PID")
+        wait_until 3 fake_ready "${before:-0}" || fail "fake-systemd1 not ready within 3 s"
+}
+fake_ready() { [ "$(grep -c '^READY' "$FAKE_LOG" 2>/dev/null)" -gt "$1" ]; }
+
+stop_pid() { # PID
+        [ -n "$1" ] || return 0
+        kill -TERM "$1" 2>/dev/null
+        wait_exit "$1" 3
+}
+
+# set_state < TEXT: what the fake reports from its next call on.
+set_state() { cat >"$FAKE_STATE.tmp" && mv "$FAKE_STATE.tmp" "$FAKE_STATE"; }
+
+# run_check NAME: one `healthdog check -c $CHECK_CONF NAME`; sets RC, RESULT, DETAIL, SECS.
+run_check() {
+        local start
+        start=$(now)
+        "$HEALTHDOG" check -c "$CHECK_CONF" "$1" >"$T/check.out" 2>>"$T/check-stderr.log"
+        RC=$?
+        SECS=$(calc "$(now) - $start")
+        RESULT=$(awk -v n="$1" '$1 == n { print $4 }' "$T/check.out")
+        # CHECK TYPE REQUIRED RESULT, then TIME ("4ms", "1s 1ms") and two blanks before DETAIL.
+        DETAIL=$(awk -v n="$1" '$1 == n { r = $0; for (i = 0; i < 4; i++) sub(/^ *[^ ]+ */, "", r)
+                                           print substr(r, index(r, "  ") + 2) }' "$T/check.out")
+}
+
+# expect NAME EXIT RESULT DETAIL: the check's exit code, result and exact detail.
+expect() {
+        run_check "$1"
+        [ "$RC" = "$2" ] && [ "$RESULT" = "$3" ] && [ "$DETAIL" = "$4" ] ||
+                fail "check $1: exit $RC, $RESULT '$DETAIL'; expected exit $2, $3 '$4'; output: $(cat "$T/check.out")"
+        note "ok: $1: exit $RC, $RESULT '$DETAIL' in ${SECS}s"
+}
+
+fake_calls() { grep -c -- "$1" "$FAKE_LOG"; }

@@ -43,13 +43,13 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c deploy.c
+DAEMON_SRCS := util.c log.c verbs.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c deploy.c
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
 
 # healthdog-ostree, the helper the daemon spawns for OSTree deployments: the only program that
 # links libostree (and GLib), and only ostree-admin.c includes them.
-OSTREE_SRCS := ostree-helper.c ostree-admin.c ostree-deploy.c ostree-quarantine.c util.c
+OSTREE_SRCS := ostree-helper.c ostree-admin.c ostree-deploy.c ostree-quarantine.c util.c verbs.c
 OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-1))
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 

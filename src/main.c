@@ -7,6 +7,7 @@
 #include "log.h"
 #include "manager.h"
 #include "status.h"
+#include "verbs.h"
 
 #ifndef HEALTHDOG_VERSION
 #define HEALTHDOG_VERSION "0.1"
@@ -14,96 +15,26 @@
 
 #define EXIT_USAGE 2
 
-typedef struct Verb {
-        const char *name;
-        const char *args;
-        const char *help;
-        int (*run)(int argc, char *argv[]);
-        const char *options;    /* the --help lines of the verb's own options, or NULL */
-} Verb;
-
-static const Verb verbs[];
+static const Program program;
 
 static const char *arg_config = HEALTHDOG_CONFIG_FILE;
 
 static const Verb *verb_find(const char *name) {
-        for (const Verb *v = verbs; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        return NULL;
+        return verbs_find(&program, name);
 }
 
 static void help_verb(FILE *f, const Verb *v) {
-        fprintf(f, "Usage: healthdog %s%s%s\n\n%s\n\nOptions:\n%s"
-                   "  -c, --config FILE  main config file (default %s; drop-ins in conf.d/ beside it)\n"
-                   "  -h, --help         show this help\n",
-                v->name, v->args[0] ? " " : "", v->args, v->help, strempty(v->options), HEALTHDOG_CONFIG_FILE);
+        verbs_help_verb(&program, v, f);
 }
 
-static void help(FILE *f) {
-        fputs("Usage: healthdog VERB [OPTIONS]\n\n"
-              "Feeds the hardware watchdog only while the configured health checks pass.\n\n"
-              "Verbs:\n", f);
-        for (const Verb *v = verbs; v->name; v++) {
-                char left[40];
-                snprintf(left, sizeof(left), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
-                fprintf(f, "  %-28s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
-        }
-        fputs("\nRun 'healthdog VERB --help' for the options of a verb.\n", f);
+static int on_shared_option(int c, const char *arg) {
+        arg_config = arg; /* -c, the only shared option */
+        return 0;
 }
 
-/* Takes one of a verb's own options (c is its val); reports a bad value itself. Returns 0 or -1. */
-typedef int (*option_handler_t)(const Verb *v, int c, const char *arg);
-
-/* True when getopt_long() complained about val because its value is missing. */
-static bool needs_value(const struct option *options, int val) {
-        for (; val > 0 && options->name; options++)
-                if (options->val == val)
-                        return options->has_arg == required_argument;
-        return false;
-}
-
-/* Parses the options every verb shares, and the verb's own (long options, NULL-terminated, each
- * given to on_option). Returns the index of the first non-option argument, 0 when help was
- * shown, or -1 for a usage error (already reported). */
 static int parse_verb_options(const Verb *v, int argc, char *argv[], const struct option *own,
                               option_handler_t on_option) {
-        struct option options[8] = {
-                { "config", required_argument, NULL, 'c' },
-                { "help",   no_argument,       NULL, 'h' },
-        };
-        size_t n = 2;
-        int c;
-
-        for (; own && own->name && n < ELEMENTSOF(options) - 1; own++)
-                options[n++] = *own;
-
-        optind = 1;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'c':
-                        arg_config = optarg;
-                        break;
-                case 'h':
-                        help_verb(stdout, v);
-                        return 0;
-                case '?':
-                        if (optopt == 'c')
-                                fprintf(stderr, "healthdog %s: option '-c' needs a FILE\n", v->name);
-                        else if (needs_value(options, optopt))
-                                fprintf(stderr, "healthdog %s: option '%s' needs a value\n", v->name, argv[optind - 1]);
-                        else
-                                fprintf(stderr, "healthdog %s: unknown option '%s'\n", v->name, argv[optind - 1]);
-                        help_verb(stderr, v);
-                        return -1;
-                default:
-                        if (!on_option || on_option(v, c, optarg) < 0) {
-                                help_verb(stderr, v);
-                                return -1;
-                        }
-                }
-        return optind;
+        return verbs_parse_options(&program, v, argc, argv, own, on_option);
 }
 
 static int parse_options(const Verb *v, int argc, char *argv[]) {
@@ -532,17 +463,36 @@ static const Verb verbs[] = {
         {}
 };
 
+static const struct option shared_options[] = {
+        { "config", required_argument, NULL, 'c' },
+        {}
+};
+
+static const Program program = {
+        .name = "healthdog",
+        .usage_prefix = "",
+        .summary = "Feeds the hardware watchdog only while the configured health checks pass.",
+        .verbs = verbs,
+        .shared = shared_options,
+        .shared_short = "c:",
+        .shared_help = "  -c, --config FILE     main config file (default " HEALTHDOG_CONFIG_FILE ";\n"
+                       "                        drop-ins in conf.d/ beside it)\n",
+        .on_shared = on_shared_option,
+        .footer = "",
+        .column = 28,
+};
+
 int main(int argc, char *argv[]) {
         const Verb *v;
 
         log_setup();
 
         if (argc < 2) {
-                help(stderr);
+                verbs_help(&program, stderr);
                 return EXIT_USAGE;
         }
         if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
-                help(stdout);
+                verbs_help(&program, stdout);
                 return EXIT_SUCCESS;
         }
         if (streq(argv[1], "--version"))
@@ -551,7 +501,7 @@ int main(int argc, char *argv[]) {
         v = verb_find(argv[1]);
         if (!v) {
                 fprintf(stderr, "healthdog: unknown verb '%s'\n\n", argv[1]);
-                help(stderr);
+                verbs_help(&program, stderr);
                 return EXIT_USAGE;
         }
         return v->run(argc - 1, argv + 1);

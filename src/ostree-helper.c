@@ -11,6 +11,7 @@
 #include "ostree-exit.h"
 #include "ostree-quarantine.h"
 #include "util.h"
+#include "verbs.h"
 
 #ifndef HEALTHDOG_VERSION
 #define HEALTHDOG_VERSION "0.1"
@@ -32,15 +33,8 @@
         "  7  refused: that deployment is pinned\n" \
         "  8  no deployment has that checksum (already removed?)\n"
 
-typedef struct Verb {
-        const char *name;
-        const char *args;
-        const char *help;
-        int (*run)(int argc, char *argv[]);
-        const char *options;    /* the --help lines of the verb's own options, or NULL */
-} Verb;
-
 static const Verb verbs[];
+static const Program program;
 
 static const char *arg_sysroot = "/";
 static const char *arg_state_dir = HEALTHDOG_STATE_DIR;
@@ -55,97 +49,42 @@ static unsigned arg_keep = UINT_MAX;
 static FILE *out;
 
 static const Verb *verb_find(const char *name) {
-        for (const Verb *v = verbs; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        return NULL;
+        return verbs_find(&program, name);
 }
 
 static void help_verb(FILE *f, const Verb *v) {
-        fprintf(f, "Usage: healthdog-ostree [--sysroot PATH] %s%s%s\n\n%s\n\nOptions:\n%s"
-                   "      --sysroot PATH    the OSTree sysroot (default /, the running system)\n"
-                   "      --state-dir DIR   healthdog's state directory, for the quarantine file\n"
-                   "                        (default " HEALTHDOG_STATE_DIR ")\n"
-                   "  -v, --verbose         let libostree's messages through to stderr\n"
-                   "  -h, --help            show this help\n\n" EXIT_CODES_HELP,
-                v->name, v->args[0] ? " " : "", v->args, v->help, strempty(v->options));
+        verbs_help_verb(&program, v, f);
 }
 
 static void help(FILE *f) {
-        fputs("Usage: healthdog-ostree [--sysroot PATH] VERB [OPTIONS]\n\n"
-              "Lists, removes and prunes OSTree deployments for healthdog: removes the deployment that\n"
-              "failed its trial boot (and quarantines its commit), prunes rollbacks after a confirmed one.\n\n"
-              "Verbs:\n", f);
-        for (const Verb *v = verbs; v->name; v++) {
-                char left[48];
-                snprintf(left, sizeof(left), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
-                fprintf(f, "  %-32s %.*s\n", left, (int) strcspn(v->help, "\n"), v->help);
+        verbs_help(&program, f);
+}
+
+static int on_shared_option(int c, const char *arg) {
+        switch (c) {
+        case 'S':
+                arg_sysroot = arg;
+                break;
+        case 'D':
+                arg_state_dir = arg;
+                break;
+        default:
+                arg_verbose = true;
         }
-        fputs("\nRun 'healthdog-ostree VERB --help' for the options of a verb.\n\n" EXIT_CODES_HELP, f);
+        return 0;
 }
 
-/* Takes one of a verb's own options (c is its val); reports a bad value itself. Returns 0 or -1. */
-typedef int (*option_handler_t)(const Verb *v, int c, const char *arg);
-
-static bool needs_value(const struct option *options, int val) {
-        for (; val > 0 && options->name; options++)
-                if (options->val == val)
-                        return options->has_arg == required_argument;
-        return false;
-}
-
-/* Parses the options every verb shares, and the verb's own (NULL-terminated, each given to
- * on_option). Returns the index of the first non-option argument, 0 when help was shown, or -1 for
- * a usage error (already reported). */
+/* The verbs take no arguments besides their options. */
 static int parse_verb_options(const Verb *v, int argc, char *argv[], const struct option *own,
                               option_handler_t on_option) {
-        struct option options[10] = {
-                { "sysroot",   required_argument, NULL, 'S' },
-                { "state-dir", required_argument, NULL, 'D' },
-                { "verbose",   no_argument,       NULL, 'v' },
-                { "help",      no_argument,       NULL, 'h' },
-        };
-        size_t n = 4;
-        int c;
+        int i = verbs_parse_options(&program, v, argc, argv, own, on_option);
 
-        for (; own && own->name && n < ELEMENTSOF(options) - 1; own++)
-                options[n++] = *own;
-
-        optind = 1;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
-                switch (c) {
-                case 'S':
-                        arg_sysroot = optarg;
-                        break;
-                case 'D':
-                        arg_state_dir = optarg;
-                        break;
-                case 'v':
-                        arg_verbose = true;
-                        break;
-                case 'h':
-                        help_verb(stdout, v);
-                        return 0;
-                case '?':
-                        if (needs_value(options, optopt))
-                                fprintf(stderr, "healthdog-ostree %s: option '%s' needs a value\n", v->name, argv[optind - 1]);
-                        else
-                                fprintf(stderr, "healthdog-ostree %s: unknown option '%s'\n", v->name, argv[optind - 1]);
-                        help_verb(stderr, v);
-                        return -1;
-                default:
-                        if (!on_option || on_option(v, c, optarg) < 0) {
-                                help_verb(stderr, v);
-                                return -1;
-                        }
-                }
-        if (optind < argc) {
-                fprintf(stderr, "healthdog-ostree %s: unexpected argument '%s'\n", v->name, argv[optind]);
+        if (i > 0 && i < argc) {
+                fprintf(stderr, "healthdog-ostree %s: unexpected argument '%s'\n", v->name, argv[i]);
                 help_verb(stderr, v);
                 return -1;
         }
-        return optind;
+        return i;
 }
 
 /* Points file descriptor 1 away from the caller (see out). Returns 0 or -errno. */
@@ -507,6 +446,30 @@ static const Verb verbs[] = {
           verb_prune,
           "      --keep-rollback N the number of unpinned rollback deployments to keep (0 or more)\n" },
         {}
+};
+
+static const struct option shared_options[] = {
+        { "sysroot",   required_argument, NULL, 'S' },
+        { "state-dir", required_argument, NULL, 'D' },
+        { "verbose",   no_argument,       NULL, 'v' },
+        {}
+};
+
+static const Program program = {
+        .name = "healthdog-ostree",
+        .usage_prefix = " [--sysroot PATH]",
+        .summary = "Lists, removes and prunes OSTree deployments for healthdog: removes the deployment that\n"
+                   "failed its trial boot (and quarantines its commit), prunes rollbacks after a confirmed one.",
+        .verbs = verbs,
+        .shared = shared_options,
+        .shared_short = "v",
+        .shared_help = "      --sysroot PATH    the OSTree sysroot (default /, the running system)\n"
+                       "      --state-dir DIR   healthdog's state directory, for the quarantine file\n"
+                       "                        (default " HEALTHDOG_STATE_DIR ")\n"
+                       "  -v, --verbose         let libostree's messages through to stderr\n",
+        .on_shared = on_shared_option,
+        .footer = "\n" EXIT_CODES_HELP,
+        .column = 32,
 };
 
 int main(int argc, char *argv[]) {

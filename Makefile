@@ -78,8 +78,8 @@ $(B)/asan/healthdog-ostree: $(OSTREE_SRCS:%.c=$(B)/asan/%.o)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
 
 # Unit tests link the real objects (sanitized) with cmocka.
-$(B)/tests/test-%: tests/unit/test-%.c $(SAN_OBJS) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+$(B)/tests/test-%: tests/unit/test-%.c tests/unit/*.h $(SAN_OBJS) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 # The OSTree deployment rules, on plain arrays (no libostree).
 $(B)/tests/test-ostree-deploy: tests/ostree/test-deploy.c $(B)/asan/ostree-deploy.o $(B)/asan/util.o | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka)

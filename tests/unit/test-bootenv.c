@@ -19,6 +19,7 @@
 #include <linux/fs.h>
 
 #include "bootenv.h"
+#include "tmpdir.h"
 
 #define ENV_SIZE 0x4000
 #define VARS "upgrade_available=1\nbootcount=2\nfoo=bar baz\n"
@@ -27,55 +28,6 @@
 /* ---- helpers ---- */
 
 static bool unshared; /* the read-only test made a private mount namespace */
-
-static int rm_rf(const char *path) {
-        _cleanup_(closedirp) DIR *d = opendir(path);
-        struct dirent *de;
-
-        if (!d) {
-                _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-                int attr = 0;
-
-                /* Undo what a failed read-only test may have left. */
-                if (unshared)
-                        (void) umount2(path, MNT_DETACH);
-                if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) >= 0 && (attr & FS_IMMUTABLE_FL)) {
-                        attr &= ~FS_IMMUTABLE_FL;
-                        (void) ioctl(fd, FS_IOC_SETFLAGS, &attr);
-                }
-                return unlink(path);
-        }
-        while ((de = readdir(d))) {
-                _cleanup_(freep) char *p = NULL;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
-                        return -1;
-                (void) rm_rf(p);
-        }
-        return rmdir(path);
-}
-
-static int setup_tmpdir(void **state) {
-        const char *base = getenv("TEST_TMPDIR");
-        char *dir;
-
-        if (asprintf(&dir, "%s/test-bootenv.XXXXXX", base && *base ? base : "/tmp") < 0)
-                return -1;
-        if (!mkdtemp(dir)) {
-                free(dir);
-                return -1;
-        }
-        *state = dir;
-        return 0;
-}
-
-static int teardown_tmpdir(void **state) {
-        (void) rm_rf(*state);
-        free(*state);
-        return 0;
-}
 
 static char *path_join(const char *dir, const char *name) {
         char *p;

@@ -12,49 +12,12 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "tmpdir.h"
 
 #define SEC(n) ((usec_t) (n) * USEC_PER_SEC)
 #define MSEC(n) ((usec_t) (n) * USEC_PER_MSEC)
 
 /* ---- helpers ---- */
-
-static int rm_rf(const char *path) {
-        _cleanup_(closedirp) DIR *d = opendir(path);
-        struct dirent *de;
-
-        if (!d)
-                return unlink(path);
-        while ((de = readdir(d))) {
-                _cleanup_(freep) char *p = NULL;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
-                        return -1;
-                (void) rm_rf(p);
-        }
-        return rmdir(path);
-}
-
-static int setup_tmpdir(void **state) {
-        const char *base = getenv("TEST_TMPDIR");
-        char *dir;
-
-        if (asprintf(&dir, "%s/test-config.XXXXXX", base && *base ? base : "/tmp") < 0)
-                return -1;
-        if (!mkdtemp(dir)) {
-                free(dir);
-                return -1;
-        }
-        *state = dir;
-        return 0;
-}
-
-static int teardown_tmpdir(void **state) {
-        (void) rm_rf(*state);
-        free(*state);
-        return 0;
-}
 
 static char *path_join(const char *dir, const char *name) {
         char *p;

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "hooks.h"
+#include "tmpdir.h"
 
 #define FIXED_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* What every test hook does unless told otherwise: append its own name to $OUT/log. */
@@ -46,24 +47,6 @@ static char *path_join(const char *dir, const char *name) {
 
         assert_true(asprintf(&p, "%s/%s", dir, name) >= 0);
         return p;
-}
-
-static int rm_rf(const char *path) {
-        _cleanup_(closedirp) DIR *d = opendir(path);
-        struct dirent *de;
-
-        if (!d)
-                return unlink(path);
-        while ((de = readdir(d))) {
-                _cleanup_(freep) char *p = NULL;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
-                        return -1;
-                (void) rm_rf(p);
-        }
-        return rmdir(path);
 }
 
 static int setup(void **state) {

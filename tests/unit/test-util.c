@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "util.h"
+#include "tmpdir.h"
 
 /* Fails the current test with the table row that broke, since cmocka only prints the values. */
 #define check_int_eq(actual, expected, what)                                                        \
@@ -512,44 +513,6 @@ static void test_json_object(void **state) {
 }
 
 /* ---- write_file_atomic, mkdir_p ---- */
-
-static int setup_tmpdir(void **state) {
-        const char *base = getenv("TEST_TMPDIR");
-        char *dir;
-
-        if (asprintf(&dir, "%s/test-util.XXXXXX", base && *base ? base : "/tmp") < 0)
-                return -1;
-        if (!mkdtemp(dir)) {
-                free(dir);
-                return -1;
-        }
-        *state = dir;
-        return 0;
-}
-
-static int rm_rf(const char *path) {
-        _cleanup_(closedirp) DIR *d = opendir(path);
-        struct dirent *de;
-
-        if (!d)
-                return unlink(path);
-        while ((de = readdir(d))) {
-                _cleanup_(freep) char *p = NULL;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
-                        return -1;
-                (void) rm_rf(p);
-        }
-        return rmdir(path);
-}
-
-static int teardown_tmpdir(void **state) {
-        (void) rm_rf(*state);
-        free(*state);
-        return 0;
-}
 
 static char *path_join(const char *dir, const char *name) {
         char *p;

@@ -6,6 +6,10 @@
 # Every wait is bounded; everything started here is stopped on EXIT, by pid.
 
 set -u
+# A misspelt helper or a missing tool (exit 127) must fail the test, not be skipped over by a
+# script that then ends with exit 0.
+set -o errtrace
+trap 'rc=$?; [ $rc -eq 127 ] && { echo "FAIL: command not found (line $LINENO of $0)"; exit 1; }; true' ERR
 
 lib_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HEALTHDOG:=$lib_top/build/asan/healthdog}"

@@ -6,6 +6,10 @@
 # runner can remove $T (ostree sets the immutable attribute on deployment roots).
 
 set -u
+# A misspelt helper or a missing tool (exit 127) must fail the test, not be skipped over by a
+# script that then ends with exit 0.
+set -o errtrace
+trap 'rc=$?; [ $rc -eq 127 ] && { echo "FAIL: command not found (line $LINENO of $0)"; exit 1; }; true' ERR
 
 ostree_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HELPER:=$ostree_top/build/asan/healthdog-ostree}"

@@ -6,7 +6,8 @@
 #include "config.h"
 
 /* The daemon's side of the OSTree helper: healthdog-ostree runs as a short-lived child, so that
- * libostree (~10 MB resident) is never part of the long-running daemon. */
+ * libostree (the helper peaks at ~16 MB resident, the daemon stays near 3 MB) is never part of the
+ * long-running daemon. */
 typedef struct DeployRun DeployRun;
 
 /* status: the helper's exit code (OSTREE_EXIT_*), or -errno when it could not be started, was

@@ -5,7 +5,7 @@
  * deployments, writes a shorter list and cleans up. GError never leaves this file: every function
  * returns -errno and, on failure, one line in err (of size) that names the sysroot and what
  * failed, as libostree put it. Used by the short-lived healthdog-ostree helper only; the daemon
- * never links this (libostree costs a process ~10 MB resident, and
+ * never links this (a process with libostree peaks at ~16 MB resident, and
  * ostree_sysroot_initialize_with_mount_namespace() changes the caller's mount namespace). */
 
 #include <stdbool.h>

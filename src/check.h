@@ -154,9 +154,6 @@ int check_new(Check **ret, CheckContext *context, const CheckConfig *config, che
               void *userdata);
 /* Cancels a running probe and releases the check. Accepts NULL; returns NULL. */
 Check *check_free(Check *c);
-static inline void check_freep(Check **c) {
-        check_free(*c);
-}
 
 /* Runs the check every interval, the first time after delay. Returns 0 or -errno. */
 int check_schedule(Check *c, usec_t delay);

@@ -35,14 +35,6 @@ void log_setup(void) {
                         max_level = i;
 }
 
-void log_set_max_level(int level) {
-        max_level = level;
-}
-
-int log_get_max_level(void) {
-        return max_level;
-}
-
 static void log_to_journal(int level, const LogField *fields, const char *message) {
         struct iovec iov[16];
         char *strings[ELEMENTSOF(iov)] = {};

@@ -17,8 +17,6 @@ typedef struct LogField {
  * otherwise stderr with "<N>" priority prefixes. HEALTHDOG_LOG_LEVEL=debug|info|notice|warning|err
  * sets the threshold. */
 void log_setup(void);
-void log_set_max_level(int level);
-int log_get_max_level(void);
 
 /* Logs a message; when error != 0, %m in format expands to strerror(|error|).
  * Returns -|error| so that callers can write "return log_error_errno(r, ...)". */

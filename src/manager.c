@@ -39,7 +39,6 @@ void manager_starve(Manager *m, const char *reason, const char *check, const cha
         if (!m->feeding)
                 return;
         m->feeding = false;
-        snprintf(m->starve_check, sizeof(m->starve_check), "%s", strempty(check));
         snprintf(m->starve_detail, sizeof(m->starve_detail), "%s%s%s", strempty(check), check ? ": " : "", detail);
 
         if (!m->watchdog) {

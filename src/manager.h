@@ -40,7 +40,6 @@ typedef struct Manager {
         bool in_grace;
         bool feeding;                  /* false once healthdog decided to let the device fire */
         bool stopped_by_signal;
-        char starve_check[80];
         char starve_detail[CHECK_DETAIL_MAX];
 } Manager;
 

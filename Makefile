@@ -98,13 +98,17 @@ install: $(B)/healthdog $(B)/healthdog-ostree
 		$(DESTDIR)$(SYSCONFDIR)/healthdog/green.d $(DESTDIR)$(SYSCONFDIR)/healthdog/red.d
 	install -dm755 $(DESTDIR)$(DOCDIR)/examples
 	install -m644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/healthdog.service.in \
-		> $(B)/healthdog.service
-	install -Dm644 $(B)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service
+	for u in healthdog.service healthdog-ostree@.service; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+			-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/$$u.in > $(B)/$$u && \
+		install -Dm644 $(B)/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -Dm644 units/healthdog-ostree.socket $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree.socket \
 		$(DESTDIR)$(DOCDIR)/examples/*.conf
 
 # The Debian packages the build and the tests need; installed when missing (needs root).

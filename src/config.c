@@ -122,6 +122,7 @@ static const ConfigKey ostree_keys[] = {
         { "enable",        &config_type_enum,     offsetof(OstreeConfig, enable), "auto",
           .choices = (const char *const[]) { "auto", "yes", "no", NULL } },
         { "helper",        &config_type_path,     offsetof(OstreeConfig, helper), HEALTHDOG_OSTREE_HELPER },
+        { "helper-socket", &config_type_path,     offsetof(OstreeConfig, helper_socket), HEALTHDOG_OSTREE_SOCKET },
         { "sysroot",       &config_type_path,     offsetof(OstreeConfig, sysroot), "/" },
         { "keep-rollback", &config_type_unsigned, offsetof(OstreeConfig, keep_rollback), "1", .min = 0, .max = 100 },
         { "timeout",       &config_type_duration, offsetof(OstreeConfig, timeout), "5min", .min = USEC_PER_SEC },

@@ -68,11 +68,14 @@ typedef enum OstreeEnable {
 #ifndef HEALTHDOG_OSTREE_HELPER
 #define HEALTHDOG_OSTREE_HELPER "/usr/libexec/healthdog-ostree"
 #endif
+/* Where healthdog-ostree.socket listens (units/). */
+#define HEALTHDOG_OSTREE_SOCKET "/run/healthdog-ostree.sock"
 
 /* The OSTree deployments, changed through the healthdog-ostree helper. */
 typedef struct OstreeConfig {
         int enable;              /* OstreeEnable */
         char *helper;
+        char *helper_socket;     /* when it exists, the helper is asked through it (its own unit) */
         char *sysroot;
         unsigned keep_rollback;  /* rollback deployments kept after a confirmed trial */
         usec_t timeout;          /* for one run of the helper */

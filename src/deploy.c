@@ -1,10 +1,26 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "deploy.h"
 #include "ostree-exit.h"
 #include "spawn.h"
 
+/* What a helper run through the socket may print, its exit code included. */
+#define DEPLOY_REPLY_MAX 16384
+
+/* The helper runs one of two ways: as healthdog's child (spawn), or, when its socket exists, as
+ * an instance of healthdog-ostree@.service that systemd starts for the connection, in a sandbox
+ * of its own with the privileges libostree needs, which the daemon's unit then does not grant.
+ * Through the socket the request is the arguments, each ended by a NUL byte, then end of file;
+ * the reply is what the helper prints, then a NUL byte and its exit code in decimal. */
 struct DeployRun {
         Spawn *spawn;
+        int fd;
+        sd_event_source *io;
+        char *reply;            /* DEPLOY_REPLY_MAX + 1 */
+        size_t reply_len;
         sd_event_source *timer;
         deploy_done_t done;
         void *userdata;
@@ -19,6 +35,10 @@ bool deploy_enabled(const OstreeConfig *c) {
 
 static void deploy_free(DeployRun *run) {
         sd_event_source_disable_unref(run->timer);
+        sd_event_source_disable_unref(run->io);
+        if (run->fd >= 0)
+                close(run->fd);
+        free(run->reply);
         free(run);
 }
 
@@ -40,6 +60,81 @@ static void on_helper_exit(const siginfo_t *si, const char *output, size_t len, 
         deploy_finish(run, si->si_code == CLD_EXITED ? si->si_status : -EINTR, line);
 }
 
+/* The reply is complete: split off the exit code. */
+static void deploy_reply_done(DeployRun *run) {
+        char line[SPAWN_OUTPUT_MAX + 8];
+        const char *nul = memrchr(run->reply, '\0', run->reply_len);
+        unsigned code;
+
+        run->reply[run->reply_len] = '\0';
+        if (!nul || parse_uint(nul + 1, &code) < 0 || code > 255) {
+                sanitize_line(line, sizeof(line), run->reply, run->reply_len);
+                deploy_finish(run, -EBADMSG, line);
+                return;
+        }
+        sanitize_line(line, sizeof(line), run->reply, (size_t) (nul - run->reply));
+        deploy_finish(run, (int) code, line);
+}
+
+static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        DeployRun *run = userdata;
+        ssize_t n;
+
+        for (;;) {
+                if (run->reply_len == DEPLOY_REPLY_MAX) {
+                        deploy_finish(run, -EMSGSIZE, "");
+                        return 0;
+                }
+                n = read(fd, run->reply + run->reply_len, DEPLOY_REPLY_MAX - run->reply_len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n <= 0) {
+                        if (n == 0)
+                                deploy_reply_done(run);
+                        else
+                                deploy_finish(run, -errno, "");
+                        return 0;
+                }
+                run->reply_len += (size_t) n;
+        }
+}
+
+/* Connects to the helper's socket and sends the request. Returns the connected socket or -errno. */
+static int deploy_connect(const char *path, char *const *argv) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(freep) char *request = NULL;
+        _cleanup_(closep) int fd = -1;
+        size_t len = 0, cap = 0;
+        ssize_t n;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        for (char *const *a = argv; *a; a++) {
+                /* %c with 0: the NUL that ends each argument. */
+                if (buf_appendf(&request, &len, &cap, "%s%c", *a, 0) < 0)
+                        return -ENOMEM;
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* Local and small: the connection and the request complete at once. */
+        if (connect(fd, &sa, sizeof(sa)) < 0)
+                return -errno;
+        n = send(fd, request, len, MSG_NOSIGNAL);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EMSGSIZE;
+        if (shutdown(fd, SHUT_WR) < 0)
+                return -errno;
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         DeployRun *run = userdata;
 
@@ -52,6 +147,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
                deploy_done_t done, void *userdata, DeployRun **ret) {
         _cleanup_(strv_freep) char **argv = NULL;
+        bool via_socket = access(c->helper_socket, F_OK) == 0;
         DeployRun *run;
         int r;
 
@@ -66,12 +162,20 @@ int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
         run = calloc(1, sizeof(DeployRun));
         if (!run)
                 return -ENOMEM;
+        run->fd = -1;
         run->done = done;
         run->userdata = userdata;
 
         r = sd_event_add_time_relative(event, &run->timer, CLOCK_MONOTONIC, c->timeout, USEC_PER_SEC, on_timeout,
                                        run);
-        if (r >= 0)
+        if (r >= 0 && via_socket) {
+                /* The service runs the helper its unit names: the request starts at the options. */
+                run->reply = malloc(DEPLOY_REPLY_MAX + 1);
+                r = run->reply ? deploy_connect(c->helper_socket, argv + 1) : -ENOMEM;
+                run->fd = r;
+                if (r >= 0)
+                        r = sd_event_add_io(event, &run->io, run->fd, EPOLLIN, on_reply, run);
+        } else if (r >= 0)
                 r = spawn_start(event, &(SpawnOptions) { .argv = argv }, on_helper_exit, run, &run->spawn);
         if (r < 0) {
                 deploy_free(run);

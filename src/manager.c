@@ -474,10 +474,10 @@ static void manager_setup_realtime(Manager *m) {
                 return;
         /* RESET_ON_FORK: probes run with normal priority, never as realtime tasks. */
         if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0)
-                log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u: %m, ignoring", prio);
+                log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u (allowed by LimitRTPRIO= or CAP_SYS_NICE): %m, ignoring", prio);
         /* Pages faulted back in under memory pressure would delay the ping. */
         else if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-                log_warning_errno(errno, "Failed to lock memory: %m, ignoring");
+                log_warning_errno(errno, "Failed to lock memory (allowed by LimitMEMLOCK= or CAP_IPC_LOCK): %m, ignoring");
         else
                 log_info("Running with SCHED_FIFO priority %u and locked memory", prio);
 }

@@ -31,7 +31,10 @@
         "  5  refused: that is the booted deployment\n" \
         "  6  refused: that is the staged deployment (an update waiting for its reboot)\n" \
         "  7  refused: that deployment is pinned\n" \
-        "  8  no deployment has that checksum (already removed?)\n"
+        "  8  no deployment has that checksum (already removed?)\n" \
+        "\n" \
+        "healthdog-ostree serve runs one request healthdog sent through healthdog-ostree.socket\n" \
+        "(healthdog-ostree@.service): standard input and output are the connection.\n"
 
 static const Verb verbs[];
 static const Program program;
@@ -472,7 +475,7 @@ static const Program program = {
         .column = 32,
 };
 
-int main(int argc, char *argv[]) {
+static int run(int argc, char *argv[]) {
         const Verb *v;
         int verb_at;
 
@@ -539,4 +542,47 @@ int main(int argc, char *argv[]) {
                 }
                 return r;
         }
+}
+
+/* One request from healthdog through healthdog-ostree.socket (src/deploy.c): the arguments, each
+ * ended by a NUL byte, on standard input until end of file. The reply, on standard output, is what
+ * the verb prints (stderr included), a NUL byte, and the exit code. */
+static int serve(void) {
+        char request[4096], *args[32] = { (char *) "healthdog-ostree" };
+        _cleanup_(closep) int reply = dup(STDOUT_FILENO);
+        size_t len = 0;
+        int n = 1, code;
+        ssize_t k;
+
+        if (reply < 0 || dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+                return OSTREE_EXIT_ERROR;
+        while (len < sizeof(request) && (k = read(STDIN_FILENO, request + len, sizeof(request) - len)) != 0) {
+                if (k < 0 && errno != EINTR) {
+                        fprintf(stderr, "healthdog-ostree serve: Failed to read the request: %s\n", strerror(errno));
+                        code = OSTREE_EXIT_ERROR;
+                        goto reply;
+                }
+                len += k > 0 ? (size_t) k : 0;
+        }
+        for (size_t i = 0; i < len && n < (int) ELEMENTSOF(args) - 1; i += strlen(request + i) + 1) {
+                if (!memchr(request + i, '\0', len - i))
+                        break;
+                args[n++] = request + i;
+        }
+        if (len == 0 || len == sizeof(request) || request[len - 1] != '\0' || n == (int) ELEMENTSOF(args) - 1) {
+                fprintf(stderr, "healthdog-ostree serve: malformed request (%zu bytes): expected NUL-terminated "
+                        "arguments, at most %zu bytes and %zu arguments\n", len, sizeof(request) - 1, ELEMENTSOF(args) - 2);
+                code = OSTREE_EXIT_USAGE;
+                goto reply;
+        }
+        code = run(n, args);
+reply:
+        fflush(stderr);
+        return dprintf(reply, "%c%d", 0, code) < 0 ? OSTREE_EXIT_ERROR : code;
+}
+
+int main(int argc, char *argv[]) {
+        if (argc == 2 && streq(argv[1], "serve"))
+                return serve();
+        return run(argc, argv);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "spawn.h"
@@ -75,6 +76,21 @@ static int on_child(sd_event_source *source, const siginfo_t *si, void *userdata
         return 0;
 }
 
+/* systemd's DefaultLimitMEMLOCK. */
+#define SPAWN_MEMLOCK_MAX (8ULL * 1024 * 1024)
+
+static void spawn_lower_limit(int resource, rlim_t max) {
+        struct rlimit l;
+
+        if (getrlimit(resource, &l) < 0)
+                return;
+        if (l.rlim_max > max)
+                l.rlim_max = max;
+        if (l.rlim_cur > l.rlim_max)
+                l.rlim_cur = l.rlim_max;
+        (void) setrlimit(resource, &l);
+}
+
 _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd) {
         sigset_t none;
         int null_fd;
@@ -86,6 +102,11 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd
 
         /* Its own session and process group, so a timeout kills everything it started. */
         (void) setsid();
+        /* The limits that let healthdog be realtime (LimitRTPRIO=, LimitMEMLOCK= in its unit) are
+         * not the program's: it gets SCHED_OTHER (SCHED_RESET_ON_FORK) and, at most, the usual
+         * locked-memory limit. */
+        spawn_lower_limit(RLIMIT_RTPRIO, 0);
+        spawn_lower_limit(RLIMIT_MEMLOCK, SPAWN_MEMLOCK_MAX);
 
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||

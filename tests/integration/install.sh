@@ -7,7 +7,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 make -s -C "$SRCDIR" install DESTDIR="$root" PREFIX=/usr >/dev/null
 
-for f in usr/sbin/healthdog:755 etc/healthdog/healthdog.conf:644 usr/lib/systemd/system/healthdog.service:644 \
+units=usr/lib/systemd/system
+for f in usr/sbin/healthdog:755 usr/libexec/healthdog-ostree:755 etc/healthdog/healthdog.conf:644 \
+         $units/healthdog.service:644 $units/healthdog-ostree.socket:644 $units/healthdog-ostree@.service:644 \
          usr/share/doc/healthdog/examples/app-heartbeat.conf:644; do
         path=$root/${f%:*}
         [ -f "$path" ] || fail "missing $path"
@@ -22,19 +24,20 @@ done
 out=$("$root/usr/sbin/healthdog" config check -c "$root/etc/healthdog/healthdog.conf")
 [ "$out" = "configuration OK" ] || fail "shipped config: $out"
 
-unit=$root/usr/lib/systemd/system/healthdog.service
+unit=$root/$units/healthdog.service
 grep -q '^ExecStart=/usr/sbin/healthdog run$' "$unit" || fail "ExecStart not substituted: $(grep ExecStart "$unit")"
-grep -q '@' "$unit" && fail "unsubstituted placeholder in $unit"
+grep -q '^ExecStart=/usr/libexec/healthdog-ostree serve$' "$root/$units/healthdog-ostree@.service" ||
+        fail "helper ExecStart not substituted"
+grep -q '@[A-Z]*@' "$root/$units"/healthdog* && fail "unsubstituted placeholder in $(grep -l '@[A-Z]*@' "$root/$units"/healthdog*)"
 
-if command -v systemd-analyze >/dev/null; then
-        # verify wants ExecStart to exist on this machine: point it at the installed binary.
-        mkdir -p "$TEST_TMPDIR/unit"
-        sed "s|^ExecStart=/usr/sbin/healthdog|ExecStart=$root/usr/sbin/healthdog|" "$unit" \
-                >"$TEST_TMPDIR/unit/healthdog.service"
-        systemd-analyze verify "$TEST_TMPDIR/unit/healthdog.service" || fail "systemd-analyze verify"
-else
-        echo "systemd-analyze not installed: unit syntax not verified"
-fi
+# verify wants ExecStart to exist on this machine: point it at the installed binaries.
+command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd): make check installs it"
+mkdir -p "$TEST_TMPDIR/unit"
+for u in healthdog.service healthdog-ostree.socket healthdog-ostree@.service; do
+        sed -e "s|^ExecStart=/usr/|ExecStart=$root/usr/|" "$root/$units/$u" >"$TEST_TMPDIR/unit/$u"
+done
+(cd "$TEST_TMPDIR/unit" && systemd-analyze verify healthdog.service healthdog-ostree.socket) ||
+        fail "systemd-analyze verify"
 
 # Overridable directories, compiled in as well (in a build directory of its own).
 make -s -C "$SRCDIR" install B="$TEST_TMPDIR/build" DESTDIR="$root.2" PREFIX=/opt/hd \

@@ -49,9 +49,13 @@ interval = 200ms
 EOF
 }
 
-# boot CHECKSUM.SERIAL SECONDS: runs the daemon in that booted deployment for so long.
+# boot CHECKSUM.SERIAL SECONDS [COMMAND...]: runs the daemon in that booted deployment for so
+# long (after COMMAND, started in the background there).
 boot() {
-        booted "$S" "$1" /usr/bin/timeout -s TERM "$2" /var/hd/healthdog run -c /var/hd/healthdog.conf
+        local d=$1 t=$2
+        shift 2
+        booted "$S" "$d" /bin/bash -c '"$@" & exec /usr/bin/timeout -s TERM '"$t"' /var/hd/healthdog run -c /var/hd/healthdog.conf' \
+                bash "${@:-true}"
         echo "$ERR" | sed 's/^/    | /'
         # 124: timeout stopped it, as planned.
         [ "$RC" = 124 ] || fail "the daemon exited $RC"
@@ -83,4 +87,23 @@ grep -q "Boot confirmed" <<<"$ERR" || fail "not confirmed"
 grep -q "OSTree prune done" <<<"$ERR" || fail "prune did not finish"
 expect_deployments "$S" 2
 note "ok: pruned to the booted deployment (keep-rollback = 0)"
+
+echo "== through healthdog-ostree.socket: the helper is not the daemon's child"
+# As under systemd: a socket whose connections each start `healthdog-ostree serve` (here
+# systemd-socket-activate in inetd mode; healthdog-ostree@.service on a device). The daemon has
+# no helper to run itself: everything must go through the socket.
+command -v systemd-socket-activate >/dev/null || fail "systemd-socket-activate missing (package systemd)"
+S=$T/sysroot-socket
+sysroot_with "$S" 3
+v3=$(csum_of "$S" 3)
+v2=$(csum_of "$S" 2)
+setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
+sed -i 's|^helper = .*|helper = /nonexistent/healthdog-ostree\nhelper-socket = /run/hd-ostree.sock|' "$S/ostree/deploy/$OSNAME/var/hd/healthdog.conf"
+boot "$v2.0" 4 systemd-socket-activate --inetd -a -l /run/hd-ostree.sock /run/healthdog-ostree serve
+grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3 through the socket"
+grep -q "OSTree remove-failed done" <<<"$ERR" || fail "remove-failed through the socket did not finish"
+grep -q "Spawned /run/healthdog-ostree" <<<"$ERR" || fail "the socket did not start the helper"
+expect_deployments "$S" 2 1
+grep -qx "$v3" "$S/ostree/deploy/$OSNAME/var/hd/state/quarantine" || fail "version 3 not quarantined"
+note "ok: version 3 removed through the socket, the daemon never ran the helper"
 echo "PASS"

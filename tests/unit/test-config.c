@@ -752,6 +752,7 @@ static void test_dump(void **state) {
                 "[ostree]\n"
                 "enable = auto\n"
                 "helper = /usr/libexec/healthdog-ostree\n"
+                "helper-socket = /run/healthdog-ostree.sock\n"
                 "sysroot = /\n"
                 "keep-rollback = 1\n"
                 "timeout = 5min\n"

@@ -178,18 +178,35 @@ static int assess_clear_env(Manager *m) {
         return bootenv_write(m->config->bootloader.fw_env_config, names, values, n);
 }
 
-static void assess_read_env(Manager *m) {
+/* Another process (an OTA client, fw_setenv) holding the environment's lock at start is waited
+ * for this often, this long, before the boot is taken for one whose environment cannot be read. */
+#define ENV_BUSY_RETRY_USEC (5 * USEC_PER_SEC)
+#define ENV_BUSY_RETRIES 12
+
+/* Returns true when the read is to be tried again later (lock held by another process). */
+static bool assess_read_env(Manager *m) {
         Assessment *a = &m->assess;
         const char *names[_VAR_MAX];
+        char why[BOOTENV_STRERROR_MAX];
 
         assess_var_names(m, names);
         a->env_error = bootenv_read(m->config->bootloader.fw_env_config, names, _VAR_MAX, a->env);
+        if (a->env_error == -EBUSY && a->env_busy_retries < ENV_BUSY_RETRIES) {
+                a->env_busy_retries++;
+                log_warning("Failed to read the boot environment through '%s': %s; reading it again in 5s "
+                            "(attempt %u of %u), feeding meanwhile",
+                            m->config->bootloader.fw_env_config,
+                            bootenv_strerror(m->config->bootloader.fw_env_config, a->env_error, why, sizeof(why)),
+                            a->env_busy_retries, ENV_BUSY_RETRIES);
+                return true;
+        }
         if (a->env_error < 0)
                 log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ENV_UNUSABLE }),
                            "Failed to read the boot environment through '%s': %s; assessing nothing and writing "
                            "nothing to it this boot",
                            m->config->bootloader.fw_env_config,
-                           a->env_error == -EBADMSG ? "no copy has a valid CRC" : strerror(-a->env_error));
+                           bootenv_strerror(m->config->bootloader.fw_env_config, a->env_error, why, sizeof(why)));
+        return false;
 }
 
 /* What the OSTree helper still has to do survives a reset in the state directory, so that a
@@ -351,11 +368,12 @@ static void assess_confirm(Manager *m, const char *how) {
                 /* Unconfirmed is safe: the boot counts again on the next reset. Try again later, soon
                  * when another process merely held the environment lock. */
                 usec_t retry = r == -EBUSY ? 5 * USEC_PER_SEC : USEC_PER_MINUTE;
-                char t[DURATION_MAX];
+                char t[DURATION_MAX], why[BOOTENV_STRERROR_MAX];
 
-                log_error_errno(r, "Failed to confirm the boot: cannot write the boot environment through '%s': %m; "
-                                "retrying in %s", m->config->bootloader.fw_env_config,
-                                format_duration(t, sizeof(t), retry));
+                log_error("Failed to confirm the boot: cannot write the boot environment through '%s': %s; "
+                          "retrying in %s", m->config->bootloader.fw_env_config,
+                          bootenv_strerror(m->config->bootloader.fw_env_config, r, why, sizeof(why)),
+                          format_duration(t, sizeof(t), retry));
                 if (sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC, retry,
                                                USEC_PER_SEC, on_confirm_timer, m) < 0)
                         log_error("Failed to schedule the retry: the trial stays unconfirmed");
@@ -467,9 +485,10 @@ static BootDeployment assess_booted_deployment(Manager *m) {
         return r > 0 ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
 }
 
+static void assess_begin(Manager *m);
+
 void assess_start(Manager *m) {
         Assessment *a = &m->assess;
-        const BootloaderConfig *b = &m->config->bootloader;
         _cleanup_(strv_freep) char **last = NULL;
         bool new_boot;
         int r;
@@ -501,11 +520,38 @@ void assess_start(Manager *m) {
                 }
         }
 
+        assess_begin(m);
+}
+
+static int on_env_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->assess.env_retry_timer = sd_event_source_disable_unref(m->assess.env_retry_timer);
+        assess_begin(m);
+        return 0;
+}
+
+/* Reads the environment, decides the phase and acts on it; or, while another process holds the
+ * environment's lock, stays steady without a verdict and tries again shortly. */
+static void assess_begin(Manager *m) {
+        Assessment *a = &m->assess;
+        const BootloaderConfig *b = &m->config->bootloader;
+        int r;
+
         if (b->type == BOOTLOADER_NONE) {
                 a->phase = BOOT_PHASE_STEADY;
                 a->why = "no bootloader configured ([bootloader] type = none)";
         } else {
-                assess_read_env(m);
+                if (assess_read_env(m)) {
+                        a->phase = BOOT_PHASE_STEADY;
+                        a->why = "the boot environment is locked by another process: reading it again shortly";
+                        r = sd_event_add_time_relative(m->event, &a->env_retry_timer, CLOCK_MONOTONIC,
+                                                       ENV_BUSY_RETRY_USEC, USEC_PER_SEC, on_env_retry, m);
+                        if (r >= 0)
+                                return;
+                        log_error_errno(r, "Failed to arm the timer to read the boot environment again: %m");
+                        a->env_error = -EBUSY;
+                }
                 a->phase = boot_decide(&(BootInputs) {
                                 .env_error = a->env_error,
                                 .upgrade_available = a->env[VAR_UPGRADE],
@@ -537,9 +583,10 @@ void assess_start(Manager *m) {
                         if (r < 0)
                                 log_error_errno(r, "Failed to arm the trial timeout: %m");
                 }
-                /* Check results start the countdown. Without any check none ever comes, and the
-                 * boot would stay unconfirmed until U-Boot's counting rolls the update back. */
-                if (m->config->n_checks == 0)
+                /* Check results start the countdown. They never come without checks; and when the
+                 * phase is decided late (after the environment's lock) the checks exist already and
+                 * their results may all be in. At start the checks are not created yet. */
+                if (m->n_checks == m->config->n_checks)
                         assess_health_changed(m);
                 break;
         case BOOT_PHASE_STEADY:
@@ -624,6 +671,7 @@ void assess_done(Assessment *a) {
         a->deploy = NULL;
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
         a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        a->env_retry_timer = sd_event_source_disable_unref(a->env_retry_timer);
         for (int i = 0; i < _VAR_MAX; i++)
                 a->env[i] = (free(a->env[i]), NULL);
         a->previous_reset = (free(a->previous_reset), NULL);

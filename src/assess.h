@@ -17,6 +17,8 @@ typedef struct Assessment {
         BootPhase phase;            /* decided once at start */
         const char *why;
         int env_error;              /* reading the environment at start */
+        unsigned env_busy_retries;  /* reads again while another process holds its lock */
+        sd_event_source *env_retry_timer;
         char *env[4];               /* upgrade_available, bootcount, bootlimit, rollback as read */
         char *previous_reset;       /* the reset reason the boot before recorded (JSON), or NULL */
         bool watchdog_reset;        /* the watchdog's boot status says it reset the board */

@@ -36,7 +36,10 @@ BootPhase boot_decide(const BootInputs *in, const char **why) {
                 return BOOT_PHASE_ROLLED_BACK;
         }
         if (!upgrade) {
-                *why = "nothing pending (upgrade_available is not set)";
+                /* U-Boot reads such a value as 0 too (env_get_ulong): it counts nothing. */
+                *why = in->upgrade_available && parse_boolean(in->upgrade_available) < 0
+                               ? "nothing pending (upgrade_available is neither 0 nor 1: U-Boot does not count this boot)"
+                               : "nothing pending (upgrade_available is not set)";
                 return BOOT_PHASE_STEADY;
         }
         /* U-Boot's test is bootcount > bootlimit; without both numbers it cannot have fired. */

@@ -55,6 +55,8 @@
 
 typedef struct EnvConfig {
         char *devices[2];
+        long long offsets[2];
+        unsigned lines[2];
         size_t n_devices;
         size_t size;
 } EnvConfig;
@@ -77,6 +79,7 @@ static int env_config_parse(const char *config, EnvConfig *ret) {
         _cleanup_(fclosep) FILE *f = NULL;
         _cleanup_(freep) char *line = NULL;
         size_t allocated = 0;
+        unsigned n = 0;
         int r;
 
         f = fopen(config, "re");
@@ -88,15 +91,18 @@ static int env_config_parse(const char *config, EnvConfig *ret) {
                 long long offset;
                 unsigned long size;
 
+                n++;
                 if (line[0] == '#')
                         continue;
                 if (sscanf(line, "%ms %lli %lx", &device, &offset, &size) < 3)
                         continue;
+                ret->lines[ret->n_devices] = n;
                 if (offset < 0 || size <= HEADER_REDUNDANT || size > INT32_MAX)
                         return -EINVAL;
                 if (ret->n_devices > 0 && size != ret->size)
                         return -EINVAL;
                 ret->size = size;
+                ret->offsets[ret->n_devices] = offset;
                 ret->devices[ret->n_devices++] = TAKE_PTR(device);
         }
         if (ferror(f))
@@ -301,4 +307,52 @@ int bootenv_write(const char *config, const char *const *names, const char *cons
         if (r < 0)
                 return r;
         return env_matches(ctx, names, values, n) ? 0 : -EIO;
+}
+
+/* What -EINVAL and -EIO from reading config mean, found by looking again. */
+static const char *env_explain(const char *config, int error, char *buf, size_t size) {
+        _cleanup_(env_config_done) EnvConfig c = {};
+        int r = env_config_parse(config, &c);
+        struct stat st;
+
+        if (error == -EINVAL && r == -EINVAL) {
+                if (c.n_devices == 0 && c.lines[0] == 0)
+                        snprintf(buf, size, "no line of the form 'DEVICE OFFSET SIZE' in it");
+                else if (c.n_devices == 0)
+                        snprintf(buf, size, "line %u: the size must be more than %d bytes and less than 2 GiB",
+                                 c.lines[0], HEADER_REDUNDANT);
+                else
+                        snprintf(buf, size, "line %u: the size differs from line %u's (0x%zx): the two copies of a "
+                                 "redundant environment have one size", c.lines[1], c.lines[0], c.size);
+                return buf;
+        }
+        if (error != -EIO || r < 0)
+                return NULL;
+        for (size_t i = 0; i < c.n_devices; i++) {
+                if (stat(c.devices[i], &st) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        snprintf(buf, size, "'%s' (line %u) is a directory", c.devices[i], c.lines[i]);
+                        return buf;
+                }
+                if (S_ISREG(st.st_mode) && (unsigned long long) st.st_size < (unsigned long long) c.offsets[i] + c.size) {
+                        snprintf(buf, size, "'%s' is %lld bytes, shorter than offset 0x%llx + size 0x%zx (line %u)",
+                                 c.devices[i], (long long) st.st_size, (unsigned long long) c.offsets[i], c.size,
+                                 c.lines[i]);
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
+const char *bootenv_strerror(const char *config, int error, char *buf, size_t size) {
+        const char *s = NULL;
+
+        if (error == -EBADMSG)
+                return "no copy has a valid CRC";
+        if (error == -EBUSY)
+                return "another process holds " BOOTENV_LOCK_FILE;
+        if (error == -EINVAL || error == -EIO)
+                s = env_explain(config, error, buf, size);
+        return s ?: strerror(-error);
 }

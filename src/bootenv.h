@@ -9,7 +9,7 @@
 /* How long bootenv_read()/bootenv_write() wait for another holder of that lock. The daemon's
  * event loop waits with them, so this must stay well inside any ping window: on -EBUSY the caller
  * tries again later rather than waiting longer. */
-#define BOOTENV_LOCK_TIMEOUT_USEC (500 * USEC_PER_MSEC)
+#define BOOTENV_LOCK_TIMEOUT_USEC (100 * USEC_PER_MSEC)
 
 /* Reads the n variables names[] of the U-Boot environment described by the fw_env.config at
  * config (one line: a single environment; two lines: a redundant one, the valid copy with the
@@ -42,3 +42,9 @@ int bootenv_read(const char *config, const char *const *names, size_t n, char **
  *   -EIO      the store failed, or the read-back differs;
  *   the other errors of bootenv_read(). */
 int bootenv_write(const char *config, const char *const *names, const char *const *values, size_t n);
+
+/* Why bootenv_read() or bootenv_write() failed with error, in words for a log line: which storage
+ * is too short or a directory, which line of config is wrong, a bad CRC. Returns buf (size
+ * BOOTENV_STRERROR_MAX is enough) or a static string. */
+#define BOOTENV_STRERROR_MAX 512
+const char *bootenv_strerror(const char *config, int error, char *buf, size_t size);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <systemd/sd-id128.h>
 
+#include "json.h"
 #include "state.h"
 
 int state_prepare(const char *dir) {
@@ -61,6 +62,12 @@ static int read_file(const char *path, char **ret, size_t max) {
         return 0;
 }
 
+static bool is_json_object(const char *text) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+
+        return json_parse(text, &v) >= 0 && v->type == JSON_OBJECT;
+}
+
 static int path_in(const char *dir, const char *name, char **ret) {
         return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
 }
@@ -80,6 +87,23 @@ int state_take_reset_reason(const char *dir, char **ret) {
         if (unlink(path) < 0)
                 return -errno;
         json[strcspn(json, "\n")] = '\0';
+        /* The text goes into the verdict record and the status document as it is: a damaged file
+         * (empty, cut short, edited) must not make them invalid JSON. The reset still counts. */
+        if (!is_json_object(json)) {
+                char detail[256];
+                size_t len = 0, cap = 0;
+
+                sanitize_line(detail, sizeof(detail), json, strlen(json));
+                free(json);
+                json = NULL;
+                r = buf_appendf(&json, &len, &cap, "{\"reason\":\"unreadable\",\"detail\":");
+                if (r >= 0)
+                        r = json_append_string(&json, &len, &cap, detail);
+                if (r >= 0)
+                        r = buf_appendf(&json, &len, &cap, "}");
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(json);
         return 1;
 }

@@ -33,8 +33,9 @@ int state_save_reset_reason(const char *dir, const ResetReason *r);
 int state_mark_boot(const char *runtime_dir);
 
 /* Reads DIR/reset-reason.json, the reason a previous boot let the watchdog fire, and removes it so
- * that it is accounted to exactly one later boot. Returns 1 with *ret (the JSON text, allocated),
- * 0 when there is none, or -errno. */
+ * that it is accounted to exactly one later boot. Returns 1 with *ret (a JSON object, allocated;
+ * a damaged file reads as {"reason":"unreadable","detail":"<its first line>"}), 0 when there is
+ * none, or -errno. */
 int state_take_reset_reason(const char *dir, char **ret);
 
 /* True when DIR/reset-reason.json exists: a decision to let the watchdog fire is pending. */

@@ -36,6 +36,10 @@ static int read_all(const char *path, char **ret, size_t *ret_size) {
         }
         if (ferror(f))
                 return -EIO;
+        /* A NUL byte (a block of zeros after a crash) would hide the lines behind it from parse()
+         * and from the copy quarantine_add() writes back: take it for a line break. */
+        for (char *z = memchr(data, 0, size); z; z = memchr(z, 0, size - (size_t) (z - data)))
+                *z = '\n';
         data[size] = 0;
         *ret = TAKE_PTR(data);
         *ret_size = size;

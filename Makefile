@@ -53,10 +53,11 @@ OSTREE_SRCS := ostree-helper.c ostree-admin.c ostree-deploy.c ostree-quarantine.
 OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-1))
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
+FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
 UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks test-json
 TOOLS := wdt-standin monotime fake-systemd1
 
-.PHONY: all install uninstall check demo bench deps test-deps clean
+.PHONY: all install uninstall check demo bench fuzz deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree
 
 $(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
@@ -83,6 +84,11 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/*.h $(SAN_OBJS) | $(B)/tests
 # The OSTree deployment rules, on plain arrays (no libostree).
 $(B)/tests/test-ostree-deploy: tests/ostree/test-deploy.c $(B)/asan/ostree-deploy.o $(B)/asan/util.o | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka)
+# The fuzz targets without libFuzzer (gcc, ASan/UBSan): tests/fuzz/replay-check feeds them the
+# seed corpus and every input the fuzzers found.
+$(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_OBJS) \
+		$(B)/asan/ostree-quarantine.o $(B)/asan/ostree-deploy.o | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 $(B)/tests/%: tests/%.c | $(B)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
@@ -119,7 +125,8 @@ test-deps:
 
 check: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
-		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy
+		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy \
+		$(FUZZ_TARGETS:%=$(B)/tests/%)
 	tests/run
 
 demo:
@@ -133,6 +140,12 @@ bench:
 	@tests/install-deps bench
 	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime
 	B=$(B) BENCH_SECONDS=$(or $(BENCH_SECONDS),60) tests/bench/run
+
+# Not part of `make check`: libFuzzer (clang) over the config loader, the helper's replies and
+# the state records, FUZZ_SECONDS (default 60) per target. Findings land in tests/fuzz/regressions/.
+fuzz:
+	@tests/install-deps fuzz
+	B=$(B) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) tests/fuzz/run
 
 clean:
 	rm -rf $(B)

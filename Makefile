@@ -57,7 +57,7 @@ FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
 UNIT_TESTS := test-util test-config test-check-state test-values test-systemd-states test-bootenv test-boot test-hooks test-json
 TOOLS := wdt-standin monotime fake-systemd1
 
-.PHONY: all install uninstall check demo bench fuzz deps test-deps clean
+.PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree
 
 $(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
@@ -123,11 +123,32 @@ deps:
 test-deps:
 	@tests/install-deps test
 
-check: test-deps
+# Everything: the tests on this machine, then the VM scenarios (one after the other).
+check:
+	$(MAKE) check-host
+	$(MAKE) check-vm
+
+check-host: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
 		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy \
 		$(FUZZ_TARGETS:%=$(B)/tests/%)
 	tests/run
+	B=$(B) SOAK_CYCLES=5000 tests/soak/run
+
+# The device in a box (tests/vm/): U-Boot with bootcount and an OSTree-deployed Debian with
+# healthdog installed, in $(VM). The first build debootstraps (needs root and Debian's mirror);
+# after a healthdog change it takes seconds.
+VM ?= $(B)/vm
+vm-image: $(B)/healthdog $(B)/healthdog-ostree
+	@tests/install-deps vm
+	tests/vm/build-uboot $(VM)
+	HEALTHDOG_BUILD=$(abspath $(B)) tests/vm/build-image $(VM)
+# The hardware watchdog scenarios on it (part of `make check`).
+check-vm: vm-image
+	VM=$(abspath $(VM)) tests/vm/check-vm
+# The story of an update, good then bad, on the console.
+vm-demo: vm-image
+	VM=$(abspath $(VM)) tests/vm/demo
 
 demo:
 	@tests/install-deps demo
@@ -140,6 +161,13 @@ bench:
 	@tests/install-deps bench
 	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime
 	B=$(B) BENCH_SECONDS=$(or $(BENCH_SECONDS),60) tests/bench/run
+
+# 100,000 check runs of every kind under ASan/LSan/UBSan with probes, repairs and reloads: no
+# leak, flat descriptors and heap (`make check` runs 5,000). SOAK_VALGRIND=1: valgrind memcheck;
+# SOAK_PLAIN=1: the plain build's memory. Data in $(B)/soak/.
+soak: test-deps
+	$(MAKE) $(B)/asan/healthdog $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime $(B)/tests/fake-systemd1
+	B=$(B) tests/soak/run
 
 # Not part of `make check`: libFuzzer (clang) over the config loader, the helper's replies and
 # the state records, FUZZ_SECONDS (default 60) per target. Findings land in tests/fuzz/regressions/.

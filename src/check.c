@@ -169,7 +169,8 @@ bool check_state_update(CheckState *s, const FailAfter *fa, unsigned pass_after,
 static void check_finish(Check *c) {
         c->running = false;
         c->probe = NULL;
-        c->timeout_timer = sd_event_source_disable_unref(c->timeout_timer);
+        /* Kept for the next run: one timer per check, not one per run. */
+        (void) sd_event_source_set_enabled(c->timeout_timer, SD_EVENT_OFF);
 }
 
 static void check_notify(Check *c, CheckEvent event) {
@@ -326,8 +327,13 @@ int check_run(Check *c) {
         c->started = now(CLOCK_MONOTONIC);
         c->last_run_realtime = now(CLOCK_REALTIME);
 
-        r = sd_event_add_time_relative(c->event, &c->timeout_timer, CLOCK_MONOTONIC, c->config->timeout,
-                                       USEC_PER_MSEC, on_timeout, c);
+        if (c->timeout_timer) {
+                r = sd_event_source_set_time_relative(c->timeout_timer, c->config->timeout);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(c->timeout_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(c->event, &c->timeout_timer, CLOCK_MONOTONIC, c->config->timeout,
+                                               USEC_PER_MSEC, on_timeout, c);
         if (r < 0) {
                 c->running = false;
                 return r;
@@ -357,14 +363,30 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return check_run(c);
 }
 
+/* The ping tick nearest to due, when it is at most slack away and still ahead; else due. */
+static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, usec_t now_usec) {
+        usec_t k, tick;
+
+        if (ctx->tick_period == 0 || due < ctx->tick_base)
+                return due;
+        k = (due - ctx->tick_base + ctx->tick_period / 2) / ctx->tick_period;
+        tick = ctx->tick_base + k * ctx->tick_period;
+        if (tick <= now_usec || (tick > due ? tick - due : due - tick) > slack)
+                return due;
+        return tick;
+}
+
 int check_schedule(Check *c, usec_t delay) {
-        /* Runs coalesce with other wakeups within 1% of their interval: fewer wakeups on an
-         * idle device, and still far tighter than any fail-after window. */
+        usec_t t = now(CLOCK_BOOTTIME);
+        /* The first run goes onto the ping grid when that moves it by at most a tenth of its
+         * interval; with an interval that is a multiple or a fraction of the ping's, every later
+         * run then shares the ping's wakeup too (the clock is the ping's). Other timers coalesce
+         * within 1% of the interval. Both are far tighter than any fail-after window. */
+        usec_t due = check_align(c->context, t + delay, c->config->interval / 10, t);
         usec_t accuracy = c->config->interval / 100;
 
         c->run_timer = sd_event_source_disable_unref(c->run_timer);
-        return sd_event_add_time_relative(c->event, &c->run_timer, CLOCK_MONOTONIC, delay,
-                                          accuracy ?: 1, on_run_timer, c);
+        return sd_event_add_time(c->event, &c->run_timer, CLOCK_BOOTTIME, due, accuracy ?: 1, on_run_timer, c);
 }
 
 void check_context_done(CheckContext *ctx) {
@@ -397,6 +419,7 @@ Check *check_free(Check *c) {
         }
         check_repair_cancel(c);
         sd_event_source_disable_unref(c->run_timer);
+        sd_event_source_disable_unref(c->timeout_timer);
         sd_event_unref(c->event);
         free(c);
         return NULL;

@@ -269,6 +269,7 @@ static int on_ping(sd_event_source *s, uint64_t usec, void *userdata) {
         /* Keep to the planned grid; after a stall, start again from now rather than catch up. */
         if (next <= t)
                 next = t + m->ping_interval;
+        m->context.tick_base = next;
         r = sd_event_source_set_time(s, next);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ON);
@@ -343,9 +344,9 @@ static void manager_set_ping_interval(Manager *m) {
         const WatchdogConfig *w = &m->config->watchdog;
         char a[DURATION_MAX], b[DURATION_MAX];
 
-        m->ping_interval = w->interval;
+        m->ping_interval = m->context.tick_period = w->interval;
         if (m->watchdog && m->watchdog->timeout < 2 * w->interval) {
-                m->ping_interval = m->watchdog->timeout / 3;
+                m->ping_interval = m->context.tick_period = m->watchdog->timeout / 3;
                 log_warning("'%s' runs with a timeout of %s: pinging every %s instead of the configured interval",
                             m->watchdog->path, format_duration(a, sizeof(a), m->watchdog->timeout),
                             format_duration(b, sizeof(b), m->ping_interval));
@@ -549,8 +550,8 @@ int manager_start(Manager *m) {
                 manager_set_ping_interval(m);
 
                 /* wdt_open() pinged already: the next one is due an interval from now. */
-                r = sd_event_add_time_relative(m->event, &m->ping_timer, CLOCK_BOOTTIME, m->ping_interval, 1,
-                                               on_ping, m);
+                m->context.tick_base = now(CLOCK_BOOTTIME) + m->ping_interval;
+                r = sd_event_add_time(m->event, &m->ping_timer, CLOCK_BOOTTIME, m->context.tick_base, 1, on_ping, m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up the ping timer: %m");
                 /* When a ping and a check are due at once, the ping goes first. */

@@ -167,6 +167,15 @@ static char *reply_hold_cancel(Manager *m) {
         return reply_ok("{\"ok\":true}\n");
 }
 
+static char *reply_reload(Manager *m) {
+        _cleanup_(freep) char *error = NULL;
+        int r = manager_reload(m, &error);
+
+        if (r < 0)
+                return reply_error("configuration rejected, the running one is kept: %s", error ?: strerror(-r));
+        return reply_ok("{\"ok\":true}\n");
+}
+
 static char *control_dispatch(ControlConnection *conn, const char *request) {
         Manager *m = conn->control->manager;
         const char *arg;
@@ -174,7 +183,8 @@ static char *control_dispatch(ControlConnection *conn, const char *request) {
         if (streq(request, "status"))
                 return reply_status(m);
 
-        if (streq(request, "mark-good") || startswith(request, "hold ") || streq(request, "hold-cancel"))
+        if (streq(request, "mark-good") || startswith(request, "hold ") || streq(request, "hold-cancel") ||
+            streq(request, "reload"))
                 log_info("Control request '%s' from PID %d (UID %u)", request, (int) conn->peer.pid,
                          (unsigned) conn->peer.uid);
         if (streq(request, "mark-good"))
@@ -183,7 +193,9 @@ static char *control_dispatch(ControlConnection *conn, const char *request) {
                 return reply_hold(m, arg);
         if (streq(request, "hold-cancel"))
                 return reply_hold_cancel(m);
-        return reply_error("unknown request '%s' (known: status, mark-good, hold USEC, hold-cancel)", request);
+        if (streq(request, "reload"))
+                return reply_reload(m);
+        return reply_error("unknown request '%s' (known: status, mark-good, hold USEC, hold-cancel, reload)", request);
 }
 
 /* ---- connections */

@@ -368,6 +368,31 @@ static int verb_mark_good(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
+static int verb_reload(int argc, char *argv[]) {
+        const Verb *v = verb_find("reload");
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(json_freep) JsonValue *reply = NULL;
+        int i = parse_options(v, argc, argv), r;
+
+        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        /* The daemon would reject it the same way (its errors are printed above). */
+        if (load_config(&config) < 0) {
+                fprintf(stderr, "healthdog %s: not reloaded: the daemon keeps its running configuration\n", v->name);
+                return EXIT_FAILURE;
+        }
+
+        r = call_daemon(v, config, "reload", &reply);
+        if (r == -ESRCH)
+                return refused(v, config, NULL);
+        if (r < 0)
+                return EXIT_FAILURE;
+        if (!json_true(json_get(reply, "ok", NULL)))
+                return refused(v, config, reply);
+        printf("Configuration reloaded.\n");
+        return EXIT_SUCCESS;
+}
+
 static int on_hold_option(const Verb *v, int c, const char *arg) {
         if (c == 'C') {
                 arg_hold_cancel = true;
@@ -451,6 +476,11 @@ static const Verb verbs[] = {
           "Confirm this trial boot now, as the checks would after confirm-after.\n"
           "Exits 0 when confirmed, 1 when refused (not a trial boot, already confirmed, the daemon\n"
           "is not running) with the reason on stderr.", verb_mark_good },
+        { "reload",  "",
+          "Have the running daemon load its configuration again.\n"
+          "Like SIGHUP, but waits for the outcome: exits 0 when the new configuration runs, 1 when it\n"
+          "was rejected (the running one is kept) with the first error on stderr. The unit's ExecReload.",
+          verb_reload },
         { "hold",    "--for DURATION|--cancel",
           "Feed the watchdog whatever the checks say, for DURATION, or end that hold.\n"
           "For maintenance that would make required checks fail. Refused during an unconfirmed trial.\n"

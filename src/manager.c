@@ -353,18 +353,25 @@ static void manager_set_ping_interval(Manager *m) {
         }
 }
 
-static int manager_reload(Manager *m) {
+int manager_reload(Manager *m, char **ret_error) {
         _cleanup_(config_freep) Config *config = NULL;
         ConfigErrors errors = {};
         Config *old_config;
         Check **old_checks;
-        size_t n_old;
+        size_t n_old, n_errors = 0;
         int r;
 
         log_info("Reloading the configuration from '%s'", m->config_path);
         r = config_load(m->config_path, m->dropin_dirs, &config, &errors);
-        for (char **e = errors.lines; e && *e; e++)
+        for (char **e = errors.lines; e && *e; e++, n_errors++)
                 log_error("%s", *e);
+        if (r < 0 && ret_error) {
+                if (n_errors == 0)
+                        *ret_error = strdup(strerror(-r));
+                else if (asprintf(ret_error, "%s%s", errors.lines[0],
+                                  n_errors > 1 ? " (and more errors: healthdog config check)" : "") < 0)
+                        *ret_error = NULL;
+        }
         config_errors_clear(&errors);
         if (r < 0)
                 return log_error_errno(r, "Reload failed: %m; keeping the running configuration");
@@ -415,7 +422,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         if (si->ssi_signo == SIGHUP) {
-                (void) manager_reload(m);
+                (void) manager_reload(m, NULL);
                 return 0;
         }
         log_info("Received %s, stopping", sigabbrev_np((int) si->ssi_signo));

@@ -158,7 +158,7 @@ assert_grep "$DAEMON_LOG" "^<5>Refused a control connection from PID [0-9]+ \(UI
 chmod 0600 "$SOCK"
 
 echo "2. bad requests"
-expect_raw 'bogus\n' '{"ok":false,"error":"unknown request '\''bogus'\'' (known: status, mark-good, hold USEC, hold-cancel)"}'
+expect_raw 'bogus\n' '{"ok":false,"error":"unknown request '\''bogus'\'' (known: status, mark-good, hold USEC, hold-cancel, reload)"}'
 expect_raw 'hold 0\n' '{"ok":false,"error":"bad duration '\''0'\'': expected a positive number of microseconds"}'
 expect_raw 'hold -5\n' '{"ok":false,"error":"bad duration '\''-5'\'': expected a positive number of microseconds"}'
 expect_raw 'hold-cancel\r\n' '{"ok":false,"error":"no hold"}'

@@ -34,7 +34,7 @@ grep -q '@[A-Z]*@' "$root/$units"/healthdog* && fail "unsubstituted placeholder 
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd): make check installs it"
 mkdir -p "$TEST_TMPDIR/unit"
 for u in healthdog.service healthdog-ostree.socket healthdog-ostree@.service; do
-        sed -e "s|^ExecStart=/usr/|ExecStart=$root/usr/|" "$root/$units/$u" >"$TEST_TMPDIR/unit/$u"
+        sed -e "s|^\(Exec[A-Za-z]*\)=/usr/|\1=$root/usr/|" "$root/$units/$u" >"$TEST_TMPDIR/unit/$u"
 done
 (cd "$TEST_TMPDIR/unit" && systemd-analyze verify healthdog.service healthdog-ostree.socket) ||
         fail "systemd-analyze verify"

@@ -58,11 +58,20 @@ assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_no_grep "$DAEMON_LOG" "^<2>|Configuration reloaded|missing"
 [ -e "$REASON" ] && fail "reset-reason.json written by a rejected config: $(cat "$REASON")"
 alive "$DAEMON_PID" || fail "the daemon exited on a bad reload"
+# `healthdog reload` (the unit's ExecReload) says so and fails, so `systemctl reload` does too.
+out=$("$HEALTHDOG" reload -c "$CONF" 2>&1)
+rc=$?
+[ "$rc" = 1 ] || fail "healthdog reload of a bad config exited $rc: $out"
+[ "$out" = "$CONF:$line: unknown key 'bogus' in [supervisor]
+healthdog reload: not reloaded: the daemon keeps its running configuration" ] || fail "healthdog reload said: $out"
+note "ok: healthdog reload: $out"
 
-# 2. Valid, with the failing required check: applied, the feeding stops.
+# 2. Valid, with the failing required check: applied, the feeding stops. Through `healthdog
+# reload` this time, which returns once it runs.
 { base; checks; } | write_config
 t_hup2=$(now)
-kill -HUP "$DAEMON_PID"
+out=$("$HEALTHDOG" reload -c "$CONF" 2>&1) || fail "healthdog reload of a valid config failed: $out"
+[ "$out" = "Configuration reloaded." ] || fail "healthdog reload said: $out"
 wait_for_log "$DAEMON_LOG" "^<6>Configuration reloaded: 2 checks$" 2
 wait_for_log "$DAEMON_LOG" "^<2>Required check 'missing' is failing" 2
 wait_for_log "$STANDIN_LOG" ' RESET ' 3

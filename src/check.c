@@ -346,12 +346,16 @@ int check_run(Check *c) {
         return 0;
 }
 
+static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, usec_t now_usec);
+
 static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Check *c = userdata;
         int r;
 
-        /* Schedule from the planned time, so runs do not drift by the time each one takes. */
-        r = sd_event_source_set_time(s, usec + c->config->interval);
+        /* Schedule from the planned time, so runs do not drift by the time each one takes; the
+         * next run goes onto the ping grid if it is not there yet (once: then it stays). */
+        r = sd_event_source_set_time(s, check_align(c->context, usec + c->config->interval,
+                                                    c->config->interval / 2, usec));
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ON);
         if (r < 0)

@@ -16,13 +16,17 @@ expect() {
 }
 
 load() { awk -v f="$1" '{ print $f }' /proc/loadavg; }
-# in_range VALUE LOW HIGH: LOW - 0.01 <= VALUE <= HIGH + 0.01 (the kernel moves the figures every 5 s)
-in_range() { awk -v v="$1" -v a="$2" -v b="$3" 'BEGIN { exit !(v >= a - 0.011 && v <= b + 0.011) }'; }
+# in_range VALUE A B: VALUE lies between the readings A and B taken before and after it, give or
+# take 0.01 (the kernel moves the figures every 5 s, up or down: other work on the machine counts).
+in_range() {
+        awk -v v="$1" -v a="$2" -v b="$3" 'BEGIN { lo = a < b ? a : b; hi = a < b ? b : a
+                exit !(v >= lo - 0.011 && v <= hi + 0.011) }'
+}
 
 load_at_least() { awk -v l="$(load 1)" -v m="$1" 'BEGIN { exit !(l >= m) }'; }
 
 # A measurable load: busy loops until the 1min figure is at least 0.30 (each 5 s sample adds
-# about 8% of the running tasks). They stop before the checks, so the load only decays, slowly.
+# about 8% of the running tasks). They stop before the checks; the load then mostly decays.
 if ! load_at_least 0.30; then
         for _ in 1 2 3 4; do
                 timeout 12 sh -c 'while :; do :; done' &

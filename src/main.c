@@ -345,50 +345,51 @@ static int verb_status(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
-static int verb_mark_good(int argc, char *argv[]) {
-        const Verb *v = verb_find("mark-good");
+/* A verb without arguments that sends request and wants {"ok":true}. Returns -1 when it got
+ * that (with *ret_config, for the verb's message), or the exit code, after reporting. */
+static int request_ok(const Verb *v, int argc, char *argv[], const char *request, Config **ret_config) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(json_freep) JsonValue *reply = NULL;
         int i = parse_options(v, argc, argv), r;
 
         if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
                 return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
-        if (load_config(&config) < 0)
+        if (load_config(&config) < 0) {
+                /* The daemon would reject it the same way (the errors are printed above). */
+                if (streq(request, "reload"))
+                        fprintf(stderr, "healthdog %s: not reloaded: the daemon keeps its running configuration\n",
+                                v->name);
                 return EXIT_FAILURE;
+        }
 
-        r = call_daemon(v, config, "mark-good", &reply);
+        r = call_daemon(v, config, request, &reply);
         if (r == -ESRCH)
                 return refused(v, config, NULL);
         if (r < 0)
                 return EXIT_FAILURE;
         if (!json_true(json_get(reply, "ok", NULL)))
                 return refused(v, config, reply);
+        *ret_config = TAKE_PTR(config);
+        return -1;
+}
+
+static int verb_mark_good(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL;
+        int r = request_ok(verb_find("mark-good"), argc, argv, "mark-good", &config);
+
+        if (r >= 0)
+                return r;
         printf("Boot confirmed: %s and %s cleared.\n", config->bootloader.upgrade_available_var,
                config->bootloader.bootcount_var);
         return EXIT_SUCCESS;
 }
 
 static int verb_reload(int argc, char *argv[]) {
-        const Verb *v = verb_find("reload");
         _cleanup_(config_freep) Config *config = NULL;
-        _cleanup_(json_freep) JsonValue *reply = NULL;
-        int i = parse_options(v, argc, argv), r;
+        int r = request_ok(verb_find("reload"), argc, argv, "reload", &config);
 
-        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
-                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
-        /* The daemon would reject it the same way (its errors are printed above). */
-        if (load_config(&config) < 0) {
-                fprintf(stderr, "healthdog %s: not reloaded: the daemon keeps its running configuration\n", v->name);
-                return EXIT_FAILURE;
-        }
-
-        r = call_daemon(v, config, "reload", &reply);
-        if (r == -ESRCH)
-                return refused(v, config, NULL);
-        if (r < 0)
-                return EXIT_FAILURE;
-        if (!json_true(json_get(reply, "ok", NULL)))
-                return refused(v, config, reply);
+        if (r >= 0)
+                return r;
         printf("Configuration reloaded.\n");
         return EXIT_SUCCESS;
 }

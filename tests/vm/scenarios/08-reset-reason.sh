@@ -7,13 +7,7 @@ guest() {
         cat <<'GUEST'
 case $boot in
 1)
-        dropin broken <<'CONF'
-[check.broken]
-type = file
-path = /run/healthdog-vm/never-there
-interval = 1s
-fail-after = 2
-CONF
+        broken_check
         ;;
 2)
         rm /etc/healthdog/conf.d/broken.conf

@@ -175,5 +175,7 @@ fuzz:
 	@tests/install-deps fuzz
 	B=$(B) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) tests/fuzz/run
 
+# OSTree makes deployment roots immutable; the device image's sysroot has some.
 clean:
+	-find $(B) -path '*/ostree/deploy/*/deploy/*' -prune -type d -exec chattr -i {} + 2>/dev/null
 	rm -rf $(B)

@@ -50,11 +50,14 @@ EOF
 }
 
 # boot CHECKSUM.SERIAL SECONDS [COMMAND...]: runs the daemon in that booted deployment for so
-# long (after COMMAND, started in the background there).
+# long (after COMMAND, started in the background there; with WAIT_SOCKET set, once COMMAND
+# listens on that socket, at most 5 s later).
 boot() {
         local d=$1 t=$2
         shift 2
-        booted "$S" "$d" /bin/bash -c '"$@" & exec /usr/bin/timeout -s TERM '"$t"' /var/hd/healthdog run -c /var/hd/healthdog.conf' \
+        booted "$S" "$d" /usr/bin/env WAIT_SOCKET="${WAIT_SOCKET:-}" /bin/bash -c '"$@" &
+                for _ in $(seq 100); do [ -z "$WAIT_SOCKET" ] || [ -S "$WAIT_SOCKET" ] && break; sleep 0.05; done
+                exec /usr/bin/timeout -s TERM '"$t"' /var/hd/healthdog run -c /var/hd/healthdog.conf' \
                 bash "${@:-true}"
         echo "$ERR" | sed 's/^/    | /'
         # 124: timeout stopped it, as planned.
@@ -99,7 +102,8 @@ v3=$(csum_of "$S" 3)
 v2=$(csum_of "$S" 2)
 setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
 sed -i 's|^helper = .*|helper = /nonexistent/healthdog-ostree\nhelper-socket = /run/hd-ostree.sock|' "$S/ostree/deploy/$OSNAME/var/hd/healthdog.conf"
-boot "$v2.0" 4 systemd-socket-activate --inetd -a -l /run/hd-ostree.sock /run/healthdog-ostree serve
+WAIT_SOCKET=/run/hd-ostree.sock boot "$v2.0" 4 systemd-socket-activate --inetd -a -l /run/hd-ostree.sock \
+        /run/healthdog-ostree serve
 grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3 through the socket"
 grep -q "OSTree remove-failed done" <<<"$ERR" || fail "remove-failed through the socket did not finish"
 grep -q "Spawned /run/healthdog-ostree" <<<"$ERR" || fail "the socket did not start the helper"

@@ -334,11 +334,13 @@ static void assess_rolled_back(Manager *m) {
         if (r < 0)
                 log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
                                 m->config->bootloader.fw_env_config);
+        else if (a->env[VAR_ROLLBACK])
+                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
+                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var,
+                         m->config->bootloader.rollback_var);
         else
-                log_info("Cleared %s%s%s and %s: the next reboot boots this software without counting",
-                         m->config->bootloader.upgrade_available_var, a->env[VAR_ROLLBACK] ? ", " : "",
-                         a->env[VAR_ROLLBACK] ? m->config->bootloader.bootcount_var : "",
-                         a->env[VAR_ROLLBACK] ? m->config->bootloader.rollback_var : m->config->bootloader.bootcount_var);
+                log_info("Cleared %s and %s: the next reboot boots this software without counting",
+                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var);
 
         /* The failed deployment is still the default one: a plain reboot would try it again. */
         assess_deploy(m, "remove-failed");
@@ -471,8 +473,7 @@ static BootDeployment assess_booted_deployment(Manager *m) {
         int r;
 
         if (a->env_error < 0 || !deploy_enabled(&m->config->ostree) ||
-            (!(a->env[VAR_UPGRADE] && parse_boolean(a->env[VAR_UPGRADE]) == 1) &&
-             !(a->env[VAR_ROLLBACK] && parse_boolean(a->env[VAR_ROLLBACK]) == 1)))
+            (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK])))
                 return BOOT_DEPLOYMENT_UNKNOWN;
 
         r = deploy_query_booted(&m->config->ostree, m->config->supervisor.state_directory, 5 * USEC_PER_SEC);

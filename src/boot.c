@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
 
-/* U-Boot scripts write these as 1/0, some integrators as yes/no or true/false. */
-static bool flag_set(const char *v) {
+bool boot_flag_set(const char *v) {
         return v && parse_boolean(v) == 1;
 }
 
@@ -11,7 +10,7 @@ static bool number(const char *v, unsigned *ret) {
 }
 
 BootPhase boot_decide(const BootInputs *in, const char **why) {
-        bool upgrade = flag_set(in->upgrade_available);
+        bool upgrade = boot_flag_set(in->upgrade_available);
         unsigned count, limit;
 
         if (in->env_error < 0) {
@@ -20,18 +19,18 @@ BootPhase boot_decide(const BootInputs *in, const char **why) {
         }
 
         /* The deployment actually booted is the strongest evidence, when it is known. */
-        if (in->deployment == BOOT_DEPLOYMENT_PREVIOUS && (upgrade || flag_set(in->rollback))) {
+        if (in->deployment == BOOT_DEPLOYMENT_PREVIOUS && (upgrade || boot_flag_set(in->rollback))) {
                 *why = "an older deployment was booted while an upgrade was pending";
                 return BOOT_PHASE_ROLLED_BACK;
         }
-        if (in->deployment == BOOT_DEPLOYMENT_DEFAULT && flag_set(in->rollback)) {
+        if (in->deployment == BOOT_DEPLOYMENT_DEFAULT && boot_flag_set(in->rollback)) {
                 /* A rollback flag left over from an earlier incident: the new software did boot. */
                 *why = upgrade ? "upgrade_available is set and the default deployment booted (stale rollback flag)"
                                : "nothing pending (stale rollback flag)";
                 return upgrade ? BOOT_PHASE_TRIAL : BOOT_PHASE_STEADY;
         }
 
-        if (flag_set(in->rollback)) {
+        if (boot_flag_set(in->rollback)) {
                 *why = "rollback is set: U-Boot's altbootcmd booted the previous software";
                 return BOOT_PHASE_ROLLED_BACK;
         }

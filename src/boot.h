@@ -32,3 +32,7 @@ typedef struct BootInputs {
 BootPhase boot_decide(const BootInputs *in, const char **why);
 
 const char *boot_phase_to_string(BootPhase p);
+
+/* Whether a flag variable (upgrade_available, rollback) is set: U-Boot scripts write 1/0, some
+ * integrators yes/no or true/false. NULL (unset) is not. */
+bool boot_flag_set(const char *v);

@@ -352,8 +352,9 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Check *c = userdata;
         int r;
 
-        /* Schedule from the planned time, so runs do not drift by the time each one takes; the
-         * next run goes onto the ping grid if it is not there yet (once: then it stays). */
+        /* Schedule from the planned time, so runs do not drift by the time each one takes. The
+         * next run moves onto the nearest ping tick within half an interval; with an interval
+         * that is a multiple or a fraction of the ping's, it then stays there. */
         r = sd_event_source_set_time(s, check_align(c->context, usec + c->config->interval,
                                                     c->config->interval / 2, usec));
         if (r >= 0)
@@ -381,16 +382,13 @@ static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, use
 }
 
 int check_schedule(Check *c, usec_t delay) {
-        usec_t t = now(CLOCK_BOOTTIME);
-        /* The first run goes onto the ping grid when that moves it by at most a tenth of its
-         * interval; with an interval that is a multiple or a fraction of the ping's, every later
-         * run then shares the ping's wakeup too (the clock is the ping's). Other timers coalesce
-         * within 1% of the interval. Both are far tighter than any fail-after window. */
-        usec_t due = check_align(c->context, t + delay, c->config->interval / 10, t);
+        /* On the ping's clock, so that runs moved onto its grid (on_run_timer) share its wakeup.
+         * Other timers coalesce within 1% of the interval, far tighter than any fail-after window. */
         usec_t accuracy = c->config->interval / 100;
 
         c->run_timer = sd_event_source_disable_unref(c->run_timer);
-        return sd_event_add_time(c->event, &c->run_timer, CLOCK_BOOTTIME, due, accuracy ?: 1, on_run_timer, c);
+        return sd_event_add_time_relative(c->event, &c->run_timer, CLOCK_BOOTTIME, delay, accuracy ?: 1,
+                                          on_run_timer, c);
 }
 
 void check_context_done(CheckContext *ctx) {

@@ -55,7 +55,9 @@ int bus_get(CheckContext *ctx, sd_bus **ret) {
                 *ret = ctx->bus;
                 return 0;
         }
-        check_context_done(ctx);
+        if (ctx->bus)
+                bus_free(ctx->bus);
+        ctx->bus = NULL;
 
         r = bus_open(ctx, &bus);
         if (r < 0)

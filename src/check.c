@@ -395,6 +395,9 @@ void check_context_done(CheckContext *ctx) {
         if (ctx->bus && ctx->bus_free)
                 ctx->bus_free(ctx->bus);
         ctx->bus = NULL;
+        if (ctx->links && ctx->links_free)
+                ctx->links_free(ctx->links);
+        ctx->links = NULL;
 }
 
 int check_new(Check **ret, CheckContext *context, const CheckConfig *config, check_handler_t on_result,

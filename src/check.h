@@ -15,6 +15,8 @@ typedef struct CheckContext {
         const char *bus_address;        /* the D-Bus to talk to systemd on; NULL = the system bus */
         void *bus;                      /* opened by the systemd kinds, released with bus_free() */
         void (*bus_free)(void *bus);
+        void *links;                    /* the link kind's table of interfaces, released with links_free() */
+        void (*links_free)(void *links);
         /* The watchdog's ping grid on CLOCK_BOOTTIME (period 0: none): a run due close to a ping
          * is moved onto it, so that both share one wakeup. */
         usec_t tick_base, tick_period;

@@ -452,13 +452,33 @@ static void http_receive(Check *c, HttpProbe *p) {
         }
 }
 
+static int on_http_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+
+/* Waits in the event loop for the socket to become ready for events. */
+static void http_wait(Check *c, HttpProbe *p, uint32_t events) {
+        char why[96];
+        int r;
+
+        if (p->io)
+                r = sd_event_source_set_io_events(p->io, events);
+        else
+                r = sd_event_add_io(c->event, &p->io, p->fd, events, on_http_io, c);
+        if (r < 0) {
+                snprintf(why, sizeof(why), "cannot wait for the %s: %s", events == EPOLLIN ? "response" : "socket",
+                         strerror(-r));
+                http_fail(c, why);
+        }
+}
+
 static void http_send(Check *c, HttpProbe *p) {
         while (p->sent < p->request_len) {
                 ssize_t k = send(p->fd, p->request + p->sent, p->request_len - p->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k < 0 && errno == EAGAIN)
+                if (k < 0 && errno == EAGAIN) {
+                        http_wait(c, p, EPOLLOUT);
                         return;
+                }
                 if (k < 0) {
                         char why[96];
                         snprintf(why, sizeof(why), "sending the request failed: %s", strerror(errno));
@@ -468,8 +488,7 @@ static void http_send(Check *c, HttpProbe *p) {
                 p->sent += (size_t) k;
         }
         p->state = HTTP_STATUS;
-        if (sd_event_source_set_io_events(p->io, EPOLLIN) < 0)
-                http_fail(c, "cannot wait for the response");
+        http_wait(c, p, EPOLLIN);
 }
 
 static int on_http_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
@@ -486,7 +505,6 @@ static int on_http_io(sd_event_source *source, int fd, uint32_t revents, void *u
 static void on_connected(int fd, const NetAddress *peer, usec_t elapsed, const char *error, void *userdata) {
         Check *c = userdata;
         HttpProbe *p = c->probe;
-        int r;
 
         p->connect = net_connect_free(p->connect);
         if (fd < 0) {
@@ -494,12 +512,7 @@ static void on_connected(int fd, const NetAddress *peer, usec_t elapsed, const c
                 return;
         }
         p->fd = fd;
-        r = sd_event_add_io(c->event, &p->io, p->fd, EPOLLOUT, on_http_io, c);
-        if (r < 0) {
-                http_fail(c, strerror(-r));
-                return;
-        }
-        /* The request fits the socket buffer: send it now rather than one loop iteration later. */
+        /* A fresh connection takes the request at once: send it now, wait only for the response. */
         http_send(c, p);
 }
 

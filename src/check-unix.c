@@ -109,6 +109,22 @@ static void unix_judge(Check *c, UnixProbe *p) {
                 unix_done(c, false, "%s replied \"%s\" (expected \"%s\")", s->path, reply, s->expect);
 }
 
+static int on_unix_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+
+/* Waits in the event loop for the socket to become ready for events. */
+static void unix_wait(Check *c, UnixProbe *p, uint32_t events) {
+        const UnixSettings *s = check_settings(c);
+        int r;
+
+        if (p->io)
+                r = sd_event_source_set_io_events(p->io, events);
+        else
+                r = sd_event_add_io(c->event, &p->io, p->fd, events, on_unix_io, c);
+        if (r < 0)
+                unix_done(c, false, "%s: cannot wait for the %s: %s", s->path,
+                          events == EPOLLIN ? "reply" : "socket", strerror(-r));
+}
+
 static void unix_send(Check *c, UnixProbe *p) {
         const UnixSettings *s = check_settings(c);
         char took[NET_LATENCY_MAX];
@@ -117,8 +133,10 @@ static void unix_send(Check *c, UnixProbe *p) {
                 ssize_t k = send(p->fd, p->out + p->sent, p->out_len - p->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k < 0 && errno == EAGAIN)
-                        return; /* the io source waits for EPOLLOUT */
+                if (k < 0 && errno == EAGAIN) {
+                        unix_wait(c, p, EPOLLOUT);
+                        return;
+                }
                 if (k < 0 && (errno == EPIPE || errno == ECONNRESET)) {
                         unix_done(c, false, "%s closed the connection before taking the line", s->path);
                         return;
@@ -134,8 +152,7 @@ static void unix_send(Check *c, UnixProbe *p) {
                            net_format_latency(took, sizeof(took), now(CLOCK_MONOTONIC) - c->started));
                 return;
         }
-        if (sd_event_source_set_io_events(p->io, EPOLLIN) < 0)
-                unix_done(c, false, "%s: cannot wait for the reply", s->path);
+        unix_wait(c, p, EPOLLIN);
 }
 
 static void unix_receive(Check *c, UnixProbe *p) {
@@ -182,7 +199,6 @@ static int unix_start(Check *c) {
         _cleanup_(unix_probe_freep) UnixProbe *p = NULL;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char took[NET_LATENCY_MAX];
-        int r;
 
         p = calloc(1, sizeof(UnixProbe));
         if (!p)
@@ -222,10 +238,12 @@ static int unix_start(Check *c) {
                 return 0;
         }
 
-        r = sd_event_add_io(c->event, &p->io, p->fd, s->send ? EPOLLOUT : EPOLLIN, on_unix_io, c);
-        if (r < 0)
-                return r;
+        /* A fresh connection takes a line at once: send it now, wait only for the reply. */
         c->probe = TAKE_PTR(p);
+        if (s->send)
+                unix_send(c, c->probe);
+        else
+                unix_wait(c, c->probe, EPOLLIN);
         return 0;
 }
 

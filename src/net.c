@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -382,6 +383,8 @@ static void connect_report(NetConnect *nc, int fd, const NetAddress *peer, usec_
 }
 
 static int on_connect_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static void connect_finish(NetConnect *nc);
+static void connect_next(NetConnect *nc);
 
 /* Starts connect() to the next address; -errno when that address failed at once. */
 static int connect_one(NetConnect *nc) {
@@ -403,7 +406,13 @@ static int connect_one(NetConnect *nc) {
                 connect_close(nc);
                 return r;
         }
-        /* Connected or not, the socket becomes writable once the handshake is over, one way or the other. */
+        /* To a local peer the handshake is over by the time connect() returns (the kernel runs
+         * both ends in this call): finish now, without a trip through the event loop. Else the
+         * socket becomes writable once the handshake is over, one way or the other. */
+        if (poll(&(struct pollfd) { .fd = nc->fd, .events = POLLOUT }, 1, 0) > 0) {
+                connect_finish(nc);
+                return 0;
+        }
         r = sd_event_add_io(nc->event, &nc->io, nc->fd, EPOLLOUT, on_connect_io, nc);
         if (r < 0)
                 connect_close(nc);
@@ -426,23 +435,27 @@ static void connect_next(NetConnect *nc) {
         connect_report(nc, -1, NULL, 0, message);
 }
 
-static int on_connect_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        NetConnect *nc = userdata;
+/* The handshake with the current address is over: report the connection, or try the next one. */
+static void connect_finish(NetConnect *nc) {
         NetAddress peer = nc->addresses[nc->next - 1];
         usec_t elapsed = now(CLOCK_MONOTONIC) - nc->started;
         socklen_t len = sizeof(int);
         int error = 0;
 
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+        if (getsockopt(nc->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
                 error = errno;
         if (error != 0) {
                 nc->error = error;
                 connect_close(nc);
                 connect_next(nc);
-                return 0;
+                return;
         }
         nc->io = sd_event_source_disable_unref(nc->io);
         connect_report(nc, TAKE_FD(nc->fd), &peer, elapsed, NULL);
+}
+
+static int on_connect_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        connect_finish(userdata);
         return 0;
 }
 

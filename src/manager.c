@@ -477,17 +477,31 @@ int manager_new(Manager **ret, const char *config_path, Config *config) {
 static void manager_setup_realtime(Manager *m) {
         unsigned prio = m->config->supervisor.realtime_priority;
         struct sched_param p = { .sched_priority = (int) prio };
+        int policy;
 
         if (prio == 0)
                 return;
+        /* Under systemd the unit sets the policy (CPUSchedulingPolicy=fifo), and its system call
+         * filter keeps the daemon from changing it: what is already in place is taken as it is. */
+        policy = sched_getscheduler(0);
+        if (policy >= 0 && (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO) {
+                if (sched_getparam(0, &p) < 0)
+                        p.sched_priority = 0;
+                if (!(policy & SCHED_RESET_ON_FORK))
+                        log_warning("Running SCHED_FIFO without reset-on-fork: probes and hooks inherit it "
+                                    "(set CPUSchedulingResetOnFork=yes in the unit), ignoring");
         /* RESET_ON_FORK: probes run with normal priority, never as realtime tasks. */
-        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0)
-                log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u (allowed by LimitRTPRIO= or CAP_SYS_NICE): %m, ignoring", prio);
+        } else if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0) {
+                log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u: %m (under systemd, set "
+                                  "CPUSchedulingPolicy=fifo, CPUSchedulingPriority=%u and "
+                                  "CPUSchedulingResetOnFork=yes in a drop-in), ignoring", prio, prio);
+                return;
+        }
         /* Pages faulted back in under memory pressure would delay the ping. */
-        else if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+        if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
                 log_warning_errno(errno, "Failed to lock memory (allowed by LimitMEMLOCK= or CAP_IPC_LOCK): %m, ignoring");
         else
-                log_info("Running with SCHED_FIFO priority %u and locked memory", prio);
+                log_info("Running with SCHED_FIFO priority %d and locked memory", p.sched_priority);
 }
 
 static void manager_log_watchdog(Manager *m) {

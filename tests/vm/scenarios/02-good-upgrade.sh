@@ -32,6 +32,10 @@ expect() {
         expect_eq "confirmed trial boots in the verdict history" \
                 "$(vm_report "$VM_DIR" verdict | grep -c '"phase":"trial".*"verdict":"confirmed"')" 1
         expect_match "green hook" "$(vm_report "$VM_DIR" hook)" "^green.d verdict=confirmed phase=trial"
+        # realtime.conf: systemd sets the policy, healthdog locks its memory, hooks run normally.
+        expect_eq "healthdog's scheduling" "$(vm_report "$VM_DIR" sched)" "SCHED_FIFO|SCHED_RESET_ON_FORK 20"
+        expect_match "healthdog's locked memory (kB)" "$(vm_report "$VM_DIR" vmlck)" "^[1-9][0-9]*$"
+        expect_match "the green hook's scheduling" "$(vm_report "$VM_DIR" hook)" "sched=SCHED_OTHER$"
         expect_eq "phase of the last boot" "$(vm_status "$VM_DIR" 'j["boot"]["phase"]')" steady
         expect_eq "deployments left" "$(vm_report "$VM_DIR" ostree | grep -c '^[* ] debian ')" 1
         expect_match "the deployment left" "$(vm_report "$VM_DIR" ostree)" "Version: 2$"

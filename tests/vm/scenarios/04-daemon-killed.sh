@@ -27,6 +27,7 @@ expect() {
         expect_eq "boots" "$(vm_json "$VM_DIR" boots)" 2
         expect_match "restarted by systemd" "$(vm_report "$VM_DIR" restarted)" "^[0-9]+ [0-9]+$"
         expect_eq "NRestarts" "$(vm_report "$VM_DIR" restarts)" 1
+        expect_eq "the restarted healthdog's scheduling" "$(vm_report "$VM_DIR" sched)" "SCHED_FIFO|SCHED_RESET_ON_FORK 20"
         expect_eq "verdict of the trial" "$(vm_status "$VM_DIR" 'j["boot"]["verdict"]')" confirmed
         expect_eq "records of the trial boot" "$(vm_report "$VM_DIR" verdict | grep -c '"phase":"trial"')" 1
         expect_eq "upgrade_available (fw_printenv on the host)" "$(vm_env "$VM_DIR" upgrade_available)" 0

@@ -36,43 +36,43 @@ expect_sched() {
         note "ok: daemon runs $got"
 }
 
+# start_under NAME CHRT-ARGS...: the daemon started by chrt with these arguments, as systemd's
+# CPUScheduling*= settings start it; its log is $T/daemon-NAME.log.
+start_under() {
+        local name=$1
+        shift
+        printf '#!/bin/sh\nexec chrt %s %s "$@"\n' "$*" "$HEALTHDOG" >"$T/$name"
+        chmod +x "$T/$name"
+        rm -f "$T/probe.sched"
+        DAEMON_LOG=$T/daemon-$name.log
+        HEALTHDOG=$T/$name start_daemon
+}
+# probe_sched POLICY: the probe ran with POLICY.
+probe_sched() {
+        wait_until 3 test -s "$T/probe.sched" || fail "the probe did not run"
+        assert_grep "$T/probe.sched" "policy: $1\$"
+}
+
 # 1. Normal scheduling at start: the daemon switches itself.
 start_daemon
 wait_for_log "$DAEMON_LOG" "Running with SCHED_FIFO priority 10 and locked memory"
 expect_sched "SCHED_FIFO|SCHED_RESET_ON_FORK 10"
 locked=$(awk '$1 == "VmLck:" { print $2 }' "/proc/$DAEMON_PID/status")
 assert_cmp "locked memory (kB)" "$locked" ">" 0
-wait_until 3 test -s "$T/probe.sched" || fail "the probe did not run"
-assert_grep "$T/probe.sched" "policy: SCHED_OTHER$"
+probe_sched SCHED_OTHER
 stop_daemon
 
 # 2. Realtime already, with reset-on-fork, as the unit's drop-in sets it: kept as it is.
-cat >"$T/rt-reset" <<EOF
-#!/bin/sh
-exec chrt --reset-on-fork -f 30 $HEALTHDOG "\$@"
-EOF
-chmod +x "$T/rt-reset"
-rm -f "$T/probe.sched"
-DAEMON_LOG=$T/daemon-reset.log
-HEALTHDOG=$T/rt-reset start_daemon
+start_under rt-reset --reset-on-fork -f 30
 wait_for_log "$DAEMON_LOG" "Running with SCHED_FIFO priority 30 and locked memory"
 expect_sched "SCHED_FIFO|SCHED_RESET_ON_FORK 30"
-wait_until 3 test -s "$T/probe.sched" || fail "the probe did not run"
-assert_grep "$T/probe.sched" "policy: SCHED_OTHER$"
+probe_sched SCHED_OTHER
 assert_no_grep "$DAEMON_LOG" "reset-on-fork"
 stop_daemon
 
 # 3. Realtime without reset-on-fork: kept, and the warning says what probes get.
-cat >"$T/rt-plain" <<EOF
-#!/bin/sh
-exec chrt -f 30 $HEALTHDOG "\$@"
-EOF
-chmod +x "$T/rt-plain"
-rm -f "$T/probe.sched"
-DAEMON_LOG=$T/daemon-plain.log
-HEALTHDOG=$T/rt-plain start_daemon
+start_under rt-plain -f 30
 wait_for_log "$DAEMON_LOG" "Running SCHED_FIFO without reset-on-fork: probes and hooks inherit it"
 expect_sched "SCHED_FIFO 30"
-wait_until 3 test -s "$T/probe.sched" || fail "the probe did not run"
-assert_grep "$T/probe.sched" "policy: SCHED_FIFO$"
+probe_sched SCHED_FIFO
 stop_daemon

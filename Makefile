@@ -91,6 +91,9 @@ $(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(S
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 $(B)/tests/%: tests/%.c | $(B)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
+# The bench's floor: the steady state's probes without healthdog (tests/bench/floor.c).
+$(B)/tests/bench-floor: tests/bench/floor.c | $(B)/tests
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< -lsystemd
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
 $(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
@@ -159,7 +162,7 @@ demo:
 # BENCH_SECONDS (default 60) is the steady-state window.
 bench:
 	@tests/install-deps bench
-	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime
+	$(MAKE) $(B)/healthdog $(B)/tests/wdt-standin $(B)/tests/monotime $(B)/tests/bench-floor
 	B=$(B) BENCH_SECONDS=$(or $(BENCH_SECONDS),60) tests/bench/run
 
 # 100,000 check runs of every kind under ASan/LSan/UBSan with probes, repairs and reloads: no

@@ -407,18 +407,57 @@ int buf_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
         }
 }
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), or 0. */
+static size_t utf8_sequence_length(const unsigned char *p) {
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf)
+                n = 2;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+                n = 3;
+                if (p[0] == 0xe0)
+                        lo = 0xa0;
+                else if (p[0] == 0xed)
+                        hi = 0x9f;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+                n = 4;
+                if (p[0] == 0xf0)
+                        lo = 0x90;
+                else if (p[0] == 0xf4)
+                        hi = 0x8f;
+        } else
+                return 0;
+        if (p[1] < lo || p[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (p[i] < 0x80 || p[i] > 0xbf)
+                        return 0;
+        return n;
+}
+
 int json_append_string(char **buf, size_t *len, size_t *cap, const char *s) {
         int r = buf_appendf(buf, len, cap, "\"");
 
-        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p; p++) {
+        for (const unsigned char *p = (const unsigned char *) s; r >= 0 && *p;) {
+                size_t n = utf8_sequence_length(p);
+
                 if (*p == '"' || *p == '\\')
                         r = buf_appendf(buf, len, cap, "\\%c", *p);
                 else if (*p == '\n')
                         r = buf_appendf(buf, len, cap, "\\n");
                 else if (*p < 0x20 || *p == 0x7f)
                         r = buf_appendf(buf, len, cap, "\\u%04x", *p);
+                /* Probes print what they like; JSON is UTF-8: a byte that is not part of a valid
+                 * sequence becomes U+FFFD, the replacement character. */
+                else if (n == 0)
+                        r = buf_appendf(buf, len, cap, "\\ufffd");
                 else
-                        r = buf_appendf(buf, len, cap, "%c", *p);
+                        r = buf_appendf(buf, len, cap, "%.*s", (int) n, (const char *) p);
+                p += n ?: 1;
         }
         return r < 0 ? r : buf_appendf(buf, len, cap, "\"");
 }

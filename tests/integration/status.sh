@@ -95,6 +95,13 @@ type = file
 path = $T/extra
 interval = 100ms
 required = no
+
+# Probes print any bytes: the status stays valid JSON (UTF-8), with U+FFFD for what is not.
+[check.bytes]
+type = exec
+command = /bin/sh -c 'printf "caf\\303\\251 \\377 \\342\\202 end"'
+interval = 100ms
+required = no
 EOF
 
 echo "1. a trial boot: the running daemon's status"
@@ -117,11 +124,12 @@ expect_js "$S" 'd["boot"]["env"]' '{"upgrade_available": "1", "bootcount": "1", 
 expect_js "$S" 'd["boot"]["env_error"]' null
 expect_js "$S" 'd["boot"]["boot_id"] == open("/proc/sys/kernel/random/boot_id").read().strip().replace("-", "")' true
 expect_js "$S" 'd["watchdog"]["device"]' "$DEV"
+expect_js "$S" 'd["checks"][2]["detail"].endswith("caf\u00e9 \ufffd \ufffd\ufffd end")' true
 expect_js "$S" 'd["watchdog"]["feeding"]' true
 expect_js "$S" 'd["watchdog"]["timeout_usec"]' 2000000
 expect_js "$S" 'd["watchdog"]["interval_usec"]' 200000
 expect_js "$S" 'd["hold"]' null
-expect_js "$S" '[c["name"] for c in d["checks"]]' '["app", "extra"]'
+expect_js "$S" '[c["name"] for c in d["checks"]]' '["app", "extra", "bytes"]'
 expect_js "$S" '[d["checks"][0][k] for k in ("type", "required", "environmental", "state", "result")]' \
         '["file", true, false, "healthy", "pass"]'
 expect_js "$S" 'd["checks"][0]["detail"]' "$T/app exists"
@@ -141,7 +149,7 @@ expect_out "Boot: trial \(not confirmed\), verdict pending: on probation"
 expect_out "Environment: upgrade_available=1 bootcount=1 bootlimit=3 rollback=\(unset\)"
 expect_out "Watchdog: $DEV, timeout 2s, pinged every 200ms: feeding"
 expect_out "Hold: none"
-expect_out "Checks: 1 of 2 healthy"
+expect_out "Checks: 2 of 3 healthy"
 expect_out " app +file +required +healthy +pass .*$T/app exists"
 expect_out " extra +file +wanted +failing +fail "
 expect_out "Verdicts: the last [0-9]+, newest last"
@@ -205,7 +213,7 @@ expect_js "$S" 'd["watchdog"]["starve_reason"]' null
 expect_js "$S" 'd["watchdog"]["timeout_usec"]' 2000000
 expect_js "$S" 'd["hold"]' null
 expect_js "$S" '[(c["name"], c["state"], c["result"], c["runs"], c["last_run_usec"]) for c in d["checks"]]' \
-        '[["app", "pending", "none", 0, null], ["extra", "pending", "none", 0, null]]'
+        '[["app", "pending", "none", 0, null], ["extra", "pending", "none", 0, null], ["bytes", "pending", "none", 0, null]]'
 expect_js "$S" 'd["verdicts"][-1]["verdict"]' confirmed
 cli status
 expect_rc 0 "status (offline)"

@@ -46,6 +46,36 @@ static void test_unicode(void **state) {
         assert_string_equal(json_string(v), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80x");
 }
 
+/* What the writer makes of text, as a JSON string. */
+static void assert_written(const char *text, const char *expected) {
+        _cleanup_(freep) char *out = NULL;
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        size_t len = 0, cap = 0;
+
+        assert_int_equal(json_append_string(&out, &len, &cap, text), 0);
+        assert_string_equal(out, expected);
+        /* And it reads back. */
+        v = parse_ok(out);
+}
+
+/* Probe output is any bytes: the writer keeps valid UTF-8 and replaces the rest with U+FFFD. */
+static void test_write_utf8(void **state) {
+        assert_written("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb6", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb6\"");
+        assert_written("a\xff" "b", "\"a\\ufffdb\"");
+        /* A sequence cut short, by the end of the string or by another character. */
+        assert_written("\xc3", "\"\\ufffd\"");
+        assert_written("\xe2\x82", "\"\\ufffd\\ufffd\"");
+        assert_written("\xe2\x82x", "\"\\ufffd\\ufffdx\"");
+        /* Overlong forms, UTF-16 surrogates, beyond U+10FFFF, a lone continuation byte. */
+        assert_written("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+        assert_written("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");
+        assert_written("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+        assert_written("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+        assert_written("\x80", "\"\\ufffd\"");
+        /* Control characters and the escapes. */
+        assert_written("\"\\\n\t\x7f", "\"\\\"\\\\\\n\\u0009\\u007f\"");
+}
+
 static void test_refused(void **state) {
         static const char *const bad[] = {
                 "", " ", "nul", "tru", "01", "-", "1.", "1e", ".5", "+1", "\"abc", "\"a\\x\"", "\"tab\there\"",
@@ -115,6 +145,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_values),
                 cmocka_unit_test(test_unicode),
+                cmocka_unit_test(test_write_utf8),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_depth),
                 cmocka_unit_test(test_get),

@@ -124,6 +124,7 @@ static int link_table_new(sd_event *event, LinkTable **ret) {
 
         if (!t)
                 return -ENOMEM;
+        t->fd = -1;
         t->event = sd_event_ref(event);
         /* Not calloc(): untouched pages of the buffer cost no memory. */
         t->buf = malloc(LINK_BUF_SIZE);
@@ -143,12 +144,14 @@ static int link_table_new(sd_event *event, LinkTable **ret) {
 
 /* The context's table, made on first use. */
 static int link_table_get(CheckContext *ctx, LinkTable **ret) {
+        LinkTable *t;
         int r;
 
         if (!ctx->links) {
-                r = link_table_new(ctx->event, (LinkTable **) &ctx->links);
+                r = link_table_new(ctx->event, &t);
                 if (r < 0)
                         return r;
+                ctx->links = t;
                 ctx->links_free = link_table_free;
         }
         *ret = ctx->links;
@@ -260,8 +263,10 @@ static int link_apply_address(LinkTable *t, const struct nlmsghdr *h) {
         usable = h->nlmsg_type == RTM_NEWADDR && !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) &&
                  ifa->ifa_scope != RT_SCOPE_LINK;
         if (!usable) {
-                if (i < t->n_addrs)
-                        memmove(&t->addrs[i], &t->addrs[i + 1], (t->n_addrs-- - i - 1) * sizeof(LinkAddr));
+                if (i < t->n_addrs) {
+                        t->n_addrs--;
+                        memmove(&t->addrs[i], &t->addrs[i + 1], (t->n_addrs - i) * sizeof(LinkAddr));
+                }
                 return 0;
         }
         if (i < t->n_addrs)

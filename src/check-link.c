@@ -144,7 +144,7 @@ static int link_table_new(sd_event *event, LinkTable **ret) {
 
 /* The context's table, made on first use. */
 static int link_table_get(CheckContext *ctx, LinkTable **ret) {
-        LinkTable *t;
+        LinkTable *t = NULL;
         int r;
 
         if (!ctx->links) {

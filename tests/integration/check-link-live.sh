@@ -41,13 +41,7 @@ interval = 1s
 environmental = yes
 EOF
 
-# The daemon runs inside the namespace: `ip netns exec` execs it, so the pid is the daemon's.
-cat >"$T/in-ns" <<EOF
-#!/bin/sh
-exec ip netns exec $NS $HEALTHDOG "\$@"
-EOF
-chmod +x "$T/in-ns"
-HEALTHDOG=$T/in-ns LOG_LEVEL=debug start_daemon
+HEALTHDOG=$(in_netns "$NS") LOG_LEVEL=debug start_daemon
 
 # detail NAME: the check's detail in the daemon's status.
 detail() {

@@ -221,10 +221,7 @@ done
 # ---- In the daemon, from the client namespace: results are logged, and a stop in the middle of
 # a probe releases everything (socket, timers, memory: LeakSanitizer watches) and exits at once.
 ping_range 1 0
-mkdir -p "$T/bin"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$HEALTHDOG" >"$T/bin/healthdog"
-chmod +x "$T/bin/healthdog"
-HEALTHDOG=$T/bin/healthdog
+HEALTHDOG=$(in_netns "$NSC")
 write_config <<EOF
 [watchdog]
 device = none

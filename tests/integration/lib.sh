@@ -121,6 +121,15 @@ wait_until() {
 }
 
 # Conditions for wait_until (a "$(...)" argument would be expanded only once).
+# in_netns NS: the path of a wrapper that runs $HEALTHDOG inside network namespace NS; `ip netns
+# exec` execs it, so a daemon started through it keeps its pid (HEALTHDOG=$(in_netns NS) start_daemon).
+in_netns() {
+        local w=$T/healthdog-in-$1
+        printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$1" "$HEALTHDOG" >"$w"
+        chmod +x "$w"
+        echo "$w"
+}
+
 no_process() { ! pgrep -f -- "$1" >/dev/null; }
 has_process() { pgrep -f -- "$1" >/dev/null; }
 log_count_ge() { [ "$(grep -Ec -- "$2" "$1")" -ge "$3" ]; }

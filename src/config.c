@@ -248,7 +248,7 @@ static void begin_section(ParseState *st, const char *name) {
 }
 
 /* Checks each line's shape before inih sees it, so that every syntax error is reported with its
- * line (inih reports only the first), overlong lines are errors instead of being cut, and
+ * line (inih reports only the first), overlong KEY = VALUE lines are errors instead of being cut, and
  * indented lines are plain lines rather than continuations of the previous value. Lines with
  * errors reach inih as empty lines. */
 static char *read_line(char *str, int num, void *stream) {
@@ -263,12 +263,6 @@ static char *read_line(char *str, int num, void *stream) {
                 st->buf[--n] = '\0';
         str[0] = '\0';
 
-        /* inih needs room for the newline and the terminator on top of the line. */
-        if (n > num - 3) {
-                config_errors_add(st->errors, st->file, st->line, "line too long (%zd characters, at most %d)",
-                                  n, num - 3);
-                return str;
-        }
         if ((size_t) n != strlen(st->buf)) {
                 config_errors_add(st->errors, st->file, st->line, "line contains a NUL byte");
                 return str;
@@ -302,6 +296,13 @@ static char *read_line(char *str, int num, void *stream) {
         char *sep = p + strcspn(p, "=:");
         if (*sep != '=') {
                 config_errors_add(st->errors, st->file, st->line, "expected KEY = VALUE, got '%s'", p);
+                return str;
+        }
+        /* Only KEY = VALUE lines go through inih's buffer, which needs room for the newline and
+         * the terminator on top of the line; comments and section headers may be longer. */
+        if (n > num - 3) {
+                config_errors_add(st->errors, st->file, st->line, "line too long (%zd characters, at most %d)",
+                                  n, num - 3);
                 return str;
         }
         snprintf(str, (size_t) num, "%s", p);

@@ -87,14 +87,15 @@ static char *dump_settings(const Config *c) {
         return out;
 }
 
-/* inih's limit, which the loader enforces (README: at most 197 characters a line). */
+/* inih's limit, which the loader enforces on KEY = VALUE lines (README: at most 197 characters). */
 #define LINE_MAX_CONFIG 197
 
+/* The longest line that is not a comment (the dump's header names files, at any length). */
 static size_t longest_line(const char *text) {
         size_t max = 0;
 
         for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n'))
-                if (strcspn(l, "\n") > max)
+                if (l[0] != '#' && strcspn(l, "\n") > max)
                         max = strcspn(l, "\n");
         return max;
 }

@@ -346,7 +346,18 @@ int check_run(Check *c) {
         return 0;
 }
 
-static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, usec_t now_usec);
+/* The ping tick nearest to due, when it is at most slack away and still ahead; else due. */
+static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, usec_t now_usec) {
+        usec_t k, tick;
+
+        if (ctx->tick_period == 0 || due < ctx->tick_base)
+                return due;
+        k = (due - ctx->tick_base + ctx->tick_period / 2) / ctx->tick_period;
+        tick = ctx->tick_base + k * ctx->tick_period;
+        if (tick <= now_usec || (tick > due ? tick - due : due - tick) > slack)
+                return due;
+        return tick;
+}
 
 static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Check *c = userdata;
@@ -366,19 +377,6 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (c->running)
                 return 0;
         return check_run(c);
-}
-
-/* The ping tick nearest to due, when it is at most slack away and still ahead; else due. */
-static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, usec_t now_usec) {
-        usec_t k, tick;
-
-        if (ctx->tick_period == 0 || due < ctx->tick_base)
-                return due;
-        k = (due - ctx->tick_base + ctx->tick_period / 2) / ctx->tick_period;
-        tick = ctx->tick_base + k * ctx->tick_period;
-        if (tick <= now_usec || (tick > due ? tick - due : due - tick) > slack)
-                return due;
-        return tick;
 }
 
 int check_schedule(Check *c, usec_t delay) {

@@ -482,7 +482,9 @@ static void manager_setup_realtime(Manager *m) {
         if (prio == 0)
                 return;
         /* Under systemd the unit sets the policy (CPUSchedulingPolicy=fifo), and its system call
-         * filter keeps the daemon from changing it: what is already in place is taken as it is. */
+         * filter keeps the daemon from changing it: what is already in place is taken as it is.
+         * Else the daemon switches itself, with RESET_ON_FORK: probes run with normal priority,
+         * never as realtime tasks. */
         policy = sched_getscheduler(0);
         if (policy >= 0 && (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO) {
                 if (sched_getparam(0, &p) < 0)
@@ -490,7 +492,6 @@ static void manager_setup_realtime(Manager *m) {
                 if (!(policy & SCHED_RESET_ON_FORK))
                         log_warning("Running SCHED_FIFO without reset-on-fork: probes and hooks inherit it "
                                     "(set CPUSchedulingResetOnFork=yes in the unit), ignoring");
-        /* RESET_ON_FORK: probes run with normal priority, never as realtime tasks. */
         } else if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0) {
                 log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u: %m (under systemd, set "
                                   "CPUSchedulingPolicy=fifo, CPUSchedulingPriority=%u and "

@@ -66,13 +66,13 @@ void manager_starve(Manager *m, const char *reason, const char *check, const cha
 /* Tells systemd (STATUS=) what is going on. */
 void manager_update_status(Manager *m);
 
-/* A maintenance hold: keep feeding whatever the checks say, for duration. Kept in the runtime
- * directory, so it survives a daemon restart but not a reboot. Refused with -EBUSY during an
- * unconfirmed trial (the hold would hide the verdict U-Boot waits for). Returns 0 or -errno. */
 /* Loads the configuration again and, when it is valid, swaps it in (SIGHUP does the same).
  * Returns 0, or -errno with the first error in *ret_error (NULL or malloc'd; may be NULL). */
 int manager_reload(Manager *m, char **ret_error);
 
+/* A maintenance hold: keep feeding whatever the checks say, for duration. Kept in the runtime
+ * directory, so it survives a daemon restart but not a reboot. Refused with -EBUSY during an
+ * unconfirmed trial (the hold would hide the verdict U-Boot waits for). Returns 0 or -errno. */
 int manager_hold(Manager *m, usec_t duration);
 /* The hold's file in the runtime directory: "BOOT-ID UNTIL\n", UNTIL on CLOCK_BOOTTIME. */
 #define MANAGER_HOLD_FILE "hold"

@@ -457,12 +457,8 @@ static int on_http_io(sd_event_source *source, int fd, uint32_t revents, void *u
 /* Waits in the event loop for the socket to become ready for events. */
 static void http_wait(Check *c, HttpProbe *p, uint32_t events) {
         char why[96];
-        int r;
+        int r = net_wait(c->event, &p->io, p->fd, events, on_http_io, c);
 
-        if (p->io)
-                r = sd_event_source_set_io_events(p->io, events);
-        else
-                r = sd_event_add_io(c->event, &p->io, p->fd, events, on_http_io, c);
         if (r < 0) {
                 snprintf(why, sizeof(why), "cannot wait for the %s: %s", events == EPOLLIN ? "response" : "socket",
                          strerror(-r));

@@ -114,12 +114,8 @@ static int on_unix_io(sd_event_source *source, int fd, uint32_t revents, void *u
 /* Waits in the event loop for the socket to become ready for events. */
 static void unix_wait(Check *c, UnixProbe *p, uint32_t events) {
         const UnixSettings *s = check_settings(c);
-        int r;
+        int r = net_wait(c->event, &p->io, p->fd, events, on_unix_io, c);
 
-        if (p->io)
-                r = sd_event_source_set_io_events(p->io, events);
-        else
-                r = sd_event_add_io(c->event, &p->io, p->fd, events, on_unix_io, c);
         if (r < 0)
                 unix_done(c, false, "%s: cannot wait for the %s: %s", s->path,
                           events == EPOLLIN ? "reply" : "socket", strerror(-r));

@@ -531,3 +531,10 @@ NetConnect *net_connect_free(NetConnect *nc) {
         free(nc);
         return NULL;
 }
+
+int net_wait(sd_event *event, sd_event_source **io, int fd, uint32_t events, sd_event_io_handler_t handler,
+             void *userdata) {
+        if (*io)
+                return sd_event_source_set_io_events(*io, events);
+        return sd_event_add_io(event, io, fd, events, handler, userdata);
+}

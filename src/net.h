@@ -84,3 +84,8 @@ int net_connect(sd_event *event, const char *host, uint16_t port, net_connect_ha
 /* Abandons what is still going on (resolution, connect) without calling the handler and
  * releases everything. Never blocks. Accepts NULL; returns NULL. */
 NetConnect *net_connect_free(NetConnect *nc);
+
+/* Has *io watch fd for events with handler: adds the source when *io is NULL, else changes what
+ * it waits for. A probe's socket joins the loop only when it must wait. Returns 0 or -errno. */
+int net_wait(sd_event *event, sd_event_source **io, int fd, uint32_t events, sd_event_io_handler_t handler,
+             void *userdata);

@@ -345,9 +345,10 @@ static int verb_status(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
-/* A verb without arguments that sends request and wants {"ok":true}. Returns -1 when it got
- * that (with *ret_config, for the verb's message), or the exit code, after reporting. */
-static int request_ok(const Verb *v, int argc, char *argv[], const char *request, Config **ret_config) {
+/* A verb without arguments that sends its own name as the request and wants {"ok":true}.
+ * Returns -1 when it got that (with *ret_config, for the verb's message), or the exit code,
+ * after reporting; bad_config (or NULL) is added when the configuration does not load. */
+static int request_ok(const Verb *v, int argc, char *argv[], const char *bad_config, Config **ret_config) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(json_freep) JsonValue *reply = NULL;
         int i = parse_options(v, argc, argv), r;
@@ -355,14 +356,12 @@ static int request_ok(const Verb *v, int argc, char *argv[], const char *request
         if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
                 return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
         if (load_config(&config) < 0) {
-                /* The daemon would reject it the same way (the errors are printed above). */
-                if (streq(request, "reload"))
-                        fprintf(stderr, "healthdog %s: not reloaded: the daemon keeps its running configuration\n",
-                                v->name);
+                if (bad_config)
+                        fprintf(stderr, "healthdog %s: %s\n", v->name, bad_config);
                 return EXIT_FAILURE;
         }
 
-        r = call_daemon(v, config, request, &reply);
+        r = call_daemon(v, config, v->name, &reply);
         if (r == -ESRCH)
                 return refused(v, config, NULL);
         if (r < 0)
@@ -375,7 +374,7 @@ static int request_ok(const Verb *v, int argc, char *argv[], const char *request
 
 static int verb_mark_good(int argc, char *argv[]) {
         _cleanup_(config_freep) Config *config = NULL;
-        int r = request_ok(verb_find("mark-good"), argc, argv, "mark-good", &config);
+        int r = request_ok(verb_find("mark-good"), argc, argv, NULL, &config);
 
         if (r >= 0)
                 return r;
@@ -386,7 +385,9 @@ static int verb_mark_good(int argc, char *argv[]) {
 
 static int verb_reload(int argc, char *argv[]) {
         _cleanup_(config_freep) Config *config = NULL;
-        int r = request_ok(verb_find("reload"), argc, argv, "reload", &config);
+        /* The daemon would reject it the same way (the errors are printed above). */
+        int r = request_ok(verb_find("reload"), argc, argv,
+                           "not reloaded: the daemon keeps its running configuration", &config);
 
         if (r >= 0)
                 return r;

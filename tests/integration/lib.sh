@@ -121,14 +121,17 @@ wait_until() {
 }
 
 # Conditions for wait_until (a "$(...)" argument would be expanded only once).
-# in_netns NS: the path of a wrapper that runs $HEALTHDOG inside network namespace NS; `ip netns
-# exec` execs it, so a daemon started through it keeps its pid (HEALTHDOG=$(in_netns NS) start_daemon).
-in_netns() {
-        local w=$T/healthdog-in-$1
-        printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$1" "$HEALTHDOG" >"$w"
+# healthdog_via NAME CMD...: the path of a wrapper that runs $HEALTHDOG under CMD (which execs
+# it, so a daemon started through it keeps its pid): HEALTHDOG=$(healthdog_via ...) start_daemon.
+healthdog_via() {
+        local w=$T/healthdog-via-$1
+        shift
+        printf '#!/bin/sh\nexec %s %s "$@"\n' "$*" "$HEALTHDOG" >"$w"
         chmod +x "$w"
         echo "$w"
 }
+# in_netns NS: $HEALTHDOG inside network namespace NS.
+in_netns() { healthdog_via "netns-$1" ip netns exec "$1"; }
 
 no_process() { ! pgrep -f -- "$1" >/dev/null; }
 has_process() { pgrep -f -- "$1" >/dev/null; }

@@ -41,11 +41,9 @@ expect_sched() {
 start_under() {
         local name=$1
         shift
-        printf '#!/bin/sh\nexec chrt %s %s "$@"\n' "$*" "$HEALTHDOG" >"$T/$name"
-        chmod +x "$T/$name"
         rm -f "$T/probe.sched"
         DAEMON_LOG=$T/daemon-$name.log
-        HEALTHDOG=$T/$name start_daemon
+        HEALTHDOG=$(healthdog_via "$name" chrt "$@") start_daemon
 }
 # probe_sched POLICY: the probe ran with POLICY.
 probe_sched() {

@@ -38,18 +38,34 @@ endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(PATHS) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(PATHS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-DAEMON_SRCS := util.c log.c verbs.c conf-parser.c config.c spawn.c check.c check-exec.c check-file.c wdt.c state.c manager.c ifname.c check-link.c check-ping.c resource.c check-process.c check-loadavg.c check-memory.c check-disk.c check-temperature.c check-fds.c net.c check-tcp.c check-http.c check-unix.c check-dns.c bus.c check-systemd-unit.c check-systemd-system.c bootenv.c boot.c assess.c hooks.c json.c status.c control.c deploy.c
-DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
-SAN_OBJS := $(DAEMON_SRCS:%.c=$(B)/asan/%.o)
+# One line per file (`CC src/...`); V=1 prints the whole commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 
-# healthdog-ostree, the helper the daemon spawns for OSTree deployments: the only program that
-# links libostree (and GLib), and only ostree-admin.c includes them.
-OSTREE_SRCS := ostree-helper.c ostree-admin.c ostree-deploy.c ostree-quarantine.c util.c verbs.c
+# The parts, one folder each: src/shared (both binaries), src/checks (the check kinds),
+# src/boot (boot assessment, the boot environment, the daemon's side of the OSTree helper),
+# src/daemon (the daemon and its command line; main.c is the binary) and src/ostree (the
+# healthdog-ostree helper, the only program that links libostree).
+SRC_DIRS := shared checks boot daemon ostree
+INCLUDES := $(SRC_DIRS:%=-Isrc/%)
+HEADERS := $(wildcard $(SRC_DIRS:%=src/%/*.h))
+
+DAEMON_SRCS := $(wildcard src/shared/*.c src/checks/*.c src/boot/*.c) $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:src/%.c=$(B)/obj/%.o)
+SAN_OBJS := $(DAEMON_SRCS:src/%.c=$(B)/asan/%.o)
+
+# healthdog-ostree: only ostree-admin.c includes libostree (and GLib).
+OSTREE_SRCS := $(wildcard src/ostree/*.c) src/shared/util.c src/shared/verbs.c
 OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-1))
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
@@ -60,43 +76,57 @@ TOOLS := wdt-standin monotime fake-systemd1
 .PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree
 
-$(B)/obj/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(B)/asan/%.o: src/%.c src/*.h $(B)/paths.stamp | $(B)/asan
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
-$(B)/obj $(B)/asan $(B)/tests:
-	mkdir -p $@
+$(B)/obj/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/asan/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
+	@mkdir -p $(@D)
+	$(call say,CC,$< [asan])
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+$(B)/tests:
+	@mkdir -p $@
 
-$(B)/healthdog: $(DAEMON_OBJS) $(B)/obj/main.o
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/asan/healthdog: $(SAN_OBJS) $(B)/asan/main.o
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/healthdog: $(DAEMON_OBJS) $(B)/obj/daemon/main.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/asan/healthdog: $(SAN_OBJS) $(B)/asan/daemon/main.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/obj/ostree-admin.o $(B)/asan/ostree-admin.o: ALL_CFLAGS += $(OSTREE_CFLAGS)
-$(B)/healthdog-ostree: $(OSTREE_SRCS:%.c=$(B)/obj/%.o)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
-$(B)/asan/healthdog-ostree: $(OSTREE_SRCS:%.c=$(B)/asan/%.o)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
+$(B)/obj/ostree/ostree-admin.o $(B)/asan/ostree/ostree-admin.o: ALL_CFLAGS += $(OSTREE_CFLAGS)
+$(B)/healthdog-ostree: $(OSTREE_SRCS:src/%.c=$(B)/obj/%.o)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
+$(B)/asan/healthdog-ostree: $(OSTREE_SRCS:src/%.c=$(B)/asan/%.o)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(OSTREE_LIBS)
 
 # Unit tests link the real objects (sanitized) with cmocka.
 $(B)/tests/test-%: tests/unit/test-%.c tests/unit/*.h $(SAN_OBJS) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+	$(call say,CCLD,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 # The OSTree deployment rules, on plain arrays (no libostree).
-$(B)/tests/test-ostree-deploy: tests/ostree/test-deploy.c $(B)/asan/ostree-deploy.o $(B)/asan/util.o | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka)
+$(B)/tests/test-ostree-deploy: tests/ostree/test-deploy.c $(B)/asan/ostree/ostree-deploy.o $(B)/asan/shared/util.o | $(B)/tests
+	$(call say,CCLD,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs cmocka)
 # The fuzz targets without libFuzzer (gcc, ASan/UBSan): tests/fuzz/replay-check feeds them the
 # seed corpus and every input the fuzzers found.
 $(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_OBJS) \
-		$(B)/asan/ostree-quarantine.o $(B)/asan/ostree-deploy.o | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+		$(B)/asan/ostree/ostree-quarantine.o $(B)/asan/ostree/ostree-deploy.o | $(B)/tests
+	$(call say,CCLD,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 $(B)/tests/%: tests/%.c | $(B)/tests
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
+	$(call say,CCLD,$<)
+	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
 # The bench's floor: the steady state's probes without healthdog (tests/bench/floor.c).
 $(B)/tests/bench-floor: tests/bench/floor.c | $(B)/tests
-	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< -lsystemd
+	$(call say,CCLD,$<)
+	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< -lsystemd
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
 $(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
-	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
+	$(call say,CCLD,$<)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs libsystemd)
 
 install: $(B)/healthdog $(B)/healthdog-ostree

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What the daemon and the command line make of what another program prints:
- *  - the OSTree helper's reply through its socket, read by the real deploy_run() (the output, a
+ *  - the OSTree helper's reply through its socket, read by the real helper_run() (the output, a
  *    NUL byte, the exit code in decimal) into a status and one line for the log; and its output
  *    as a child, the first SPAWN_OUTPUT_MAX bytes folded into one line the same way;
  *  - JSON text through json.c: healthdog-ostree status --json, the control socket's replies and
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "deploy.h"
+#include "helper.h"
 #include "fuzz.h"
 #include "json.h"
 #include "spawn.h"
@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 abort();
         atexit(cleanup);
 
-        /* The helper's socket, served by this process itself between deploy_run() and the loop. */
+        /* The helper's socket, served by this process itself between helper_run() and the loop. */
         fuzz_path(state_dir, sizeof(state_dir), "%s/state", root);
         fuzz_path(socket_path, sizeof(socket_path), "%s/helper.sock", root);
         if (strlen(socket_path) >= sizeof(sa.sun_path))
@@ -71,7 +71,7 @@ static void on_done(int status, const char *output, void *userdata) {
         strcpy(reply->output, output);
 }
 
-/* What deploy_run() must make of a reply: the digits after its last NUL byte, when they are a
+/* What helper_run() must make of a reply: the digits after its last NUL byte, when they are a
  * number up to 255; else -EBADMSG. */
 static int expected_status(const uint8_t *data, size_t size) {
         const uint8_t *nul = size > 0 ? memrchr(data, 0, size) : NULL;
@@ -97,14 +97,14 @@ static void check_socket_reply(const uint8_t *data, size_t size) {
         char *const args[] = { (char *) "identify-failed", NULL };
         const char expected[] = "--sysroot\0/sysroot\0--state-dir\0";
         char request[4096];
-        DeployRun *run = NULL;
+        HelperRun *run = NULL;
         Reply reply = {};
         size_t len = 0;
         ssize_t n;
         int fd, r;
 
-        r = deploy_run(event, &ostree, state_dir, args, on_done, &reply, &run);
-        fuzz_assert(r == 0, "deploy_run: %d", r);
+        r = helper_run(event, &ostree, state_dir, args, on_done, &reply, &run);
+        fuzz_assert(r == 0, "helper_run: %d", r);
 
         /* The request is complete once the daemon shut its side: the arguments, each ended by NUL. */
         fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);

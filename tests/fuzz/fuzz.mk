@@ -4,19 +4,19 @@
 
 FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
 # The daemon's objects, plus the helper's quarantine file (no libostree in either).
-FUZZ_SRCS := $(DAEMON_SRCS) ostree-quarantine.c ostree-deploy.c
-FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_SRCS := $(DAEMON_SRCS) src/ostree/ostree-quarantine.c src/ostree/ostree-deploy.c
+FUZZ_OBJS := $(FUZZ_SRCS:src/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_CC ?= clang
 FUZZ_SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-missing-field-initializers $(PATHS) $(PKG_CFLAGS) $(FUZZ_SAN)
+	-Wno-missing-field-initializers $(PATHS) $(INCLUDES) $(PKG_CFLAGS) $(FUZZ_SAN)
 
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
 
-$(B)/fuzz/obj/%.o: src/%.c src/*.h $(B)/paths.stamp
+$(B)/fuzz/obj/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_TARGETS:%=$(B)/fuzz/%): $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the OSTree deployment rules (src/ostree-deploy.c) on plain lists: which
+/* Unit tests for the OSTree deployment rules (src/ostree/ostree-deploy.c) on plain lists: which
  * deployment failed on a rolled-back boot, what remove-failed may remove and what prune keeps. The
  * same rules run against real sysroots in tests/integration/ostree-*.sh. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/hooks.c: real hook scripts in a temporary directory, run on a real sd-event
+/* Unit tests for src/daemon/hooks.c: real hook scripts in a temporary directory, run on a real sd-event
  * loop. The test process is a child subreaper, so what a killed hook left behind is reparented
  * here and its exit status can be checked. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/util.c: parsers, formatters, command splitting, buffers and files. */
+/* Unit tests for src/shared/util.c: parsers, formatters, command splitting, buffers and files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

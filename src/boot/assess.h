@@ -7,7 +7,7 @@
 
 typedef struct Manager Manager;
 typedef struct HookRun HookRun;
-typedef struct DeployRun DeployRun;
+typedef struct HelperRun HelperRun;
 
 /* Boot assessment, the Manager's part that reads and writes the boot environment: what this
  * boot is, when a trial is confirmed, and what a failing required check means in each phase.
@@ -30,7 +30,7 @@ typedef struct Assessment {
         sd_event_source *confirm_timer;
         sd_event_source *trial_timer;
         HookRun *hooks;
-        DeployRun *deploy;          /* the OSTree helper, when it runs */
+        HelperRun *deploy;          /* the OSTree helper, when it runs */
 
         char verdict[16];           /* pending, confirmed, rejected, reset, degraded, steady, rolled-back */
         char verdict_reason[256];

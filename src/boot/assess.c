@@ -4,7 +4,7 @@
 
 #include "assess.h"
 #include "bootenv.h"
-#include "deploy.h"
+#include "helper.h"
 #include "ostree-exit.h"
 #include "hooks.h"
 #include "log.h"
@@ -228,7 +228,7 @@ static void assess_deploy_pending(Manager *m, const char *what) {
                 log_warning_errno(r, "Failed to note the pending OSTree %s in '%s': %m, ignoring", what, path);
 }
 
-static void assess_deploy_verb(Manager *m, const char *what, char *const *args, deploy_done_t done);
+static void assess_deploy_verb(Manager *m, const char *what, char *const *args, helper_done_t done);
 
 /* A failed or killed helper is retried next boot; a definite answer ends the matter. */
 static void assess_deploy_settled(Manager *m, const char *what, int status, const char *output) {
@@ -240,7 +240,7 @@ static void assess_deploy_settled(Manager *m, const char *what, int status, cons
                 log_notice("OSTree %s done%s%s", what, output[0] ? ": " : "", output);
         else
                 log_full_errno(status == OSTREE_EXIT_NOT_OSTREE ? LOG_INFO : LOG_WARNING, 0,
-                               "OSTree %s: %s%s%s%s", what, deploy_status_to_string(status), output[0] ? " (" : "",
+                               "OSTree %s: %s%s%s%s", what, helper_status_to_string(status), output[0] ? " (" : "",
                                output, output[0] ? ")" : "");
         if (final)
                 assess_deploy_pending(m, NULL);
@@ -278,12 +278,12 @@ static void on_pruned(int status, const char *output, void *userdata) {
         assess_deploy_settled(m, "prune", status, output);
 }
 
-static void assess_deploy_verb(Manager *m, const char *what, char *const *args, deploy_done_t done) {
+static void assess_deploy_verb(Manager *m, const char *what, char *const *args, helper_done_t done) {
         int r;
 
-        deploy_cancel(m->assess.deploy);
+        helper_cancel(m->assess.deploy);
         m->assess.deploy = NULL;
-        r = deploy_run(m->event, &m->config->ostree, m->config->supervisor.state_directory, args, done, m,
+        r = helper_run(m->event, &m->config->ostree, m->config->supervisor.state_directory, args, done, m,
                        &m->assess.deploy);
         if (r < 0)
                 log_warning_errno(r, "Failed to run '%s' for the OSTree %s: %m; trying again on the next boot",
@@ -294,7 +294,7 @@ static void assess_deploy_verb(Manager *m, const char *what, char *const *args, 
 static void assess_deploy(Manager *m, const char *what) {
         char keep[16];
 
-        if (!deploy_enabled(&m->config->ostree))
+        if (!helper_enabled(&m->config->ostree))
                 return;
         assess_deploy_pending(m, what);
         if (streq(what, "prune")) {
@@ -472,11 +472,11 @@ static BootDeployment assess_booted_deployment(Manager *m) {
         Assessment *a = &m->assess;
         int r;
 
-        if (a->env_error < 0 || !deploy_enabled(&m->config->ostree) ||
+        if (a->env_error < 0 || !helper_enabled(&m->config->ostree) ||
             (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK])))
                 return BOOT_DEPLOYMENT_UNKNOWN;
 
-        r = deploy_query_booted(&m->config->ostree, m->config->supervisor.state_directory, 5 * USEC_PER_SEC);
+        r = helper_query_booted(&m->config->ostree, m->config->supervisor.state_directory, 5 * USEC_PER_SEC);
         if (r < 0) {
                 log_full_errno(r == -ENOMEDIUM ? LOG_INFO : LOG_WARNING, r,
                                "Cannot tell which OSTree deployment is booted (%m): deciding from the environment alone");
@@ -668,7 +668,7 @@ void assess_starving(Manager *m, const char *reason, const char *check, const ch
 void assess_done(Assessment *a) {
         hooks_cancel(a->hooks);
         a->hooks = NULL;
-        deploy_cancel(a->deploy);
+        helper_cancel(a->deploy);
         a->deploy = NULL;
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
         a->trial_timer = sd_event_source_disable_unref(a->trial_timer);

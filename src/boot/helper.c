@@ -3,37 +3,37 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "deploy.h"
+#include "helper.h"
 #include "ostree-exit.h"
 #include "spawn.h"
 
 /* What a helper run through the socket may print, its exit code included. */
-#define DEPLOY_REPLY_MAX 16384
+#define HELPER_REPLY_MAX 16384
 
 /* The helper runs one of two ways: as healthdog's child (spawn), or, when its socket exists, as
  * an instance of healthdog-ostree@.service that systemd starts for the connection, in a sandbox
  * of its own with the privileges libostree needs, which the daemon's unit then does not grant.
  * Through the socket the request is the arguments, each ended by a NUL byte, then end of file;
  * the reply is what the helper prints, then a NUL byte and its exit code in decimal. */
-struct DeployRun {
+struct HelperRun {
         Spawn *spawn;
         int fd;
         sd_event_source *io;
-        char *reply;            /* DEPLOY_REPLY_MAX + 1 */
+        char *reply;            /* HELPER_REPLY_MAX + 1 */
         size_t reply_len;
         sd_event_source *timer;
-        deploy_done_t done;
+        helper_done_t done;
         void *userdata;
 };
 
-bool deploy_enabled(const OstreeConfig *c) {
+bool helper_enabled(const OstreeConfig *c) {
         if (c->enable == OSTREE_ENABLE_AUTO)
                 /* ostree-prepare-root leaves this behind on every boot it sets up. */
                 return access("/run/ostree-booted", F_OK) == 0;
         return c->enable == OSTREE_ENABLE_YES;
 }
 
-static void deploy_free(DeployRun *run) {
+static void helper_free(HelperRun *run) {
         sd_event_source_disable_unref(run->timer);
         sd_event_source_disable_unref(run->io);
         if (run->fd >= 0)
@@ -42,26 +42,26 @@ static void deploy_free(DeployRun *run) {
         free(run);
 }
 
-static void deploy_finish(DeployRun *run, int status, const char *output) {
-        deploy_done_t done = run->done;
+static void helper_finish(HelperRun *run, int status, const char *output) {
+        helper_done_t done = run->done;
         void *userdata = run->userdata;
 
-        deploy_free(run);
+        helper_free(run);
         if (done)
                 done(status, output, userdata);
 }
 
 static void on_helper_exit(const siginfo_t *si, const char *output, size_t len, void *userdata) {
-        DeployRun *run = userdata;
+        HelperRun *run = userdata;
         char line[SPAWN_OUTPUT_MAX + 8];
 
         run->spawn = NULL;
         sanitize_line(line, sizeof(line), output, len);
-        deploy_finish(run, si->si_code == CLD_EXITED ? si->si_status : -EINTR, line);
+        helper_finish(run, si->si_code == CLD_EXITED ? si->si_status : -EINTR, line);
 }
 
 /* The reply is complete: split off the exit code. */
-static void deploy_reply_done(DeployRun *run) {
+static void helper_reply_done(HelperRun *run) {
         char line[SPAWN_OUTPUT_MAX + 8];
         const char *nul = memrchr(run->reply, '\0', run->reply_len);
         unsigned code;
@@ -69,32 +69,32 @@ static void deploy_reply_done(DeployRun *run) {
         run->reply[run->reply_len] = '\0';
         if (!nul || parse_uint(nul + 1, &code) < 0 || code > 255) {
                 sanitize_line(line, sizeof(line), run->reply, run->reply_len);
-                deploy_finish(run, -EBADMSG, line);
+                helper_finish(run, -EBADMSG, line);
                 return;
         }
         sanitize_line(line, sizeof(line), run->reply, (size_t) (nul - run->reply));
-        deploy_finish(run, (int) code, line);
+        helper_finish(run, (int) code, line);
 }
 
 static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        DeployRun *run = userdata;
+        HelperRun *run = userdata;
         ssize_t n;
 
         for (;;) {
-                if (run->reply_len == DEPLOY_REPLY_MAX) {
-                        deploy_finish(run, -EMSGSIZE, "");
+                if (run->reply_len == HELPER_REPLY_MAX) {
+                        helper_finish(run, -EMSGSIZE, "");
                         return 0;
                 }
-                n = read(fd, run->reply + run->reply_len, DEPLOY_REPLY_MAX - run->reply_len);
+                n = read(fd, run->reply + run->reply_len, HELPER_REPLY_MAX - run->reply_len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
                         return 0;
                 if (n <= 0) {
                         if (n == 0)
-                                deploy_reply_done(run);
+                                helper_reply_done(run);
                         else
-                                deploy_finish(run, -errno, "");
+                                helper_finish(run, -errno, "");
                         return 0;
                 }
                 run->reply_len += (size_t) n;
@@ -102,7 +102,7 @@ static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata
 }
 
 /* Connects to the helper's socket and sends the request. Returns the connected socket or -errno. */
-static int deploy_connect(const char *path, char *const *argv) {
+static int helper_connect(const char *path, char *const *argv) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_(freep) char *request = NULL;
         _cleanup_(closep) int fd = -1;
@@ -136,19 +136,19 @@ static int deploy_connect(const char *path, char *const *argv) {
 }
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        DeployRun *run = userdata;
+        HelperRun *run = userdata;
 
         spawn_abandon(run->spawn);
         run->spawn = NULL;
-        deploy_finish(run, -ETIMEDOUT, "");
+        helper_finish(run, -ETIMEDOUT, "");
         return 0;
 }
 
-int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
-               deploy_done_t done, void *userdata, DeployRun **ret) {
+int helper_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
+               helper_done_t done, void *userdata, HelperRun **ret) {
         _cleanup_(strv_freep) char **argv = NULL;
         bool via_socket = access(c->helper_socket, F_OK) == 0;
-        DeployRun *run;
+        HelperRun *run;
         int r;
 
         if (strv_extend(&argv, c->helper) < 0 || strv_extend(&argv, "--sysroot") < 0 ||
@@ -159,7 +159,7 @@ int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
                 if (strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
 
-        run = calloc(1, sizeof(DeployRun));
+        run = calloc(1, sizeof(HelperRun));
         if (!run)
                 return -ENOMEM;
         run->fd = -1;
@@ -170,15 +170,15 @@ int deploy_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
                                        run);
         if (r >= 0 && via_socket) {
                 /* The service runs the helper its unit names: the request starts at the options. */
-                run->reply = malloc(DEPLOY_REPLY_MAX + 1);
-                r = run->reply ? deploy_connect(c->helper_socket, argv + 1) : -ENOMEM;
+                run->reply = malloc(HELPER_REPLY_MAX + 1);
+                r = run->reply ? helper_connect(c->helper_socket, argv + 1) : -ENOMEM;
                 run->fd = r;
                 if (r >= 0)
                         r = sd_event_add_io(event, &run->io, run->fd, EPOLLIN, on_reply, run);
         } else if (r >= 0)
                 r = spawn_start(event, &(SpawnOptions) { .argv = argv }, on_helper_exit, run, &run->spawn);
         if (r < 0) {
-                deploy_free(run);
+                helper_free(run);
                 return r;
         }
         *ret = run;
@@ -201,10 +201,10 @@ static void on_query_done(int status, const char *output, void *userdata) {
                 q->result = status == OSTREE_EXIT_NOT_OSTREE ? -ENOMEDIUM : status < 0 ? status : -EIO;
 }
 
-int deploy_query_booted(const OstreeConfig *c, const char *state_dir, usec_t timeout) {
+int helper_query_booted(const OstreeConfig *c, const char *state_dir, usec_t timeout) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         OstreeConfig bounded = *c;
-        DeployRun *run = NULL;
+        HelperRun *run = NULL;
         Query q = {};
         int r;
 
@@ -213,28 +213,28 @@ int deploy_query_booted(const OstreeConfig *c, const char *state_dir, usec_t tim
         if (r < 0)
                 return r;
         bounded.timeout = timeout;
-        r = deploy_run(event, &bounded, state_dir, (char *[]) { (char *) "identify-failed", NULL }, on_query_done, &q,
+        r = helper_run(event, &bounded, state_dir, (char *[]) { (char *) "identify-failed", NULL }, on_query_done, &q,
                        &run);
         if (r < 0)
                 return r;
         while (!q.done) {
                 r = sd_event_run(event, UINT64_MAX);
                 if (r < 0) {
-                        deploy_cancel(run);
+                        helper_cancel(run);
                         return r;
                 }
         }
         return q.result;
 }
 
-void deploy_cancel(DeployRun *run) {
+void helper_cancel(HelperRun *run) {
         if (!run)
                 return;
         spawn_abandon(run->spawn);
-        deploy_free(run);
+        helper_free(run);
 }
 
-const char *deploy_status_to_string(int status) {
+const char *helper_status_to_string(int status) {
         switch (status) {
         case OSTREE_EXIT_OK:
                 return "done";

@@ -1,25 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
-#include <systemd/sd-id128.h>
 
 #include "assess.h"
 #include "bootenv.h"
+#include "deploy-note.h"
 #include "helper.h"
-#include "ostree-exit.h"
 #include "hooks.h"
+#include "json.h"
 #include "log.h"
-#include "manager.h"
-#include "state.h"
+#include "ostree-exit.h"
+#include "reset-reason.h"
+#include "verdicts.h"
 
 enum { VAR_UPGRADE, VAR_BOOTCOUNT, VAR_BOOTLIMIT, VAR_ROLLBACK, _VAR_MAX };
 
-static void assess_var_names(const Manager *m, const char *names[static _VAR_MAX]) {
-        const BootloaderConfig *b = &m->config->bootloader;
+static const char *state_dir(const Assessment *a) {
+        return a->config->supervisor.state_directory;
+}
+
+static const char *fw_env_config(const Assessment *a) {
+        return a->config->bootloader.fw_env_config;
+}
+
+static void assess_var_names(const Assessment *a, const char *names[static _VAR_MAX]) {
+        const BootloaderConfig *b = &a->config->bootloader;
 
         names[VAR_UPGRADE] = b->upgrade_available_var;
         names[VAR_BOOTCOUNT] = b->bootcount_var;
         names[VAR_BOOTLIMIT] = b->bootlimit_var;
         names[VAR_ROLLBACK] = b->rollback_var;
+}
+
+static void assess_notify(Assessment *a) {
+        if (a->changed)
+                a->changed(a, a->userdata);
 }
 
 static int json_field(char **buf, size_t *len, size_t *cap, const char *key, const char *value, bool comma) {
@@ -30,25 +44,19 @@ static int json_field(char **buf, size_t *len, size_t *cap, const char *key, con
         return value ? json_append_string(buf, len, cap, value) : buf_appendf(buf, len, cap, "null");
 }
 
-char *assess_record_json(const Manager *m) {
-        const Assessment *a = &m->assess;
+char *assess_record_json(const Assessment *a) {
         const char *names[_VAR_MAX];
-        char boot_id[SD_ID128_STRING_MAX] = "";
         size_t len = 0, cap = 0;
         char *json = NULL;
-        sd_id128_t id;
         int r;
 
-        if (sd_id128_get_boot(&id) >= 0)
-                sd_id128_to_string(id, boot_id);
-        assess_var_names(m, names);
+        assess_var_names(a, names);
 
         r = buf_appendf(&json, &len, &cap, "{");
         if (r >= 0)
-                r = json_field(&json, &len, &cap, "boot_id", boot_id, false);
+                r = json_field(&json, &len, &cap, "boot_id", a->boot_id, false);
         if (r >= 0)
-                r = buf_appendf(&json, &len, &cap, ",\"started_usec\":%llu",
-                                (unsigned long long) m->started_realtime);
+                r = buf_appendf(&json, &len, &cap, ",\"started_usec\":%llu", (unsigned long long) a->started_realtime);
         if (r >= 0)
                 r = json_field(&json, &len, &cap, "phase", boot_phase_to_string(a->phase), true);
         if (r >= 0)
@@ -75,10 +83,10 @@ char *assess_record_json(const Manager *m) {
         return json;
 }
 
-static void assess_set_verdict(Manager *m, const char *verdict, const char *fmt, ...) _printf_(3, 4);
-static void assess_set_verdict(Manager *m, const char *verdict, const char *fmt, ...) {
-        Assessment *a = &m->assess;
+static void assess_set_verdict(Assessment *a, const char *verdict, const char *fmt, ...) _printf_(3, 4);
+static void assess_set_verdict(Assessment *a, const char *verdict, const char *fmt, ...) {
         _cleanup_(freep) char *json = NULL;
+        bool first = !a->recorded;
         va_list ap;
         int r;
 
@@ -87,17 +95,26 @@ static void assess_set_verdict(Manager *m, const char *verdict, const char *fmt,
         vsnprintf(a->verdict_reason, sizeof(a->verdict_reason), fmt, ap);
         va_end(ap);
 
-        json = assess_record_json(m);
+        json = assess_record_json(a);
         if (!json) {
                 log_error_errno(ENOMEM, "Failed to record the verdict: %m");
                 return;
         }
-        r = state_append_verdict(m->config->supervisor.state_directory, json, a->recorded);
-        if (r < 0)
-                log_error_errno(r, "Failed to record the verdict in '%s': %m", m->config->supervisor.state_directory);
-        else
-                a->recorded = true;
+        r = verdicts_append(state_dir(a), json, a->recorded);
+        if (r < 0) {
+                log_error_errno(r, "Failed to record the verdict in '%s': %m", state_dir(a));
+                return;
+        }
+        a->recorded = true;
+        /* An earlier boot's reset reason is in this boot's record now: it counts once. */
+        if (first && a->previous_reset) {
+                r = reset_reason_remove(state_dir(a));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove '%s/%s': %m, ignoring", state_dir(a), RESET_REASON_FILE);
+        }
 }
+
+/* ---- hooks */
 
 static void on_hook(const char *name, HookResult result, const char *how, const char *output, void *userdata) {
         if (result == HOOK_SKIPPED)
@@ -108,19 +125,18 @@ static void on_hook(const char *name, HookResult result, const char *how, const 
 }
 
 static void on_hooks_done(unsigned ran, unsigned failed, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
 
-        m->assess.hooks = NULL;
+        a->hooks = NULL;
         if (ran > 0)
                 log_full_errno(failed ? LOG_WARNING : LOG_INFO, 0, "%u hooks ran, %u failed", ran, failed);
 }
 
 /* Hooks run one set at a time; a new set (red after green, say) replaces one still running. */
-static void assess_run_hooks(Manager *m, const char *set, const char *verdict, const char *check, const char *detail) {
-        Assessment *a = &m->assess;
+static void assess_run_hooks(Assessment *a, const char *set, const char *verdict, const char *check,
+                             const char *detail) {
         _cleanup_(strv_freep) char **env = NULL;
         _cleanup_(freep) char *dir = NULL;
-        char boot_id[SD_ID128_STRING_MAX] = "";
         const struct {
                 const char *key, *value;
         } vars[] = {
@@ -128,17 +144,14 @@ static void assess_run_hooks(Manager *m, const char *set, const char *verdict, c
                 { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) },
                 { "HEALTHDOG_CHECK", check },
                 { "HEALTHDOG_DETAIL", detail },
-                { "HEALTHDOG_BOOT_ID", boot_id },
+                { "HEALTHDOG_BOOT_ID", a->boot_id },
                 { "HEALTHDOG_UPGRADE_AVAILABLE", a->env[VAR_UPGRADE] },
                 { "HEALTHDOG_BOOTCOUNT", a->env[VAR_BOOTCOUNT] },
                 { "HEALTHDOG_BOOTLIMIT", a->env[VAR_BOOTLIMIT] },
                 { "HEALTHDOG_PREVIOUS_RESET", a->previous_reset },
         };
-        sd_id128_t id;
         int r;
 
-        if (sd_id128_get_boot(&id) >= 0)
-                sd_id128_to_string(id, boot_id);
         for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
                 char *e;
                 if (!vars[i].value)
@@ -148,34 +161,36 @@ static void assess_run_hooks(Manager *m, const char *set, const char *verdict, c
                         return;
                 }
         }
-        if (asprintf(&dir, "%s/%s", m->config->assessment.hooks_directory, set) < 0) {
+        if (path_join(a->config->assessment.hooks_directory, set, &dir) < 0) {
                 log_error_errno(ENOMEM, "Failed to run the %s hooks: %m", set);
                 return;
         }
 
         hooks_cancel(a->hooks);
         a->hooks = NULL;
-        r = hooks_run(m->event, dir, m->config->assessment.hook_timeout, env, on_hook, on_hooks_done, m, &a->hooks);
+        r = hooks_run(a->event, dir, a->config->assessment.hook_timeout, env, on_hook, on_hooks_done, a, &a->hooks);
         if (r < 0)
                 log_error_errno(r, "Failed to run the hooks in '%s': %m", dir);
 }
 
+/* ---- the boot environment */
+
 /* Sets the variables to clear in one store. Returns the result of bootenv_write(). */
-static int assess_clear_env(Manager *m) {
+static int assess_clear_env(Assessment *a) {
         const char *names[_VAR_MAX], *values[_VAR_MAX];
         size_t n = 0;
 
-        assess_var_names(m, names);
+        assess_var_names(a, names);
         values[0] = "0";
         values[1] = "0";
         n = 2;
         /* The rollback flag only when it is there: a steady device writes nothing it need not. */
-        if (m->assess.env[VAR_ROLLBACK]) {
+        if (a->env[VAR_ROLLBACK]) {
                 names[2] = names[VAR_ROLLBACK];
                 values[2] = "0";
                 n = 3;
         }
-        return bootenv_write(m->config->bootloader.fw_env_config, names, values, n);
+        return bootenv_write(fw_env_config(a), names, values, n);
 }
 
 /* Another process (an OTA client, fw_setenv) holding the environment's lock at start is waited
@@ -183,55 +198,46 @@ static int assess_clear_env(Manager *m) {
 #define ENV_BUSY_RETRY_USEC (5 * USEC_PER_SEC)
 #define ENV_BUSY_RETRIES 12
 
-/* Returns true when the read is to be tried again later (lock held by another process). */
-static bool assess_read_env(Manager *m) {
-        Assessment *a = &m->assess;
+/* Reads the variables. Returns true when the read is to be tried again later (lock held by another
+ * process); log says whether to log what went wrong. */
+static bool assess_read_env(Assessment *a, bool log) {
         const char *names[_VAR_MAX];
         char why[BOOTENV_STRERROR_MAX];
 
-        assess_var_names(m, names);
-        a->env_error = bootenv_read(m->config->bootloader.fw_env_config, names, _VAR_MAX, a->env);
+        assess_var_names(a, names);
+        a->env_error = bootenv_read(fw_env_config(a), names, _VAR_MAX, a->env);
+        if (!log)
+                return false;
         if (a->env_error == -EBUSY && a->env_busy_retries < ENV_BUSY_RETRIES) {
                 a->env_busy_retries++;
                 log_warning("Failed to read the boot environment through '%s': %s; reading it again in 5s "
-                            "(attempt %u of %u), feeding meanwhile",
-                            m->config->bootloader.fw_env_config,
-                            bootenv_strerror(m->config->bootloader.fw_env_config, a->env_error, why, sizeof(why)),
-                            a->env_busy_retries, ENV_BUSY_RETRIES);
+                            "(attempt %u of %u), feeding meanwhile", fw_env_config(a),
+                            bootenv_strerror(fw_env_config(a), a->env_error, why, sizeof(why)), a->env_busy_retries,
+                            ENV_BUSY_RETRIES);
                 return true;
         }
         if (a->env_error < 0)
                 log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ENV_UNUSABLE }),
                            "Failed to read the boot environment through '%s': %s; assessing nothing and writing "
-                           "nothing to it this boot",
-                           m->config->bootloader.fw_env_config,
-                           bootenv_strerror(m->config->bootloader.fw_env_config, a->env_error, why, sizeof(why)));
+                           "nothing to it this boot", fw_env_config(a),
+                           bootenv_strerror(fw_env_config(a), a->env_error, why, sizeof(why)));
         return false;
 }
 
-/* What the OSTree helper still has to do survives a reset in the state directory, so that a
- * removal or prune that failed (sysroot locked, helper killed) is retried on the next boot. */
-#define DEPLOY_PENDING_FILE "deploy-pending"
+/* ---- the OSTree deployments, through the helper */
 
-static void assess_deploy_pending(Manager *m, const char *what) {
-        _cleanup_(freep) char *path = NULL;
-        int r;
+static void assess_note(Assessment *a, const char *verb, const char *checksum) {
+        int r = verb ? deploy_note_save(state_dir(a), verb, checksum) : deploy_note_clear(state_dir(a));
 
-        if (asprintf(&path, "%s/%s", m->config->supervisor.state_directory, DEPLOY_PENDING_FILE) < 0)
-                return;
-        if (!what) {
-                (void) unlink(path);
-                return;
-        }
-        r = write_file_atomic(path, what, strlen(what), 0644);
         if (r < 0)
-                log_warning_errno(r, "Failed to note the pending OSTree %s in '%s': %m, ignoring", what, path);
+                log_warning_errno(r, "Failed to note the pending OSTree work in '%s/%s': %m, ignoring", state_dir(a),
+                                  DEPLOY_NOTE_FILE);
 }
 
-static void assess_deploy_verb(Manager *m, const char *what, char *const *args, helper_done_t done);
+static void assess_helper_verb(Assessment *a, const char *what, char *const *args, helper_done_t done);
 
 /* A failed or killed helper is retried next boot; a definite answer ends the matter. */
-static void assess_deploy_settled(Manager *m, const char *what, int status, const char *output) {
+static void assess_helper_settled(Assessment *a, const char *what, int status, const char *output) {
         bool final = status == OSTREE_EXIT_OK || status == OSTREE_EXIT_NOT_OSTREE || status == OSTREE_EXIT_UNKNOWN ||
                      status == OSTREE_EXIT_REFUSED_BOOTED || status == OSTREE_EXIT_REFUSED_STAGED ||
                      status == OSTREE_EXIT_REFUSED_PINNED;
@@ -243,129 +249,97 @@ static void assess_deploy_settled(Manager *m, const char *what, int status, cons
                                "OSTree %s: %s%s%s%s", what, helper_status_to_string(status), output[0] ? " (" : "",
                                output, output[0] ? ")" : "");
         if (final)
-                assess_deploy_pending(m, NULL);
+                assess_note(a, NULL, NULL);
         else
                 log_warning("OSTree %s will be tried again on the next boot", what);
 }
 
 static void on_removed(int status, const char *output, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
 
-        m->assess.deploy = NULL;
-        assess_deploy_settled(m, "remove-failed", status, output);
+        a->helper = NULL;
+        assess_helper_settled(a, "remove-failed", status, output);
 }
 
 static void on_identified(int status, const char *output, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
         char checksum[80] = "";
 
-        m->assess.deploy = NULL;
+        a->helper = NULL;
         if (status == OSTREE_EXIT_OK)
                 (void) sscanf(output, "%79[0-9a-f.]", checksum);
         if (status != OSTREE_EXIT_OK || !checksum[0]) {
-                assess_deploy_settled(m, "remove-failed", status, status == OSTREE_EXIT_OK ? "no failed deployment" : output);
+                assess_helper_settled(a, "remove-failed", status,
+                                      status == OSTREE_EXIT_OK ? "no failed deployment" : output);
                 return;
         }
         log_notice("Removing the failed deployment %s so that a plain reboot does not boot it again", checksum);
-        assess_deploy_verb(m, "remove-failed", (char *[]) { (char *) "remove-failed", (char *) "--checksum", checksum, NULL },
-                           on_removed);
+        assess_helper_verb(a, "remove-failed",
+                           (char *[]) { (char *) "remove-failed", (char *) "--checksum", checksum, NULL }, on_removed);
 }
 
 static void on_pruned(int status, const char *output, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
 
-        m->assess.deploy = NULL;
-        assess_deploy_settled(m, "prune", status, output);
+        a->helper = NULL;
+        assess_helper_settled(a, "prune", status, output);
 }
 
-static void assess_deploy_verb(Manager *m, const char *what, char *const *args, helper_done_t done) {
+static void assess_helper_verb(Assessment *a, const char *what, char *const *args, helper_done_t done) {
         int r;
 
-        helper_cancel(m->assess.deploy);
-        m->assess.deploy = NULL;
-        r = helper_run(m->event, &m->config->ostree, m->config->supervisor.state_directory, args, done, m,
-                       &m->assess.deploy);
+        helper_cancel(a->helper);
+        a->helper = NULL;
+        r = helper_run(a->event, &a->config->ostree, state_dir(a), args, done, a, &a->helper);
         if (r < 0)
                 log_warning_errno(r, "Failed to run '%s' for the OSTree %s: %m; trying again on the next boot",
-                                  m->config->ostree.helper, what);
+                                  a->config->ostree.helper, what);
 }
 
 /* Starts the OSTree work of this boot ("remove-failed" or "prune"), noting it as pending first. */
-static void assess_deploy(Manager *m, const char *what) {
+static void assess_deploy(Assessment *a, const char *what) {
         char keep[16];
 
-        if (!helper_enabled(&m->config->ostree))
+        if (!helper_enabled(&a->config->ostree))
                 return;
-        assess_deploy_pending(m, what);
+        assess_note(a, what, NULL);
         if (streq(what, "prune")) {
-                snprintf(keep, sizeof(keep), "%u", m->config->ostree.keep_rollback);
-                assess_deploy_verb(m, what, (char *[]) { (char *) "prune", (char *) "--keep-rollback", keep, NULL },
+                snprintf(keep, sizeof(keep), "%u", a->config->ostree.keep_rollback);
+                assess_helper_verb(a, what, (char *[]) { (char *) "prune", (char *) "--keep-rollback", keep, NULL },
                                    on_pruned);
         } else
-                assess_deploy_verb(m, what, (char *[]) { (char *) "identify-failed", NULL }, on_identified);
+                assess_helper_verb(a, what, (char *[]) { (char *) "identify-failed", NULL }, on_identified);
 }
 
 /* What an earlier boot could not finish. */
-static void assess_deploy_retry(Manager *m) {
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-        char what[32] = "";
+static void assess_deploy_retry(Assessment *a) {
+        DeployNote note;
 
-        if (asprintf(&path, "%s/%s", m->config->supervisor.state_directory, DEPLOY_PENDING_FILE) < 0 ||
-            !(f = fopen(path, "re")) || fscanf(f, "%31s", what) != 1)
+        if (deploy_note_load(state_dir(a), &note) <= 0)
                 return;
-        if (streq(what, "prune") || streq(what, "remove-failed")) {
-                log_info("Retrying the OSTree %s an earlier boot could not finish", what);
-                assess_deploy(m, what);
-        }
+        log_info("Retrying the OSTree %s an earlier boot could not finish", note.verb);
+        assess_deploy(a, note.verb);
 }
 
-static void assess_rolled_back(Manager *m) {
-        Assessment *a = &m->assess;
-        int r;
+/* ---- confirming a trial */
 
-        log_struct(LOG_CRIT,
-                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ROLLED_BACK },
-                              { "HEALTHDOG_PREVIOUS_RESET", strempty(a->previous_reset) }),
-                   "U-Boot rolled back (%s). What made the new software fail: %s", a->why,
-                   a->previous_reset ?: "not recorded (it reset without a verdict from healthdog)");
-
-        r = assess_clear_env(m);
-        if (r < 0)
-                log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
-                                m->config->bootloader.fw_env_config);
-        else if (a->env[VAR_ROLLBACK])
-                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
-                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var,
-                         m->config->bootloader.rollback_var);
-        else
-                log_info("Cleared %s and %s: the next reboot boots this software without counting",
-                         m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var);
-
-        /* The failed deployment is still the default one: a plain reboot would try it again. */
-        assess_deploy(m, "remove-failed");
-        assess_set_verdict(m, "rolled-back", "%s", a->why);
-        assess_run_hooks(m, "red.d", "rolled-back", NULL, a->previous_reset);
-}
-
-static void assess_confirm(Manager *m, const char *how);
+static void assess_confirm(Assessment *a, const char *how);
 
 static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
         char t[DURATION_MAX], how[64];
 
         snprintf(how, sizeof(how), "required checks healthy for %s",
-                 format_duration(t, sizeof(t), m->config->assessment.confirm_after));
-        assess_confirm(m, how);
+                 format_duration(t, sizeof(t), a->config->assessment.confirm_after));
+        assess_confirm(a, how);
         return 0;
 }
 
-static void assess_confirm(Manager *m, const char *how) {
-        Assessment *a = &m->assess;
+static void assess_confirm(Assessment *a, const char *how) {
         int r;
 
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
-        r = assess_clear_env(m);
+        r = assess_clear_env(a);
         if (r < 0) {
                 /* Unconfirmed is safe: the boot counts again on the next reset. Try again later, soon
                  * when another process merely held the environment lock. */
@@ -373,11 +347,10 @@ static void assess_confirm(Manager *m, const char *how) {
                 char t[DURATION_MAX], why[BOOTENV_STRERROR_MAX];
 
                 log_error("Failed to confirm the boot: cannot write the boot environment through '%s': %s; "
-                          "retrying in %s", m->config->bootloader.fw_env_config,
-                          bootenv_strerror(m->config->bootloader.fw_env_config, r, why, sizeof(why)),
+                          "retrying in %s", fw_env_config(a), bootenv_strerror(fw_env_config(a), r, why, sizeof(why)),
                           format_duration(t, sizeof(t), retry));
-                if (sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC, retry,
-                                               USEC_PER_SEC, on_confirm_timer, m) < 0)
+                if (sd_event_add_time_relative(a->event, &a->confirm_timer, CLOCK_MONOTONIC, retry, USEC_PER_SEC,
+                                               on_confirm_timer, a) < 0)
                         log_error("Failed to schedule the retry: the trial stays unconfirmed");
                 return;
         }
@@ -386,43 +359,36 @@ static void assess_confirm(Manager *m, const char *how) {
         a->confirmed_at = now(CLOCK_REALTIME);
         a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
         log_struct(LOG_NOTICE, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_CONFIRMED }),
-                   "Boot confirmed (%s): cleared %s and %s", how,
-                   m->config->bootloader.upgrade_available_var, m->config->bootloader.bootcount_var);
-        assess_set_verdict(m, "confirmed", "%s", how);
-        assess_deploy(m, "prune");
-        assess_run_hooks(m, "green.d", "confirmed", NULL, NULL);
-        manager_update_status(m);
+                   "Boot confirmed (%s): cleared %s and %s", how, a->config->bootloader.upgrade_available_var,
+                   a->config->bootloader.bootcount_var);
+        assess_set_verdict(a, "confirmed", "%s", how);
+        assess_deploy(a, "prune");
+        assess_run_hooks(a, "green.d", "confirmed", NULL, NULL);
+        assess_notify(a);
 }
 
-int assess_mark_good(Manager *m) {
-        Assessment *a = &m->assess;
-
+int assess_mark_good(Assessment *a) {
         if (a->phase != BOOT_PHASE_TRIAL)
                 return -EPERM;
         if (a->confirmed)
                 return -EALREADY;
         /* The trial failed and the reset is on its way: confirming now would make U-Boot keep
          * the software that just failed. */
-        if (!m->feeding)
+        if (a->starved)
                 return -ESTALE;
-        assess_confirm(m, "healthdog mark-good");
+        assess_confirm(a, "healthdog mark-good");
         return a->confirmed ? 0 : -EIO;
 }
 
-void assess_health_changed(Manager *m) {
-        Assessment *a = &m->assess;
-        bool all_pass = true;
+void assess_checks(Assessment *a, bool all_pass) {
         char t[DURATION_MAX];
         int r;
 
-        if (a->phase != BOOT_PHASE_TRIAL || a->confirmed || !m->feeding || a->env_error < 0)
+        a->all_pass = all_pass;
+        if (a->phase != BOOT_PHASE_TRIAL || a->confirmed || a->starved || a->env_error < 0)
                 return;
 
         /* Environmental checks count here: confirming needs proof, and they have not given it. */
-        for (size_t i = 0; i < m->n_checks && all_pass; i++)
-                if (m->checks[i]->config->required && m->checks[i]->result != CHECK_RESULT_PASS)
-                        all_pass = false;
-
         if (!all_pass) {
                 if (a->healthy_since)
                         log_info("Confirmation postponed: a required check failed");
@@ -434,49 +400,52 @@ void assess_health_changed(Manager *m) {
                 return;
 
         a->healthy_since = now(CLOCK_MONOTONIC);
-        r = sd_event_add_time_relative(m->event, &a->confirm_timer, CLOCK_MONOTONIC,
-                                       m->config->assessment.confirm_after, USEC_PER_MSEC * 10, on_confirm_timer, m);
+        r = sd_event_add_time_relative(a->event, &a->confirm_timer, CLOCK_MONOTONIC,
+                                       a->config->assessment.confirm_after, USEC_PER_MSEC * 10, on_confirm_timer, a);
         if (r < 0)
                 log_error_errno(r, "Failed to arm the confirmation timer: %m");
         else
                 log_info("Every required check passes: confirming this boot in %s unless one fails",
-                         format_duration(t, sizeof(t), m->config->assessment.confirm_after));
+                         format_duration(t, sizeof(t), a->config->assessment.confirm_after));
 }
 
 static int on_trial_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        Assessment *a = userdata;
         char t[DURATION_MAX];
 
-        format_duration(t, sizeof(t), m->config->assessment.trial_timeout);
-        switch (m->config->assessment.trial_timeout_action) {
+        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        format_duration(t, sizeof(t), a->config->assessment.trial_timeout);
+        switch (a->config->assessment.trial_timeout_action) {
         case TRIAL_TIMEOUT_ACCEPT:
                 log_warning("The trial was not confirmed within %s: accepting it (trial-timeout-action = accept)", t);
-                assess_confirm(m, "trial-timeout-action = accept");
-                break;
+                assess_confirm(a, "trial-timeout-action = accept");
+                return 0;
         case TRIAL_TIMEOUT_REJECT:
                 log_warning("The trial was not confirmed within %s: rejecting it (trial-timeout-action = reject)", t);
-                manager_starve(m, "trial-timeout", NULL, "not confirmed within trial-timeout");
                 break;
         default:
                 log_warning("The trial was not confirmed within %s: feeding on, unconfirmed (trial-timeout-action = "
                             "wait); a later reset counts towards bootlimit", t);
-                assess_set_verdict(m, "pending", "not confirmed within %s; waiting", t);
+                assess_set_verdict(a, "pending", "not confirmed within %s; waiting", t);
                 break;
         }
+        a->trial_expired = true;
+        assess_notify(a);
         return 0;
 }
 
+/* ---- deciding the phase */
+
 /* When an update is pending, which deployment booted tells a rollback apart even where the boot
  * script did not set the rollback flag. Asked only then: a steady boot starts nothing. */
-static BootDeployment assess_booted_deployment(Manager *m) {
-        Assessment *a = &m->assess;
+static BootDeployment assess_booted_deployment(Assessment *a) {
         int r;
 
-        if (a->env_error < 0 || !helper_enabled(&m->config->ostree) ||
+        if (a->env_error < 0 || !helper_enabled(&a->config->ostree) ||
             (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK])))
                 return BOOT_DEPLOYMENT_UNKNOWN;
 
-        r = helper_query_booted(&m->config->ostree, m->config->supervisor.state_directory, 5 * USEC_PER_SEC);
+        r = helper_query_booted(&a->config->ostree, state_dir(a), 5 * USEC_PER_SEC);
         if (r < 0) {
                 log_full_errno(r == -ENOMEDIUM ? LOG_INFO : LOG_WARNING, r,
                                "Cannot tell which OSTree deployment is booted (%m): deciding from the environment alone");
@@ -486,86 +455,81 @@ static BootDeployment assess_booted_deployment(Manager *m) {
         return r > 0 ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
 }
 
-static void assess_begin(Manager *m);
-
-void assess_start(Manager *m) {
-        Assessment *a = &m->assess;
-        _cleanup_(strv_freep) char **last = NULL;
-        bool new_boot;
-        int r;
-
-        a->watchdog_reset = m->watchdog && wdt_caused_last_reset(m->watchdog);
-
-        r = state_mark_boot(m->config->supervisor.runtime_directory);
-        if (r < 0)
-                log_warning_errno(r, "Failed to mark this boot in '%s': %m; taking it for a new boot",
-                                  m->config->supervisor.runtime_directory);
-        new_boot = r != 0;
-
-        if (new_boot) {
-                r = state_take_reset_reason(m->config->supervisor.state_directory, &a->previous_reset);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to read the previous reset reason in '%s': %m, ignoring",
-                                          m->config->supervisor.state_directory);
-        } else {
-                /* A restart within the same boot updates this boot's record instead of adding one. */
-                a->recorded = state_read_verdicts(m->config->supervisor.state_directory, 1, &last) > 0;
-                /* A decision to let the watchdog fire stands for the whole boot: restarting the
-                 * daemon must not be a way around a rejected trial. */
-                if (state_has_reset_reason(m->config->supervisor.state_directory)) {
-                        m->feeding = false;
-                        snprintf(m->starve_detail, sizeof(m->starve_detail), "decided before a restart");
-                        log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE }),
-                                   "A reset was decided earlier in this boot (%s/%s): not feeding",
-                                   m->config->supervisor.state_directory, STATE_RESET_REASON_FILE);
-                }
+/* The phase from what was read, the same way for the daemon and for `healthdog status`. */
+static void assess_decide_phase(Assessment *a, BootDeployment deployment) {
+        if (a->config->bootloader.type == BOOTLOADER_NONE) {
+                a->phase = BOOT_PHASE_STEADY;
+                a->why = "no bootloader configured ([bootloader] type = none)";
+                return;
         }
-
-        assess_begin(m);
+        a->phase = boot_decide(&(BootInputs) {
+                        .env_error = a->env_error,
+                        .upgrade_available = a->env[VAR_UPGRADE],
+                        .bootcount = a->env[VAR_BOOTCOUNT],
+                        .bootlimit = a->env[VAR_BOOTLIMIT],
+                        .rollback = a->env[VAR_ROLLBACK],
+                        .deployment = deployment,
+                }, &a->why);
 }
 
-static int on_env_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+static void assess_rolled_back(Assessment *a) {
+        const BootloaderConfig *b = &a->config->bootloader;
+        int r;
 
-        m->assess.env_retry_timer = sd_event_source_disable_unref(m->assess.env_retry_timer);
-        assess_begin(m);
+        log_struct(LOG_CRIT,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ROLLED_BACK },
+                              { "HEALTHDOG_PREVIOUS_RESET", strempty(a->previous_reset) }),
+                   "U-Boot rolled back (%s). What made the new software fail: %s", a->why,
+                   a->previous_reset ?: "not recorded (it reset without a verdict from healthdog)");
+
+        r = assess_clear_env(a);
+        if (r < 0)
+                log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
+                                fw_env_config(a));
+        else if (a->env[VAR_ROLLBACK])
+                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
+                         b->upgrade_available_var, b->bootcount_var, b->rollback_var);
+        else
+                log_info("Cleared %s and %s: the next reboot boots this software without counting",
+                         b->upgrade_available_var, b->bootcount_var);
+
+        /* The failed deployment is still the default one: a plain reboot would try it again. */
+        assess_deploy(a, "remove-failed");
+        assess_set_verdict(a, "rolled-back", "%s", a->why);
+        assess_run_hooks(a, "red.d", "rolled-back", NULL, a->previous_reset);
+}
+
+static void assess_begin(Assessment *a);
+
+static int on_env_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Assessment *a = userdata;
+
+        a->env_retry_timer = sd_event_source_disable_unref(a->env_retry_timer);
+        assess_begin(a);
+        assess_notify(a);
         return 0;
 }
 
 /* Reads the environment, decides the phase and acts on it; or, while another process holds the
  * environment's lock, stays steady without a verdict and tries again shortly. */
-static void assess_begin(Manager *m) {
-        Assessment *a = &m->assess;
-        const BootloaderConfig *b = &m->config->bootloader;
+static void assess_begin(Assessment *a) {
+        const BootloaderConfig *b = &a->config->bootloader;
         int r;
 
-        if (b->type == BOOTLOADER_NONE) {
+        if (b->type != BOOTLOADER_NONE && assess_read_env(a, true)) {
                 a->phase = BOOT_PHASE_STEADY;
-                a->why = "no bootloader configured ([bootloader] type = none)";
-        } else {
-                if (assess_read_env(m)) {
-                        a->phase = BOOT_PHASE_STEADY;
-                        a->why = "the boot environment is locked by another process: reading it again shortly";
-                        r = sd_event_add_time_relative(m->event, &a->env_retry_timer, CLOCK_MONOTONIC,
-                                                       ENV_BUSY_RETRY_USEC, USEC_PER_SEC, on_env_retry, m);
-                        if (r >= 0)
-                                return;
-                        log_error_errno(r, "Failed to arm the timer to read the boot environment again: %m");
-                        a->env_error = -EBUSY;
-                }
-                a->phase = boot_decide(&(BootInputs) {
-                                .env_error = a->env_error,
-                                .upgrade_available = a->env[VAR_UPGRADE],
-                                .bootcount = a->env[VAR_BOOTCOUNT],
-                                .bootlimit = a->env[VAR_BOOTLIMIT],
-                                .rollback = a->env[VAR_ROLLBACK],
-                                .deployment = assess_booted_deployment(m),
-                        }, &a->why);
+                a->why = "the boot environment is locked by another process: reading it again shortly";
+                r = sd_event_add_time_relative(a->event, &a->env_retry_timer, CLOCK_MONOTONIC, ENV_BUSY_RETRY_USEC,
+                                               USEC_PER_SEC, on_env_retry, a);
+                if (r >= 0)
+                        return;
+                log_error_errno(r, "Failed to arm the timer to read the boot environment again: %m");
+                a->env_error = -EBUSY;
         }
+        assess_decide_phase(a, b->type == BOOTLOADER_NONE ? BOOT_DEPLOYMENT_UNKNOWN : assess_booted_deployment(a));
 
         log_struct(LOG_NOTICE,
-                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE },
-                              { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE }, { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
                    "Boot phase: %s (%s); %s=%s %s=%s %s=%s %s=%s", boot_phase_to_string(a->phase), a->why,
                    b->upgrade_available_var, a->env[VAR_UPGRADE] ?: "(unset)", b->bootcount_var,
                    a->env[VAR_BOOTCOUNT] ?: "(unset)", b->bootlimit_var, a->env[VAR_BOOTLIMIT] ?: "(unset)",
@@ -573,107 +537,147 @@ static void assess_begin(Manager *m) {
 
         switch (a->phase) {
         case BOOT_PHASE_ROLLED_BACK:
-                assess_rolled_back(m);
+                assess_rolled_back(a);
                 break;
         case BOOT_PHASE_TRIAL:
-                assess_set_verdict(m, "pending", "on probation");
-                if (m->config->assessment.trial_timeout > 0) {
-                        r = sd_event_add_time_relative(m->event, &a->trial_timer, CLOCK_MONOTONIC,
-                                                       m->config->assessment.trial_timeout, USEC_PER_SEC,
-                                                       on_trial_timeout, m);
+                if (a->starved)
+                        break; /* a restart after the trial failed: its verdict stands */
+                assess_set_verdict(a, "pending", "on probation");
+                if (a->config->assessment.trial_timeout > 0) {
+                        r = sd_event_add_time_relative(a->event, &a->trial_timer, CLOCK_MONOTONIC,
+                                                       a->config->assessment.trial_timeout, USEC_PER_SEC,
+                                                       on_trial_timeout, a);
                         if (r < 0)
                                 log_error_errno(r, "Failed to arm the trial timeout: %m");
                 }
-                /* Check results start the countdown. They never come without checks; and when the
-                 * phase is decided late (after the environment's lock) the checks exist already and
-                 * their results may all be in. At start the checks are not created yet. */
-                if (m->n_checks == m->config->n_checks)
-                        assess_health_changed(m);
+                /* The results so far start the countdown (the phase may be decided late, after the
+                 * environment's lock, when they are all in). */
+                assess_checks(a, a->all_pass);
                 break;
         case BOOT_PHASE_STEADY:
-                assess_deploy_retry(m);
+                assess_deploy_retry(a);
                 if (!a->recorded)
-                        assess_set_verdict(m, "steady", "%s", a->why);
-                else
+                        assess_set_verdict(a, "steady", "%s", a->why);
+                else if (!a->starved)
                         snprintf(a->verdict, sizeof(a->verdict), "steady");
                 break;
         }
 }
 
-AssessAction assess_failure(Manager *m, const char *check, const char *detail) {
-        Assessment *a = &m->assess;
-        const AssessmentConfig *ac = &m->config->assessment;
-        char window[DURATION_MAX];
-        unsigned used = 0;
-        int r;
+/* A restart within the same boot updates this boot's record instead of adding one, and keeps
+ * what the record says of the previous reset. */
+static void assess_load_record(Assessment *a) {
+        _cleanup_(strv_freep) char **last = NULL;
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        const JsonValue *prev;
 
-        /* On probation, a failure is the verdict: the reset makes U-Boot count the boot. */
-        if (a->phase == BOOT_PHASE_TRIAL && !a->confirmed)
-                return ASSESS_STARVE;
-        if (a->degraded)
-                return ASSESS_DEGRADE;
-
-        format_duration(window, sizeof(window), ac->reset_window);
-        if (ac->steady_action == STEADY_ACTION_DEGRADE) {
-                a->degraded = true;
-                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
-                           "Required check '%s' is failing (%s): staying up degraded (steady-action = degrade)",
-                           check, detail);
-                assess_set_verdict(m, "degraded", "check %s: %s", check, detail);
-                return ASSESS_DEGRADE;
-        }
-
-        r = state_budget_take(m->config->supervisor.state_directory, ac->max_resets, ac->reset_window,
-                              now(CLOCK_REALTIME), &used);
-        if (r > 0) {
-                log_notice("Health reset %u of at most %u within %s", used, ac->max_resets, window);
-                return ASSESS_STARVE;
-        }
-
-        a->degraded = true;
-        if (r < 0)
-                log_error_errno(r, "Failed to keep the reboot budget in '%s': %m; not resetting",
-                                m->config->supervisor.state_directory);
-        log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
-                   "Required check '%s' is failing (%s), but the reboot budget is spent (%u resets within %s): "
-                   "staying up degraded", check, detail, used, window);
-        assess_set_verdict(m, "degraded", "check %s: %s; reboot budget spent", check, detail);
-        return ASSESS_DEGRADE;
+        if (verdicts_read(state_dir(a), 1, &last) <= 0 || json_parse(last[0], &v) < 0 ||
+            !streq_ptr(json_string(json_get(v, "boot_id", NULL)), a->boot_id))
+                return;
+        a->recorded = true;
+        prev = json_get(v, "previous_reset", NULL);
+        if (!a->previous_reset && prev && prev->type == JSON_OBJECT)
+                (void) json_format(prev, false, &a->previous_reset);
+        snprintf(a->verdict, sizeof(a->verdict), "%s", strempty(json_string(json_get(v, "verdict", NULL))));
+        snprintf(a->verdict_reason, sizeof(a->verdict_reason), "%s",
+                 strempty(json_string(json_get(v, "verdict_reason", NULL))));
 }
 
-void assess_recovered(Manager *m) {
-        Assessment *a = &m->assess;
+void assess_start(Assessment *a, bool watchdog_reset, char *previous_reset, bool reset_stands) {
+        a->watchdog_reset = watchdog_reset;
+        a->previous_reset = previous_reset;
+        a->starved = reset_stands;
+        assess_load_record(a);
+        assess_begin(a);
+}
 
+/* ---- what the owner decided */
+
+void assess_starving(Assessment *a, const char *reason, const char *check, const char *detail) {
+        bool trial = a->phase == BOOT_PHASE_TRIAL && !a->confirmed;
+        const char *verdict = trial ? "rejected" : "reset";
+
+        a->starved = true;
+        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
+        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
+        if (check)
+                assess_set_verdict(a, verdict, "%s: check %s: %s", reason, check, detail);
+        else
+                assess_set_verdict(a, verdict, "%s: %s", reason, detail);
+        assess_run_hooks(a, "red.d", verdict, check, detail);
+}
+
+void assess_degraded(Assessment *a, const char *why) {
+        if (a->degraded)
+                return;
+        a->degraded = true;
+        assess_set_verdict(a, "degraded", "%s", why);
+}
+
+void assess_recovered(Assessment *a) {
         if (!a->degraded)
                 return;
         a->degraded = false;
         log_notice("Every required check is healthy again: no longer degraded");
-        assess_set_verdict(m, "steady", "recovered");
+        assess_set_verdict(a, "steady", "recovered");
 }
 
-void assess_starving(Manager *m, const char *reason, const char *check, const char *detail) {
-        Assessment *a = &m->assess;
-        bool trial = a->phase == BOOT_PHASE_TRIAL && !a->confirmed;
-        const char *verdict = trial ? "rejected" : "reset";
+/* ---- lifetime */
 
-        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
-        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
-        if (check)
-                assess_set_verdict(m, verdict, "%s: check %s: %s", reason, check, detail);
-        else
-                assess_set_verdict(m, verdict, "%s: %s", reason, detail);
-        assess_run_hooks(m, "red.d", verdict, check, detail);
+int assess_new(Assessment **ret, sd_event *event, const Config *config, const char *boot_id,
+               usec_t started_realtime, assess_changed_t changed, void *userdata) {
+        Assessment *a = calloc(1, sizeof(Assessment));
+
+        if (!a)
+                return -ENOMEM;
+        a->event = event ? sd_event_ref(event) : NULL;
+        a->config = config;
+        snprintf(a->boot_id, sizeof(a->boot_id), "%s", boot_id);
+        a->started_realtime = started_realtime;
+        a->changed = changed;
+        a->userdata = userdata;
+        *ret = a;
+        return 0;
 }
 
-void assess_done(Assessment *a) {
+void assess_set_config(Assessment *a, const Config *config) {
+        a->config = config;
+}
+
+Assessment *assess_free(Assessment *a) {
+        if (!a)
+                return NULL;
         hooks_cancel(a->hooks);
-        a->hooks = NULL;
-        helper_cancel(a->deploy);
-        a->deploy = NULL;
-        a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
-        a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
-        a->env_retry_timer = sd_event_source_disable_unref(a->env_retry_timer);
+        helper_cancel(a->helper);
+        sd_event_source_disable_unref(a->confirm_timer);
+        sd_event_source_disable_unref(a->trial_timer);
+        sd_event_source_disable_unref(a->env_retry_timer);
         for (int i = 0; i < _VAR_MAX; i++)
-                a->env[i] = (free(a->env[i]), NULL);
-        a->previous_reset = (free(a->previous_reset), NULL);
+                free(a->env[i]);
+        free(a->previous_reset);
+        sd_event_unref(a->event);
+        free(a);
+        return NULL;
+}
+
+int assess_offline(const Config *config, const char *boot_id, Assessment **ret) {
+        _cleanup_(assess_freep) Assessment *a = NULL;
+        int r;
+
+        r = assess_new(&a, NULL, config, boot_id, 0, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (config->bootloader.type != BOOTLOADER_NONE)
+                (void) assess_read_env(a, false);
+        assess_decide_phase(a, BOOT_DEPLOYMENT_UNKNOWN);
+        snprintf(a->verdict, sizeof(a->verdict), "unknown");
+        snprintf(a->verdict_reason, sizeof(a->verdict_reason), "healthdog is not running");
+        /* A reason of an earlier boot that no daemon has taken yet. */
+        r = reset_reason_read(state_dir(a), boot_id, &a->previous_reset);
+        if (r != RESET_REASON_PREVIOUS_BOOT) {
+                free(a->previous_reset);
+                a->previous_reset = NULL;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
 }

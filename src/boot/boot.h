@@ -3,6 +3,9 @@
 
 #include "util.h"
 
+/* The kernel's boot id as 32 hex digits (sd_id128_to_string()), plus the NUL. */
+#define BOOT_ID_MAX 33
+
 /* What this boot is, decided once at start. */
 typedef enum BootPhase {
         BOOT_PHASE_STEADY,       /* nothing pending */

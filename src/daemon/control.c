@@ -5,11 +5,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "assess.h"
 #include "control.h"
 #include "log.h"
-#include "manager.h"
-#include "status.h"
 
 typedef union SocketAddress {
         struct sockaddr sa;
@@ -30,7 +27,9 @@ typedef struct ControlConnection {
 } ControlConnection;
 
 struct Control {
-        Manager *manager;
+        sd_event *event;
+        const ControlOps *ops;
+        void *userdata;
         char *path;
         int fd;
         dev_t dev;                  /* the socket file bound, to remove only our own */
@@ -95,30 +94,23 @@ static void send_error_now(int fd, const char *message) {
                 (void) send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-static char *reply_status(Manager *m) {
-        _cleanup_(freep) char *json = NULL;
+/* The reply to an operation: ok, or its message (when it gave one), else the errno's. */
+static char *reply_result(int r, char *error, const char *what) {
+        _cleanup_(freep) char *e = error;
 
-        if (status_json(m, &json) < 0)
-                return reply_error("cannot build the status: %s", strerror(ENOMEM));
-        return reply_ok("{\"ok\":true,\"status\":%s}\n", json);
+        if (r >= 0)
+                return reply_ok("{\"ok\":true}\n");
+        if (e)
+                return reply_error("%s", e);
+        return reply_error("%s: %s", what, strerror(-r));
 }
 
-static char *reply_mark_good(Manager *m) {
-        int r = assess_mark_good(m);
+static char *reply_status(Control *c) {
+        _cleanup_(freep) char *json = NULL;
 
-        switch (r) {
-        case 0:
-                return reply_ok("{\"ok\":true}\n");
-        case -EPERM:
-                return reply_error("not a trial boot (this boot is %s)", boot_phase_to_string(m->assess.phase));
-        case -EALREADY:
-                return reply_error("already confirmed");
-        case -EIO:
-                return reply_error("cannot write the boot environment through '%s': the trial stays unconfirmed, "
-                                   "healthdog retries in 1min", m->config->bootloader.fw_env_config);
-        default:
-                return reply_error("cannot confirm the boot: %s", strerror(-r));
-        }
+        if (c->ops->status(c->userdata, &json) < 0)
+                return reply_error("cannot build the status: %s", strerror(ENOMEM));
+        return reply_ok("{\"ok\":true,\"status\":%s}\n", json);
 }
 
 /* A decimal number of microseconds, without sign or blanks. */
@@ -136,65 +128,47 @@ static int parse_usec(const char *s, usec_t *ret) {
         return 0;
 }
 
-static char *reply_hold(Manager *m, const char *arg) {
-        usec_t duration;
+static char *reply_hold(Control *c, const char *arg) {
+        char *error = NULL;
+        usec_t duration, until = 0;
         int r;
 
         /* A hold that ends in the past, or whose end overflows the clock, means nothing. */
         if (parse_usec(arg, &duration) < 0 || duration == 0 || duration > USEC_INFINITY / 4)
                 return reply_error("bad duration '%s': expected a positive number of microseconds", arg);
-        r = manager_hold(m, duration);
-        switch (r) {
-        case 0:
-                return reply_ok("{\"ok\":true,\"until_usec\":%llu}\n",
-                                (unsigned long long) (now(CLOCK_REALTIME) + duration));
-        case -EBUSY:
-                return reply_error("refused during a trial boot: the hold would hide the verdict");
-        case -ESTALE:
-                return reply_error("refused: healthdog stopped feeding the watchdog, the reset is already on its way");
-        default:
-                return reply_error("cannot set the hold: %s", strerror(-r));
-        }
-}
-
-static char *reply_hold_cancel(Manager *m) {
-        int r = manager_hold_cancel(m);
-
-        if (r == -ENOENT)
-                return reply_error("no hold");
+        r = c->ops->hold(c->userdata, duration, &until, &error);
         if (r < 0)
-                return reply_error("cannot end the hold: %s", strerror(-r));
-        return reply_ok("{\"ok\":true}\n");
-}
-
-static char *reply_reload(Manager *m) {
-        _cleanup_(freep) char *error = NULL;
-        int r = manager_reload(m, &error);
-
-        if (r < 0)
-                return reply_error("configuration rejected, the running one is kept: %s", error ?: strerror(-r));
-        return reply_ok("{\"ok\":true}\n");
+                return reply_result(r, error, "cannot set the hold");
+        return reply_ok("{\"ok\":true,\"until_usec\":%llu}\n", (unsigned long long) until);
 }
 
 static char *control_dispatch(ControlConnection *conn, const char *request) {
-        Manager *m = conn->control->manager;
+        Control *c = conn->control;
+        char *error = NULL;
         const char *arg;
+        int r;
 
         if (streq(request, "status"))
-                return reply_status(m);
+                return reply_status(c);
 
         if (streq(request, "mark-good") || startswith(request, "hold ") || streq(request, "hold-cancel") ||
             streq(request, "reload"))
                 log_info("Control request '%s' from PID %d (UID %u)", request, (int) conn->peer.pid,
                          (unsigned) conn->peer.uid);
-        if (streq(request, "mark-good"))
-                return reply_mark_good(m);
+        if (streq(request, "mark-good")) {
+                r = c->ops->mark_good(c->userdata, &error);
+                return reply_result(r, error, "cannot confirm the boot");
+        }
         if ((arg = startswith(request, "hold ")))
-                return reply_hold(m, arg);
-        if (streq(request, "hold-cancel"))
-                return reply_hold_cancel(m);
-        if (streq(request, "reload"))
-                return reply_reload(m);
+                return reply_hold(c, arg);
+        if (streq(request, "hold-cancel")) {
+                r = c->ops->hold_cancel(c->userdata, &error);
+                return reply_result(r, error, "cannot end the hold");
+        }
+        if (streq(request, "reload")) {
+                r = c->ops->reload(c->userdata, &error);
+                return reply_result(r, error, "cannot reload");
+        }
         return reply_error("unknown request '%s' (known: status, mark-good, hold USEC, hold-cancel, reload)", request);
 }
 
@@ -294,7 +268,7 @@ static int on_connection_timeout(sd_event_source *s, uint64_t usec, void *userda
 
 static int connection_new(Control *c, int fd, const struct ucred *peer, size_t slot) {
         ControlConnection *conn = calloc(1, sizeof(ControlConnection));
-        sd_event *event = c->manager->event;
+        sd_event *event = c->event;
         int r;
 
         if (!conn) {
@@ -338,7 +312,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 log_warning_errno(errno, "Failed to accept a control connection: %m, not listening for 1s");
                 (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 if (!c->resume_timer &&
-                    sd_event_add_time_relative(c->manager->event, &c->resume_timer, CLOCK_MONOTONIC, USEC_PER_SEC,
+                    sd_event_add_time_relative(c->event, &c->resume_timer, CLOCK_MONOTONIC, USEC_PER_SEC,
                                                10 * USEC_PER_MSEC, on_resume, c) < 0)
                         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
                 return 0;
@@ -371,7 +345,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-int control_new(Control **ret, Manager *m, const char *runtime_directory) {
+int control_new(Control **ret, sd_event *event, const char *runtime_directory, const ControlOps *ops,
+                void *userdata) {
         _cleanup_(freep) Control *c = calloc(1, sizeof(Control));
         _cleanup_(freep) char *path = NULL;
         _cleanup_(closep) int fd = -1;
@@ -412,8 +387,8 @@ int control_new(Control **ret, Manager *m, const char *runtime_directory) {
                 return r;
         }
 
-        *c = (Control) { .manager = m, .fd = -1, .dev = st.st_dev, .ino = st.st_ino };
-        r = sd_event_add_io(m->event, &c->listen_source, fd, EPOLLIN, on_accept, c);
+        *c = (Control) { .event = event, .ops = ops, .userdata = userdata, .fd = -1, .dev = st.st_dev, .ino = st.st_ino };
+        r = sd_event_add_io(event, &c->listen_source, fd, EPOLLIN, on_accept, c);
         if (r < 0) {
                 (void) unlink(path);
                 return r;

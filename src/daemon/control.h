@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <systemd/sd-event.h>
+
 #include "json.h"
 
-typedef struct Manager Manager;
 typedef struct Control Control;
 
 /* The control socket: RUNTIME_DIR/control, a unix stream socket only root (or the daemon's own
  * user) may use. One request line per connection, one JSON reply line, then the daemon closes:
  *
  *   status        {"ok":true,"status":{...}}   the status document (status.h)
- *   mark-good     {"ok":true}                  confirms the trial (assess_mark_good())
- *   hold USEC     {"ok":true,"until_usec":N}   a maintenance hold (manager_hold()); N is realtime
- *   hold-cancel   {"ok":true}                  ends it (manager_hold_cancel())
+ *   mark-good     {"ok":true}                  confirms the trial
+ *   hold USEC     {"ok":true,"until_usec":N}   a maintenance hold; N is realtime
+ *   hold-cancel   {"ok":true}                  ends it
+ *   reload        {"ok":true}                  the configuration loaded again
  *
  * A refusal or failure is {"ok":false,"error":"MESSAGE"}, MESSAGE meant for a person. */
 #define CONTROL_SOCKET_NAME "control"
@@ -31,10 +33,22 @@ typedef struct Control Control;
 /* Returns 0 with RUNTIME_DIR/control (allocated) in *ret, or -ENOMEM. */
 int control_socket_path(const char *runtime_directory, char **ret);
 
+/* What the requests do, provided by the daemon. Each returns 0 or -errno; a refusal may come with
+ * a message for a person in *ret_error (allocated), else the reply names the errno. */
+typedef struct ControlOps {
+        int (*status)(void *userdata, char **ret_json);
+        int (*mark_good)(void *userdata, char **ret_error);
+        /* *ret_until: when the hold ends, CLOCK_REALTIME. */
+        int (*hold)(void *userdata, usec_t duration, usec_t *ret_until, char **ret_error);
+        int (*hold_cancel)(void *userdata, char **ret_error);
+        int (*reload)(void *userdata, char **ret_error);
+} ControlOps;
+
 /* Creates runtime_directory (0755) and listens on its control socket (0600), replacing a stale
- * socket of an earlier run, with the connections served from m's event loop. Returns 0 with a
- * new Control, or -errno. */
-int control_new(Control **ret, Manager *m, const char *runtime_directory);
+ * socket of an earlier run, with the connections served from event and the requests handed to
+ * ops with userdata. Returns 0 with a new Control, or -errno. */
+int control_new(Control **ret, sd_event *event, const char *runtime_directory, const ControlOps *ops,
+                void *userdata);
 /* Closes every connection and the socket, and removes the socket file when it is still this
  * one's. Accepts NULL; returns NULL. */
 Control *control_free(Control *c);

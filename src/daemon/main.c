@@ -64,13 +64,28 @@ static int no_arguments(const Verb *v, int argc, char *argv[], int i) {
         return 0;
 }
 
+/* Parses the options of a verb that takes no arguments. Returns 1 to go on, 0 when the verb's
+ * help was printed, or -EINVAL after reporting a usage error. */
+static int parse_no_arguments(const Verb *v, int argc, char *argv[]) {
+        int i = parse_options(v, argc, argv);
+
+        if (i < 0 || (i > 0 && no_arguments(v, argc, argv, i) < 0))
+                return -EINVAL;
+        return i > 0;
+}
+
+/* The exit code of a verb whose options ended it (parse_no_arguments() <= 0). */
+static int options_exit(int r) {
+        return r == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+}
+
 static int verb_run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         Config *config = NULL;
-        int i = parse_options(verb_find("run"), argc, argv), r;
+        int r = parse_no_arguments(verb_find("run"), argc, argv);
 
-        if (i <= 0 || no_arguments(verb_find("run"), argc, argv, i) < 0)
-                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (r <= 0)
+                return options_exit(r);
 
         if (load_config(&config) < 0) {
                 log_error("Refusing to start with an invalid configuration ('%s')", arg_config);
@@ -238,10 +253,10 @@ static int verb_config(int argc, char *argv[]) {
 }
 
 static int verb_version(int argc, char *argv[]) {
-        int i = parse_options(verb_find("version"), argc, argv);
+        int r = parse_no_arguments(verb_find("version"), argc, argv);
 
-        if (i <= 0 || no_arguments(verb_find("version"), argc, argv, i) < 0)
-                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (r <= 0)
+                return options_exit(r);
         printf("healthdog %s\n", HEALTHDOG_VERSION);
         return EXIT_SUCCESS;
 }
@@ -345,52 +360,57 @@ static int verb_status(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
-/* A verb without arguments that sends its own name as the request and wants {"ok":true}.
- * Returns -1 when it got that (with *ret_config, for the verb's message), or the exit code,
- * after reporting; bad_config (or NULL) is added when the configuration does not load. */
-static int request_ok(const Verb *v, int argc, char *argv[], const char *bad_config, Config **ret_config) {
+/* Sends the verb's own name as the request and wants {"ok":true}: returns 0 with the loaded
+ * configuration in *ret_config (for the verb's message), or -errno after reporting why not;
+ * bad_config (or NULL) is added when the configuration does not load. */
+static int request_ok(const Verb *v, const char *bad_config, Config **ret_config) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(json_freep) JsonValue *reply = NULL;
-        int i = parse_options(v, argc, argv), r;
+        int r;
 
-        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
-                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
-        if (load_config(&config) < 0) {
+        r = load_config(&config);
+        if (r < 0) {
                 if (bad_config)
                         fprintf(stderr, "healthdog %s: %s\n", v->name, bad_config);
-                return EXIT_FAILURE;
+                return r;
         }
-
         r = call_daemon(v, config, v->name, &reply);
         if (r == -ESRCH)
-                return refused(v, config, NULL);
+                (void) refused(v, config, NULL);
         if (r < 0)
-                return EXIT_FAILURE;
-        if (!json_true(json_get(reply, "ok", NULL)))
-                return refused(v, config, reply);
+                return r;
+        if (!json_true(json_get(reply, "ok", NULL))) {
+                (void) refused(v, config, reply);
+                return -EPERM;
+        }
         *ret_config = TAKE_PTR(config);
-        return -1;
+        return 0;
 }
 
 static int verb_mark_good(int argc, char *argv[]) {
+        const Verb *v = verb_find("mark-good");
         _cleanup_(config_freep) Config *config = NULL;
-        int r = request_ok(verb_find("mark-good"), argc, argv, NULL, &config);
+        int r = parse_no_arguments(v, argc, argv);
 
-        if (r >= 0)
-                return r;
+        if (r <= 0)
+                return options_exit(r);
+        if (request_ok(v, NULL, &config) < 0)
+                return EXIT_FAILURE;
         printf("Boot confirmed: %s and %s cleared.\n", config->bootloader.upgrade_available_var,
                config->bootloader.bootcount_var);
         return EXIT_SUCCESS;
 }
 
 static int verb_reload(int argc, char *argv[]) {
+        const Verb *v = verb_find("reload");
         _cleanup_(config_freep) Config *config = NULL;
-        /* The daemon would reject it the same way (the errors are printed above). */
-        int r = request_ok(verb_find("reload"), argc, argv,
-                           "not reloaded: the daemon keeps its running configuration", &config);
+        int r = parse_no_arguments(v, argc, argv);
 
-        if (r >= 0)
-                return r;
+        if (r <= 0)
+                return options_exit(r);
+        /* The daemon would reject it the same way (the errors are printed above). */
+        if (request_ok(v, "not reloaded: the daemon keeps its running configuration", &config) < 0)
+                return EXIT_FAILURE;
         printf("Configuration reloaded.\n");
         return EXIT_SUCCESS;
 }

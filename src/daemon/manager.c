@@ -5,14 +5,22 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
+#include "budget.h"
+#include "hold.h"
 #include "log.h"
 #include "manager.h"
-#include "state.h"
+#include "reset-reason.h"
+#include "status.h"
 
-void manager_update_status(Manager *m) {
+static const char *state_dir(const Manager *m) {
+        return m->config->supervisor.state_directory;
+}
+
+static void manager_update_status(Manager *m) {
+        const Assessment *a = m->assess;
         size_t failing = 0, required = 0;
         char interval[DURATION_MAX];
-        const char *phase = boot_phase_to_string(m->assess.phase);
+        const char *phase = boot_phase_to_string(a->phase);
 
         for (size_t i = 0; i < m->n_checks; i++)
                 if (check_gates_feeding(m->checks[i])) {
@@ -21,24 +29,63 @@ void manager_update_status(Manager *m) {
                 }
 
         format_duration(interval, sizeof(interval), m->ping_interval);
-        if (!m->feeding)
+        if (!m->decision.feed)
                 (void) sd_notifyf(false, "STATUS=Not feeding %s (%s boot): %s",
-                                  m->watchdog ? m->watchdog->path : "the watchdog (dry run)", phase, m->starve_detail);
+                                  m->watchdog ? m->watchdog->path : m->config->watchdog.device, phase, m->starve_detail);
         else
                 (void) sd_notifyf(false, "STATUS=%s boot%s: feeding %s every %s; %zu of %zu required checks healthy%s%s",
-                                  phase, m->assess.confirmed ? " (confirmed)" : "",
+                                  phase, a->confirmed ? " (confirmed)" : "",
                                   m->watchdog ? m->watchdog->path : "nothing (dry run)", interval, required - failing,
-                                  required, m->in_grace && failing ? " (startup grace)" : "",
-                                  m->assess.degraded ? "; DEGRADED" : m->hold_until ? "; maintenance hold" : "");
+                                  required, m->decision.reason == FEED_GRACE ? " (startup grace)" : "",
+                                  feed_degraded(m->decision.reason) ? "; DEGRADED"
+                                  : m->decision.reason == FEED_HOLD ? "; maintenance hold" : "");
 }
 
-void manager_starve(Manager *m, const char *reason, const char *check, const char *detail) {
-        ResetReason rr;
+/* ---- the feed decision */
+
+/* The first required check whose failure stops the feeding (environmental ones never do:
+ * resetting the board does not bring back the network). */
+static const Check *manager_culprit(const Manager *m) {
+        for (size_t i = 0; i < m->n_checks; i++)
+                if (check_gates_feeding(m->checks[i]) && m->checks[i]->state.failing)
+                        return m->checks[i];
+        return NULL;
+}
+
+/* Whether every required check, environmental ones included, passed its last run: what
+ * confirming a trial waits for. */
+static bool manager_all_pass(const Manager *m) {
+        for (size_t i = 0; i < m->n_checks; i++)
+                if (m->checks[i]->config->required && m->checks[i]->result != CHECK_RESULT_PASS)
+                        return false;
+        return true;
+}
+
+/* Spends one reset of a steady device's reboot budget. Returns whether it was allowed. */
+static bool manager_take_budget(Manager *m) {
+        const AssessmentConfig *ac = &m->config->assessment;
+        char window[DURATION_MAX];
+        unsigned used = 0;
         int r;
 
-        if (!m->feeding)
-                return;
-        m->feeding = false;
+        format_duration(window, sizeof(window), ac->reset_window);
+        r = budget_take(state_dir(m), ac->max_resets, ac->reset_window, now(CLOCK_REALTIME), &used);
+        if (r > 0)
+                log_notice("Health reset %u of at most %u within %s", used, ac->max_resets, window);
+        else if (r < 0)
+                log_error_errno(r, "Failed to keep the reboot budget in '%s': %m; not resetting", state_dir(m));
+        else
+                snprintf(m->starve_detail, sizeof(m->starve_detail), "%u resets within %s", used, window);
+        return r > 0;
+}
+
+/* Records why before the device can fire (after the reset this is all that is left), then tells
+ * the assessment. */
+static void manager_starved(Manager *m, FeedReason reason, const Check *culprit) {
+        const char *why = feed_reason_to_string(reason), *check = culprit ? culprit->config->name : NULL;
+        const char *detail = culprit ? culprit->detail : "not confirmed within trial-timeout";
+        int r;
+
         snprintf(m->starve_detail, sizeof(m->starve_detail), "%s%s%s", strempty(check), check ? ": " : "", detail);
 
         if (!m->watchdog) {
@@ -49,42 +96,94 @@ void manager_starve(Manager *m, const char *reason, const char *check, const cha
                                       { "HEALTHDOG_DETAIL", detail },
                                       { "HEALTHDOG_DEVICE", "none" }),
                            "%s%s%s (%s): dry run, a watchdog would now stop being fed",
-                           check ? "Required check '" : reason, strempty(check), check ? "' is failing" : "", detail);
-                manager_update_status(m);
+                           check ? "Required check '" : why, strempty(check), check ? "' is failing" : "", detail);
                 return;
         }
 
-        /* Record why before the device can fire: after the reset this is all that is left. */
-        rr = (ResetReason) {
-                .reason = reason,
-                .check = check,
-                .detail = detail,
-                .realtime = now(CLOCK_REALTIME),
-                .monotonic = now(CLOCK_MONOTONIC),
-        };
-        r = state_save_reset_reason(m->config->supervisor.state_directory, &rr);
+        r = reset_reason_save(state_dir(m), m->boot_id, &(ResetReason) {
+                        .reason = why,
+                        .check = check,
+                        .detail = detail,
+                        .realtime = now(CLOCK_REALTIME),
+                        .monotonic = now(CLOCK_MONOTONIC),
+                });
         if (r < 0)
-                log_error_errno(r, "Failed to record the reset reason in '%s': %m",
-                                m->config->supervisor.state_directory);
+                log_error_errno(r, "Failed to record the reset reason in '%s': %m", state_dir(m));
 
         log_struct(LOG_CRIT,
                    LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
-                              { "HEALTHDOG_REASON", reason },
+                              { "HEALTHDOG_REASON", why },
                               { "HEALTHDOG_CHECK", check },
                               { "HEALTHDOG_DETAIL", detail },
                               { "HEALTHDOG_DEVICE", m->watchdog->path }),
                    "%s%s%s (%s): no longer feeding %s, the device resets when it times out",
-                   check ? "Required check '" : reason, strempty(check), check ? "' is failing" : "", detail,
+                   check ? "Required check '" : why, strempty(check), check ? "' is failing" : "", detail,
                    m->watchdog->path);
-        assess_starving(m, reason, check, detail);
+        assess_starving(m->assess, why, check, detail);
+}
+
+static void manager_degraded(Manager *m, FeedReason reason, const Check *culprit) {
+        const char *check = culprit->config->name, *detail = culprit->detail;
+        _cleanup_(freep) char *why = NULL;
+
+        if (reason == FEED_DEGRADED)
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
+                           "Required check '%s' is failing (%s): staying up degraded (steady-action = degrade)",
+                           check, detail);
+        else
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
+                           "Required check '%s' is failing (%s), but the reboot budget is spent (%s): staying up "
+                           "degraded", check, detail, m->starve_detail[0] ? m->starve_detail : "it cannot be kept");
+        if (asprintf(&why, "check %s: %s%s", check, detail, reason == FEED_BUDGET_SPENT ? "; reboot budget spent" : "") < 0)
+                return (void) log_error_errno(ENOMEM, "Failed to record the verdict: %m");
+        assess_degraded(m->assess, why);
+}
+
+/* The one place that decides whether the watchdog is fed: the inputs gathered, feed_decide()
+ * asked, a steady reset taken from the budget as a separate step, the answer kept for on_ping
+ * and acted on. */
+static void manager_decide(Manager *m) {
+        const Check *culprit = manager_culprit(m);
+        FeedInputs in = {
+                .failing_check = culprit ? culprit->config->name : NULL,
+                .in_grace = m->in_grace,
+                .hold = m->hold_until > 0,
+                .phase = m->assess->phase,
+                .confirmed = m->assess->confirmed,
+                .trial_expired = m->assess->trial_expired,
+                .trial_timeout_action = m->config->assessment.trial_timeout_action,
+                .steady_action = m->config->assessment.steady_action,
+                .budget_spent = m->budget_spent,
+                .reset_decided = m->reset_decided,
+        };
+        FeedDecision d = feed_decide(&in);
+
+        if (d.reason == STARVE_STEADY_CHECK && !manager_take_budget(m)) {
+                in.budget_spent = true;
+                d = feed_decide(&in);
+        }
+
+        m->decision = d;
+        if (!d.feed && !m->reset_decided) {
+                m->reset_decided = true;
+                manager_starved(m, d.reason, d.reason == STARVE_TRIAL_TIMEOUT ? NULL : culprit);
+        } else if (feed_degraded(d.reason)) {
+                m->budget_spent = d.reason == FEED_BUDGET_SPENT;
+                if (!m->assess->degraded)
+                        manager_degraded(m, d.reason, culprit);
+        } else if (d.reason == FEED_HEALTHY) {
+                m->budget_spent = false;
+                assess_recovered(m->assess);
+        } else if (d.reason == FEED_HOLD && culprit)
+                log_debug("Check '%s' is failing, but a maintenance hold is on", culprit->config->name);
         manager_update_status(m);
 }
 
-static int manager_hold_path(const Manager *m, char **ret) {
-        return asprintf(ret, "%s/%s", m->config->supervisor.runtime_directory, MANAGER_HOLD_FILE) < 0 ? -ENOMEM : 0;
+static void on_assess_changed(Assessment *a, void *userdata) {
+        manager_decide(userdata);
 }
 
-static void manager_decide(Manager *m);
+/* ---- the maintenance hold */
 
 static int on_hold_over(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -100,31 +199,21 @@ static int manager_arm_hold(Manager *m, usec_t until) {
         return sd_event_add_time(m->event, &m->hold_timer, CLOCK_BOOTTIME, until, USEC_PER_SEC, on_hold_over, m);
 }
 
+static bool manager_on_trial(const Manager *m) {
+        return m->assess->phase == BOOT_PHASE_TRIAL && !m->assess->confirmed;
+}
+
 int manager_hold(Manager *m, usec_t duration) {
-        _cleanup_(freep) char *path = NULL, *text = NULL;
-        char boot_id[SD_ID128_STRING_MAX] = "", t[DURATION_MAX];
         usec_t until = now(CLOCK_BOOTTIME) + duration;
-        sd_id128_t id;
+        char t[DURATION_MAX];
         int r;
 
-        if (m->assess.phase == BOOT_PHASE_TRIAL && !m->assess.confirmed)
+        if (manager_on_trial(m))
                 return -EBUSY;
-        if (!m->feeding)
+        if (!m->decision.feed)
                 return -ESTALE; /* the reset is already on its way */
 
-        r = sd_id128_get_boot(&id);
-        if (r < 0)
-                return r;
-        sd_id128_to_string(id, boot_id);
-        r = mkdir_p(m->config->supervisor.runtime_directory, 0755);
-        if (r < 0)
-                return r;
-        r = manager_hold_path(m, &path);
-        if (r < 0)
-                return r;
-        if (asprintf(&text, "%s %llu\n", boot_id, (unsigned long long) until) < 0)
-                return -ENOMEM;
-        r = write_file_atomic(path, text, strlen(text), 0644);
+        r = hold_save(m->config->supervisor.runtime_directory, m->boot_id, until);
         if (r < 0)
                 return r;
         r = manager_arm_hold(m, until);
@@ -133,18 +222,16 @@ int manager_hold(Manager *m, usec_t duration) {
         log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_HOLD }),
                    "Maintenance hold for %s: feeding the watchdog whatever the checks say",
                    format_duration(t, sizeof(t), duration));
-        manager_update_status(m);
+        manager_decide(m);
         return 0;
 }
 
 int manager_hold_cancel(Manager *m) {
-        _cleanup_(freep) char *path = NULL;
         bool had = m->hold_until > 0;
 
         m->hold_until = 0;
         m->hold_timer = sd_event_source_disable_unref(m->hold_timer);
-        if (manager_hold_path(m, &path) >= 0)
-                (void) unlink(path);
+        (void) hold_remove(m->config->supervisor.runtime_directory);
         if (!had)
                 return -ENOENT;
         log_notice("Maintenance hold ended");
@@ -154,51 +241,20 @@ int manager_hold_cancel(Manager *m) {
 
 /* A hold set before a daemon restart in this boot still applies. */
 static void manager_load_hold(Manager *m) {
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-        char boot_id[SD_ID128_STRING_MAX] = "", stored[SD_ID128_STRING_MAX + 1];
-        unsigned long long until;
-        sd_id128_t id;
+        const char *dir = m->config->supervisor.runtime_directory;
+        usec_t until;
 
-        if (manager_hold_path(m, &path) < 0 || !(f = fopen(path, "re")))
+        if (hold_load(dir, m->boot_id, &until) <= 0)
                 return;
-        if (sd_id128_get_boot(&id) < 0)
-                return;
-        sd_id128_to_string(id, boot_id);
-        if (fscanf(f, "%32s %llu", stored, &until) != 2 || !streq(stored, boot_id) || until <= now(CLOCK_BOOTTIME) ||
-            (m->assess.phase == BOOT_PHASE_TRIAL && !m->assess.confirmed)) {
-                (void) unlink(path);
+        if (until <= now(CLOCK_BOOTTIME) || manager_on_trial(m)) {
+                (void) hold_remove(dir);
                 return;
         }
         if (manager_arm_hold(m, until) >= 0)
                 log_warning("A maintenance hold set earlier in this boot is still on: feeding whatever the checks say");
 }
 
-/* The one place that decides whether the watchdog is fed. The decision to stop is final for
- * this boot: the reset it leads to is what tells U-Boot the boot was bad, and a check that
- * flaps back must not undo it half-way. */
-static void manager_decide(Manager *m) {
-        const Check *culprit = NULL;
-
-        if (!m->feeding)
-                return;
-
-        /* Environmental checks (a cable, an upstream server) never stop the feeding: resetting
-         * the board does not bring back the network. */
-        for (size_t i = 0; i < m->n_checks && !culprit; i++)
-                if (check_gates_feeding(m->checks[i]) && m->checks[i]->state.failing)
-                        culprit = m->checks[i];
-
-        if (!culprit)
-                assess_recovered(m);
-        else if (m->hold_until > 0)
-                log_debug("Check '%s' is failing, but a maintenance hold is on", culprit->config->name);
-        else if (!m->in_grace && assess_failure(m, culprit->config->name, culprit->detail) == ASSESS_STARVE) {
-                manager_starve(m, "check-failed", culprit->config->name, culprit->detail);
-                return;
-        }
-        manager_update_status(m);
-}
+/* ---- the checks */
 
 static void on_check_result(Check *c, CheckEvent event, void *userdata) {
         Manager *m = userdata;
@@ -207,7 +263,7 @@ static void on_check_result(Check *c, CheckEvent event, void *userdata) {
 
         switch (event) {
         case CHECK_EVENT_RESULT:
-                assess_health_changed(m);
+                assess_checks(m->assess, manager_all_pass(m));
                 if (c->result == CHECK_RESULT_FAIL && !c->state.failing)
                         log_notice("%s check '%s' failed (%u of %u before it counts): %s", role, cc->name,
                                    c->state.consecutive_failures, cc->fail_after.n, c->detail);
@@ -238,7 +294,7 @@ static void on_check_result(Check *c, CheckEvent event, void *userdata) {
                                       { "HEALTHDOG_REQUIRED", cc->required ? "yes" : "no" },
                                       { "HEALTHDOG_ENVIRONMENTAL", cc->environmental ? "yes" : "no" }),
                            "%s check '%s' is now failing: %s%s", role, cc->name, c->detail,
-                           cc->required && !cc->environmental && m->in_grace && m->feeding
+                           cc->required && !cc->environmental && m->in_grace && m->decision.feed
                                    ? " (startup grace: still feeding)" : "");
                 break;
 
@@ -252,7 +308,7 @@ static void on_check_result(Check *c, CheckEvent event, void *userdata) {
         }
 
         manager_decide(m);
-        assess_health_changed(m);
+        assess_checks(m->assess, manager_all_pass(m));
 }
 
 static int on_ping(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -260,7 +316,7 @@ static int on_ping(sd_event_source *s, uint64_t usec, void *userdata) {
         usec_t next = usec + m->ping_interval, t = now(CLOCK_BOOTTIME);
         int r;
 
-        if (m->feeding) {
+        if (m->decision.feed) {
                 r = wdt_ping(m->watchdog);
                 if (r < 0)
                         log_warning_errno(r, "Failed to ping '%s': %m, retrying at the next tick", m->watchdog->path);
@@ -403,6 +459,7 @@ int manager_reload(Manager *m, char **ret_error) {
         /* Running probes of the old checks are cancelled (their process groups killed). */
         manager_free_checks(old_checks, n_old);
         m->config = TAKE_PTR(config);
+        assess_set_config(m->assess, m->config);
         /* The probes that used the old connection are gone with the old checks: a new address
          * takes a new connection, opened by the next probe that needs it. */
         if (!streq(strempty(old_config->supervisor.dbus_address), strempty(m->config->supervisor.dbus_address)))
@@ -413,10 +470,96 @@ int manager_reload(Manager *m, char **ret_error) {
         manager_set_ping_interval(m);
         log_info("Configuration reloaded: %zu checks", m->n_checks);
         manager_decide(m);
-        manager_update_status(m);
         (void) sd_notify(false, "READY=1");
         return 0;
 }
+
+/* ---- the control socket's requests */
+
+static int op_status(void *userdata, char **ret) {
+        Manager *m = userdata;
+
+        return status_json(&(StatusSource) {
+                        .running = true,
+                        .config = m->config,
+                        .assess = m->assess,
+                        .watchdog = m->watchdog,
+                        .ping_interval = m->ping_interval,
+                        .feeding = m->decision.feed,
+                        .starve_reason = m->decision.feed ? NULL : m->starve_detail,
+                        .hold_until = m->hold_until,
+                        .checks = m->checks,
+                        .n_checks = m->n_checks,
+                }, ret);
+}
+
+static int op_mark_good(void *userdata, char **ret_error) {
+        Manager *m = userdata;
+        int r = assess_mark_good(m->assess), k = 0;
+
+        switch (r) {
+        case 0:
+                break;
+        case -EPERM:
+                k = asprintf(ret_error, "not a trial boot (this boot is %s)", boot_phase_to_string(m->assess->phase));
+                break;
+        case -EALREADY:
+                k = asprintf(ret_error, "already confirmed");
+                break;
+        case -ESTALE:
+                k = asprintf(ret_error, "refused: the trial failed, the reset is already on its way");
+                break;
+        case -EIO:
+                k = asprintf(ret_error, "cannot write the boot environment through '%s': the trial stays "
+                             "unconfirmed, healthdog retries in 1min", m->config->bootloader.fw_env_config);
+                break;
+        }
+        if (k < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+static int op_hold(void *userdata, usec_t duration, usec_t *ret_until, char **ret_error) {
+        Manager *m = userdata;
+        int r = manager_hold(m, duration), k = 0;
+
+        if (r == -EBUSY)
+                k = asprintf(ret_error, "refused during a trial boot: the hold would hide the verdict");
+        else if (r == -ESTALE)
+                k = asprintf(ret_error, "refused: healthdog stopped feeding the watchdog, the reset is already on its way");
+        if (k < 0)
+                *ret_error = NULL;
+        *ret_until = now(CLOCK_REALTIME) + duration;
+        return r;
+}
+
+static int op_hold_cancel(void *userdata, char **ret_error) {
+        int r = manager_hold_cancel(userdata);
+
+        if (r == -ENOENT)
+                *ret_error = strdup("no hold");
+        return r;
+}
+
+static int op_reload(void *userdata, char **ret_error) {
+        _cleanup_(freep) char *error = NULL;
+        int r = manager_reload(userdata, &error);
+
+        if (r < 0 && asprintf(ret_error, "configuration rejected, the running one is kept: %s",
+                              error ?: strerror(-r)) < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+static const ControlOps control_ops = {
+        .status = op_status,
+        .mark_good = op_mark_good,
+        .hold = op_hold,
+        .hold_cancel = op_hold_cancel,
+        .reload = op_reload,
+};
+
+/* ---- lifetime */
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
@@ -434,16 +577,20 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 int manager_new(Manager **ret, const char *config_path, Config *config) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
         sigset_t mask;
+        sd_id128_t id;
         int r;
 
         if (!m)
                 return -ENOMEM;
         m->config = config;
-        m->feeding = true;
         m->config_path = strdup(config_path);
         m->dropin_dirs = config_dropin_dirs(config_path);
         if (!m->config_path || !m->dropin_dirs)
                 return -ENOMEM;
+        r = sd_id128_get_boot(&id);
+        if (r < 0)
+                return r;
+        sd_id128_to_string(id, m->boot_id);
 
         /* sd-event takes these through signalfd and child sources: they must be blocked. */
         sigemptyset(&mask);
@@ -542,54 +689,101 @@ static void manager_log_watchdog(Manager *m) {
                 log_warning("The last reset of this system was caused by the watchdog");
 }
 
-int manager_start(Manager *m) {
+static int manager_open_watchdog(Manager *m) {
         const WatchdogConfig *wc = &m->config->watchdog;
         _cleanup_(freep) char *tried = NULL;
         int r;
 
-        r = state_prepare(m->config->supervisor.state_directory);
+        r = wdt_open(wc->device, wc->timeout, wc->pretimeout, &m->watchdog, &tried);
+        if (r == -EBUSY)
+                return log_error_errno(r,
+                        "Failed to open '%s': %m. Another process holds the watchdog: most often systemd "
+                        "(RuntimeWatchdogSec= in /etc/systemd/system.conf: set it to off and run "
+                        "'systemctl daemon-reexec') or a watchdog daemon (wd_keepalive, watchdog, "
+                        "watchdogd: stop and disable it). Only one process can feed the device.",
+                        tried ?: wc->device);
         if (r < 0)
-                return log_error_errno(r, "Failed to create the state directory '%s': %m",
-                                       m->config->supervisor.state_directory);
+                return log_error_errno(r, "Failed to open '%s': %m", tried ?: wc->device);
+        manager_log_watchdog(m);
+        manager_set_ping_interval(m);
+
+        /* wdt_open() pinged already: the next one is due an interval from now. */
+        m->context.tick_base = now(CLOCK_BOOTTIME) + m->ping_interval;
+        r = sd_event_add_time(m->event, &m->ping_timer, CLOCK_BOOTTIME, m->context.tick_base, 1, on_ping, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the ping timer: %m");
+        /* When a ping and a check are due at once, the ping goes first. */
+        (void) sd_event_source_set_priority(m->ping_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        return 0;
+}
+
+/* Whether this boot already decided to let the watchdog fire (before a restart of the daemon):
+ * learnt before the device is touched, since opening or programming it pings it. An earlier
+ * boot's reason goes to the assessment in *ret_previous. */
+static void manager_load_reset_reason(Manager *m, char **ret_previous) {
+        _cleanup_(freep) char *json = NULL;
+        int r;
+
+        r = reset_reason_read(state_dir(m), m->boot_id, &json);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the reset reason in '%s': %m, ignoring", state_dir(m));
+        else if (r == RESET_REASON_PREVIOUS_BOOT)
+                *ret_previous = TAKE_PTR(json);
+        else if (r == RESET_REASON_THIS_BOOT) {
+                m->reset_decided = true;
+                snprintf(m->starve_detail, sizeof(m->starve_detail), "decided before a restart");
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE }),
+                           "A reset was decided earlier in this boot (%s/%s): not feeding", state_dir(m),
+                           RESET_REASON_FILE);
+        }
+}
+
+int manager_start(Manager *m) {
+        char *previous_reset = NULL;
+        bool watchdog_reset;
+        int r;
+
+        r = mkdir_p(state_dir(m), 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the state directory '%s': %m", state_dir(m));
+        manager_load_reset_reason(m, &previous_reset);
 
         manager_setup_realtime(m);
 
-        if (streq(wc->device, "none")) {
+        if (streq(m->config->watchdog.device, "none")) {
                 log_notice("device = none: dry run, no watchdog is armed and nothing resets this system");
                 manager_set_ping_interval(m);
-        } else {
-                r = wdt_open(wc->device, wc->timeout, wc->pretimeout, &m->watchdog, &tried);
-                if (r == -EBUSY)
-                        return log_error_errno(r,
-                                "Failed to open '%s': %m. Another process holds the watchdog: most often systemd "
-                                "(RuntimeWatchdogSec= in /etc/systemd/system.conf: set it to off and run "
-                                "'systemctl daemon-reexec') or a watchdog daemon (wd_keepalive, watchdog, "
-                                "watchdogd: stop and disable it). Only one process can feed the device.",
-                                tried ?: wc->device);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to open '%s': %m", tried ?: wc->device);
-                manager_log_watchdog(m);
+        } else if (m->reset_decided) {
+                /* Left armed by the daemon that decided it; opening it again would ping it. */
+                log_notice("Not opening '%s': it was left armed and resets this system when it times out",
+                           m->config->watchdog.device);
                 manager_set_ping_interval(m);
-
-                /* wdt_open() pinged already: the next one is due an interval from now. */
-                m->context.tick_base = now(CLOCK_BOOTTIME) + m->ping_interval;
-                r = sd_event_add_time(m->event, &m->ping_timer, CLOCK_BOOTTIME, m->context.tick_base, 1, on_ping, m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to set up the ping timer: %m");
-                /* When a ping and a check are due at once, the ping goes first. */
-                (void) sd_event_source_set_priority(m->ping_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        } else {
+                r = manager_open_watchdog(m);
+                if (r < 0) {
+                        free(previous_reset);
+                        return r;
+                }
         }
 
         if (m->config->supervisor.startup_grace > 0) {
                 m->in_grace = true;
                 r = sd_event_add_time_relative(m->event, &m->grace_timer, CLOCK_MONOTONIC,
                                                m->config->supervisor.startup_grace, USEC_PER_MSEC, on_grace_over, m);
-                if (r < 0)
+                if (r < 0) {
+                        free(previous_reset);
                         return log_error_errno(r, "Failed to set up the startup grace timer: %m");
+                }
         }
 
         m->started_realtime = now(CLOCK_REALTIME);
-        assess_start(m);
+        watchdog_reset = m->watchdog && wdt_caused_last_reset(m->watchdog);
+        r = assess_new(&m->assess, m->event, m->config, m->boot_id, m->started_realtime, on_assess_changed, m);
+        if (r < 0) {
+                free(previous_reset);
+                return log_error_errno(r, "Failed to set up the boot assessment: %m");
+        }
+        assess_start(m->assess, watchdog_reset, previous_reset, m->reset_decided);
         manager_load_hold(m);
 
         r = manager_create_checks(m, m->config, NULL, 0);
@@ -597,15 +791,16 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Failed to set up the checks: %m");
         if (m->n_checks == 0)
                 log_notice("No checks configured: feeding the watchdog unconditionally");
+        assess_checks(m->assess, manager_all_pass(m));
 
         /* Supervision matters more than being controllable: go on without the socket. */
-        r = control_new(&m->control, m, m->config->supervisor.runtime_directory);
+        r = control_new(&m->control, m->event, m->config->supervisor.runtime_directory, &control_ops, m);
         if (r < 0)
                 log_warning_errno(r, "Failed to set up the control socket in '%s': %m, ignoring",
                                   m->config->supervisor.runtime_directory);
 
         log_info("Supervising %zu checks", m->n_checks);
-        manager_update_status(m);
+        manager_decide(m);
         (void) sd_notify(false, "READY=1");
         return 0;
 }
@@ -620,7 +815,7 @@ void manager_stop(Manager *m) {
 
         if (!m->watchdog)
                 return;
-        if (m->config->watchdog.disarm_on_stop && m->feeding && m->stopped_by_signal) {
+        if (m->config->watchdog.disarm_on_stop && m->decision.feed && m->stopped_by_signal) {
                 r = wdt_disarm(TAKE_PTR(m->watchdog));
                 if (r < 0)
                         log_warning_errno(r, "Failed to disarm the watchdog: %m; it may still reset the system");
@@ -637,7 +832,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         control_free(m->control);
         manager_free_checks(m->checks, m->n_checks);
-        assess_done(&m->assess);
+        assess_free(m->assess);
         sd_event_source_disable_unref(m->hold_timer);
         check_context_done(&m->context);
         sd_event_source_disable_unref(m->ping_timer);

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <systemd/sd-id128.h>
 
-#include "assess.h"
-#include "bootenv.h"
-#include "manager.h"
-#include "state.h"
+#include "hold.h"
+#include "reset-reason.h"
 #include "status.h"
+#include "verdicts.h"
 
 typedef struct Buf {
         char *s;
@@ -38,8 +37,8 @@ static const char *bool_str(bool b) {
 }
 
 /* The verdict record of this boot (the one the history keeps) and what is only of the moment. */
-static int append_boot(Buf *b, const Manager *m) {
-        _cleanup_(freep) char *record = assess_record_json(m);
+static int append_boot(Buf *b, const StatusSource *src) {
+        _cleanup_(freep) char *record = assess_record_json(src->assess);
         size_t n;
 
         if (!record)
@@ -49,12 +48,13 @@ static int append_boot(Buf *b, const Manager *m) {
         if (n == 0 || record[n - 1] != '}')
                 return -EINVAL;
         return buf_appendf(&b->s, &b->len, &b->cap, ",\"boot\":%.*s,\"confirmed\":%s,\"degraded\":%s}", (int) (n - 1),
-                           record, bool_str(m->assess.confirmed), bool_str(m->assess.degraded));
+                           record, bool_str(src->assess->confirmed), bool_str(src->assess->degraded));
 }
 
-static int append_watchdog(Buf *b, const Manager *m, bool running) {
-        const Watchdog *w = m->watchdog;
-        const WatchdogConfig *wc = &m->config->watchdog;
+static int append_watchdog(Buf *b, const StatusSource *src) {
+        const Watchdog *w = src->watchdog;
+        const WatchdogConfig *wc = &src->config->watchdog;
+        bool running = src->running;
         bool bootstatus = w && !(w->unsupported & WDT_NO_BOOTSTATUS);
         int r;
 
@@ -66,22 +66,22 @@ static int append_watchdog(Buf *b, const Manager *m, bool running) {
         if (r >= 0)
                 r = usec_field(b, "timeout_usec", w ? w->timeout : running ? USEC_INFINITY : wc->timeout);
         if (r >= 0)
-                r = usec_field(b, "interval_usec", running ? m->ping_interval : wc->interval);
+                r = usec_field(b, "interval_usec", running ? src->ping_interval : wc->interval);
         if (r >= 0)
                 r = buf_appendf(&b->s, &b->len, &b->cap, ",\"feeding\":%s,\"last_reset_by_watchdog\":%s",
-                                bool_str(running && m->feeding),
+                                bool_str(running && src->feeding),
                                 bootstatus ? bool_str(wdt_caused_last_reset(w)) : "null");
         if (r >= 0)
-                r = str_field(b, "starve_reason", !m->feeding && m->starve_detail[0] ? m->starve_detail : NULL, true);
+                r = str_field(b, "starve_reason", src->starve_reason, true);
         return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "}");
 }
 
-static int append_hold(Buf *b, const Manager *m) {
+static int append_hold(Buf *b, const StatusSource *src) {
         usec_t t = now(CLOCK_BOOTTIME), left;
 
-        if (m->hold_until <= t)
+        if (src->hold_until <= t)
                 return buf_appendf(&b->s, &b->len, &b->cap, ",\"hold\":null");
-        left = m->hold_until - t;
+        left = src->hold_until - t;
         /* The hold runs on CLOCK_BOOTTIME; a reader wants a wall-clock time. */
         return buf_appendf(&b->s, &b->len, &b->cap, ",\"hold\":{\"until_usec\":%llu,\"remaining_usec\":%llu}",
                            (unsigned long long) (now(CLOCK_REALTIME) + left), (unsigned long long) left);
@@ -130,14 +130,15 @@ static int append_check(Buf *b, const CheckConfig *cc, const Check *c, bool comm
         return r;
 }
 
-static int append_checks(Buf *b, const Manager *m, bool running) {
-        size_t n = running ? m->n_checks : m->config->n_checks;
+static int append_checks(Buf *b, const StatusSource *src) {
+        bool running = src->running;
+        size_t n = running ? src->n_checks : src->config->n_checks;
         int r;
 
         r = buf_appendf(&b->s, &b->len, &b->cap, ",\"checks\":[");
         for (size_t i = 0; r >= 0 && i < n; i++)
-                r = running ? append_check(b, m->checks[i]->config, m->checks[i], i > 0)
-                            : append_check(b, m->config->checks[i], NULL, i > 0);
+                r = running ? append_check(b, src->checks[i]->config, src->checks[i], i > 0)
+                            : append_check(b, src->config->checks[i], NULL, i > 0);
         return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
 }
 
@@ -149,14 +150,14 @@ static bool is_json_object(const char *text) {
         return json_parse(text, &v) >= 0 && v->type == JSON_OBJECT;
 }
 
-static int append_verdicts(Buf *b, const Manager *m) {
+static int append_verdicts(Buf *b, const StatusSource *src) {
         _cleanup_(strv_freep) char **records = NULL;
         bool first = true;
         int r;
 
         r = buf_appendf(&b->s, &b->len, &b->cap, ",\"verdicts\":[");
         /* An unreadable history is an empty one here: the rest of the status still counts. */
-        if (r >= 0 && state_read_verdicts(m->config->supervisor.state_directory, STATUS_VERDICTS, &records) > 0)
+        if (r >= 0 && verdicts_read(src->config->supervisor.state_directory, STATUS_VERDICTS, &records) > 0)
                 for (char **i = records; r >= 0 && *i; i++)
                         if (is_json_object(*i)) {
                                 r = buf_appendf(&b->s, &b->len, &b->cap, "%s%s", first ? "" : ",", *i);
@@ -165,25 +166,25 @@ static int append_verdicts(Buf *b, const Manager *m) {
         return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
 }
 
-static int status_build(const Manager *m, bool running, char **ret) {
+int status_json(const StatusSource *src, char **ret) {
         _cleanup_(freep) char *s = NULL;
         Buf b = {};
         int r;
 
         r = buf_appendf(&b.s, &b.len, &b.cap, "{\"version\":%d,\"daemon\":", STATUS_VERSION);
         if (r >= 0)
-                r = running ? buf_appendf(&b.s, &b.len, &b.cap, "{\"running\":true,\"pid\":%d}", (int) getpid())
+                r = src->running ? buf_appendf(&b.s, &b.len, &b.cap, "{\"running\":true,\"pid\":%d}", (int) getpid())
                             : buf_appendf(&b.s, &b.len, &b.cap, "{\"running\":false}");
         if (r >= 0)
-                r = append_boot(&b, m);
+                r = append_boot(&b, src);
         if (r >= 0)
-                r = append_watchdog(&b, m, running);
+                r = append_watchdog(&b, src);
         if (r >= 0)
-                r = append_hold(&b, m);
+                r = append_hold(&b, src);
         if (r >= 0)
-                r = append_checks(&b, m, running);
+                r = append_checks(&b, src);
         if (r >= 0)
-                r = append_verdicts(&b, m);
+                r = append_verdicts(&b, src);
         if (r >= 0)
                 r = buf_appendf(&b.s, &b.len, &b.cap, "}");
         s = b.s;
@@ -193,98 +194,36 @@ static int status_build(const Manager *m, bool running, char **ret) {
         return 0;
 }
 
-int status_json(const Manager *m, char **ret) {
-        return status_build(m, true, ret);
-}
-
-static int read_small_file(const char *dir, const char *name, char *buf, size_t size) {
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-        size_t n;
-
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        n = fread(buf, 1, size - 1, f);
-        if (ferror(f))
-                return -EIO;
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        return 0;
-}
-
-/* The hold file starts with the id of the boot it was set in. */
-static bool hold_is_this_boot(const char *text) {
-        char boot_id[SD_ID128_STRING_MAX];
-        sd_id128_t id;
-
-        if (sd_id128_get_boot(&id) < 0)
-                return false;
-        return startswith(text, sd_id128_to_string(id, boot_id)) != NULL;
-}
-
-/* What the next daemon would make of the state directory and the runtime directory, without
- * taking anything from them. */
-static void offline_read_state(Manager *m) {
-        const SupervisorConfig *s = &m->config->supervisor;
-        _cleanup_(json_freep) JsonValue *v = NULL;
-        _cleanup_(freep) char *marker = NULL;
-        char reason[4096], hold[128];
-        unsigned long long until;
-        const char *check;
-
-        if (read_small_file(s->state_directory, STATE_RESET_REASON_FILE, reason, sizeof(reason)) >= 0 &&
-            json_parse(reason, &v) >= 0 && v->type == JSON_OBJECT) {
-                /* A daemon that ran in this boot left its mark in the runtime directory, which a
-                 * reboot empties: then the reason is this boot's, and its reset is still to come. */
-                if (asprintf(&marker, "%s/%s", s->runtime_directory, STATE_BOOT_MARK_FILE) >= 0 &&
-                    access(marker, F_OK) == 0) {
-                        check = json_string(json_get(v, "check", NULL));
-                        snprintf(m->starve_detail, sizeof(m->starve_detail), "decided earlier in this boot: %s%s%s",
-                                 strempty(check), check ? ": " : "", str_or(json_get(v, "detail", NULL), ""));
-                } else
-                        m->assess.previous_reset = strdup(reason);
-        }
-
-        /* "BOOT-ID UNTIL" (CLOCK_BOOTTIME), as manager_hold() writes it. */
-        if (read_small_file(s->runtime_directory, MANAGER_HOLD_FILE, hold, sizeof(hold)) >= 0 &&
-            hold_is_this_boot(hold) && sscanf(hold + strcspn(hold, " "), "%llu", &until) == 1)
-                m->hold_until = until;
-}
-
 int status_json_offline(Config *config, char **ret) {
-        const BootloaderConfig *bl = &config->bootloader;
-        const char *names[] = { bl->upgrade_available_var, bl->bootcount_var, bl->bootlimit_var, bl->rollback_var };
-        Manager m = { .config = config };
-        Assessment *a = &m.assess;
+        const SupervisorConfig *sc = &config->supervisor;
+        _cleanup_(assess_freep) Assessment *a = NULL;
+        _cleanup_(freep) char *reason = NULL, *starve = NULL;
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        StatusSource src = { .config = config };
+        const char *check;
+        sd_id128_t id;
         int r;
 
-        _Static_assert(ELEMENTSOF(names) == ELEMENTSOF(a->env), "one name per variable of the assessment");
+        if (sd_id128_get_boot(&id) >= 0)
+                sd_id128_to_string(id, boot_id);
+        r = assess_offline(config, boot_id, &a);
+        if (r < 0)
+                return r;
+        src.assess = a;
 
-        if (bl->type == BOOTLOADER_NONE) {
-                a->phase = BOOT_PHASE_STEADY;
-                a->why = "no bootloader configured ([bootloader] type = none)";
-        } else {
-                a->env_error = bootenv_read(bl->fw_env_config, names, ELEMENTSOF(names), a->env);
-                a->phase = boot_decide(&(BootInputs) {
-                                .env_error = a->env_error,
-                                .upgrade_available = a->env[0],
-                                .bootcount = a->env[1],
-                                .bootlimit = a->env[2],
-                                .rollback = a->env[3],
-                        }, &a->why);
+        /* A reset decided earlier in this boot, which a restarted daemon will stand by. */
+        if (reset_reason_read(sc->state_directory, boot_id, &reason) == RESET_REASON_THIS_BOOT &&
+            json_parse(reason, &v) >= 0) {
+                check = json_string(json_get(v, "check", NULL));
+                if (asprintf(&starve, "decided earlier in this boot: %s%s%s", strempty(check), check ? ": " : "",
+                             str_or(json_get(v, "detail", NULL), "")) < 0)
+                        return -ENOMEM;
+                src.starve_reason = starve;
         }
-        snprintf(a->verdict, sizeof(a->verdict), "unknown");
-        snprintf(a->verdict_reason, sizeof(a->verdict_reason), "healthdog is not running");
-        offline_read_state(&m);
-
-        r = status_build(&m, false, ret);
-        for (size_t i = 0; i < ELEMENTSOF(a->env); i++)
-                free(a->env[i]);
-        free(a->previous_reset);
-        return r;
+        if (hold_load(sc->runtime_directory, boot_id, &src.hold_until) <= 0)
+                src.hold_until = 0;
+        return status_json(&src, ret);
 }
 
 /* ---- the readable summary */

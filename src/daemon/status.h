@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "assess.h"
+#include "check.h"
 #include "config.h"
 #include "json.h"
-
-typedef struct Manager Manager;
+#include "wdt.h"
 
 /* The status document (README, "Status and control"): what a fleet agent parses, so its fields
  * only ever grow; a change of meaning takes a new version. */
@@ -12,9 +13,23 @@ typedef struct Manager Manager;
 /* How many records of the verdict history it carries, newest last. */
 #define STATUS_VERDICTS 5
 
-/* The document of the running daemon, as one line of JSON. Returns 0 with a new string, or
- * -ENOMEM. */
-int status_json(const Manager *m, char **ret);
+/* What the document is made of: the running daemon's parts, or what can be known without it. */
+typedef struct StatusSource {
+        bool running;
+        const Config *config;
+        const Assessment *assess;
+        const Watchdog *watchdog;       /* NULL: a dry run, or not running */
+        usec_t ping_interval;           /* running only */
+        bool feeding;
+        const char *starve_reason;      /* why the feeding stopped (or, not running, a reset decided earlier
+                                         * in this boot); NULL when none */
+        usec_t hold_until;              /* CLOCK_BOOTTIME; 0 = no hold */
+        Check *const *checks;           /* running only: the checks, in config order */
+        size_t n_checks;
+} StatusSource;
+
+/* The document, as one line of JSON. Returns 0 with a new string, or -ENOMEM. */
+int status_json(const StatusSource *s, char **ret);
 
 /* The document while the daemon is not running: "daemon":{"running":false}, the boot part
  * computed now from the boot environment (read, never written) and from the state directory

@@ -105,8 +105,8 @@ static int exit_code_for_open(int r) {
         return r == -ENOMEDIUM ? OSTREE_EXIT_NOT_OSTREE : r == -EWOULDBLOCK ? OSTREE_EXIT_LOCKED : OSTREE_EXIT_ERROR;
 }
 
-/* Opens the sysroot and lists its deployments; reports a failure itself and returns the exit
- * code, or -1 on success. */
+/* Opens the sysroot and lists its deployments. Returns 0, or -errno after reporting it
+ * (exit_code_for_open() tells the exit code). */
 static int open_and_list(const Verb *v, AdminFlags flags, Admin **ret, Deployment **ret_d, size_t *ret_n) {
         _cleanup_(admin_freep) Admin *a = NULL;
         char err[1024] = "";
@@ -115,17 +115,17 @@ static int open_and_list(const Verb *v, AdminFlags flags, Admin **ret, Deploymen
         r = silence_library();
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree %s: Failed to redirect standard output: %s\n", v->name, strerror(-r));
-                return OSTREE_EXIT_ERROR;
+                return r;
         }
         r = admin_open(arg_sysroot, flags, &a, err, sizeof(err));
         if (r >= 0)
                 r = admin_list(a, ret_d, ret_n, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err[0] ? err : strerror(-r));
-                return exit_code_for_open(r);
+                return r;
         }
         *ret = TAKE_PTR(a);
-        return -1;
+        return 0;
 }
 
 static int print_json(const Deployment *d, size_t n, char **quarantined) {
@@ -212,8 +212,8 @@ static int verb_status(int argc, char *argv[]) {
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         r = open_and_list(v, 0, &a, &d, &n);
-        if (r >= 0)
-                return r;
+        if (r < 0)
+                return exit_code_for_open(r);
 
         r = quarantine_read(arg_state_dir, &quarantined);
         if (r < 0)
@@ -244,8 +244,8 @@ static int verb_identify_failed(int argc, char *argv[]) {
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
         r = open_and_list(v, 0, &a, &d, &n);
-        if (r >= 0)
-                return r;
+        if (r < 0)
+                return exit_code_for_open(r);
 
         failed = deploy_find_failed(d, n);
         if (failed == -ESRCH) {
@@ -319,8 +319,8 @@ static int verb_remove_failed(int argc, char *argv[]) {
                 return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
-        if (r >= 0)
-                return r;
+        if (r < 0)
+                return exit_code_for_open(r);
         snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_checksum);
 
         remove = calloc(n ?: 1, sizeof(bool));
@@ -399,8 +399,8 @@ static int verb_prune(int argc, char *argv[]) {
                 return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
-        if (r >= 0)
-                return r;
+        if (r < 0)
+                return exit_code_for_open(r);
 
         remove = calloc(n ?: 1, sizeof(bool));
         r = remove ? deploy_plan_prune(d, n, arg_keep, remove) : -ENOMEM;

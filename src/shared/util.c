@@ -343,6 +343,28 @@ fail:
         return r;
 }
 
+int read_file(const char *path, size_t max, char **ret) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        _cleanup_(freep) char *buf = NULL;
+        size_t n;
+
+        if (!f)
+                return -errno;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, max, f);
+        if (ferror(f))
+                return -EIO;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int path_join(const char *dir, const char *name, char **ret) {
+        return asprintf(ret, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
+}
+
 bool stat_is_trusted(const struct stat *st, char *why, size_t size) {
         if (st->st_uid != 0 && st->st_uid != geteuid()) {
                 snprintf(why, size, "owned by uid %u", (unsigned) st->st_uid);

@@ -126,6 +126,11 @@ char *quote_word(const char *s);
  * fsync of the directory, so a reset right after leaves either the old or the new file.
  * Returns 0 or -errno. */
 int write_file_atomic(const char *path, const char *data, size_t size, mode_t mode);
+/* Reads at most max bytes of path into a new NUL-terminated string. Returns 0 with *ret, or
+ * -errno (-ENOENT when it does not exist). */
+int read_file(const char *path, size_t max, char **ret);
+/* Returns 0 with DIR/NAME (allocated) in *ret, or -ENOMEM. */
+int path_join(const char *dir, const char *name, char **ret);
 
 struct stat;
 /* Whether a file healthdog runs, or whose commands it runs, as root could have been changed by

@@ -2,25 +2,29 @@
 /* The records healthdog reads back from its state directory after a reset or a restart.
  *
  * The input is DIR/reset-reason.json (none when empty), then further files each after a line "#@ NAME":
- * verdicts.jsonl, reset-budget, quarantine (the helper's), or hold / started for the runtime
+ * verdicts.jsonl, reset-budget, deploy-pending, quarantine (the helper's), or hold for the runtime
  * directory. On them run what a starting daemon and `healthdog status` run:
  *  - status_json_offline(): reset reason, hold, verdict history -> a document that must parse;
- *  - state_take_reset_reason() -> the boot's verdict record (assess_record_json()), which the
- *    daemon appends to verdicts.jsonl and embeds in the status document: it must parse too;
- *  - state_read_verdicts() / state_append_verdict(), state_budget_take(), quarantine_read() /
- *    quarantine_add(), each read back after it wrote. */
+ *  - reset_reason_read() -> the boot's verdict record (assess_record_json()), which the daemon
+ *    appends to verdicts.jsonl and embeds in the status document: it must parse too;
+ *  - verdicts_read() / verdicts_append(), budget_check() / budget_take(), deploy_note_load(),
+ *    quarantine_read() / quarantine_add(), each read back after it wrote. */
 #include "assess.h"
+#include "budget.h"
 #include "config.h"
+#include "deploy-note.h"
 #include "fuzz.h"
+#include "hold.h"
 #include "json.h"
-#include "manager.h"
 #include "ostree-quarantine.h"
-#include "state.h"
+#include "reset-reason.h"
 #include "status.h"
+#include "verdicts.h"
 
 #define PARTS_MAX 8
 /* A fixed "now", so that a run depends on its input only. */
 #define NOW ((usec_t) 1700000000 * USEC_PER_SEC)
+#define BOOT_ID "0123456789abcdef0123456789abcdef"
 
 static char state_dir[PATH_MAX], runtime_dir[PATH_MAX];
 static Config *config;
@@ -63,16 +67,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 static void write_part(const FuzzPart *p) {
-        const char *dir = state_dir, *name = p->named ? p->name : STATE_RESET_REASON_FILE;
+        const char *dir = state_dir, *name = p->named ? p->name : RESET_REASON_FILE;
         char path[PATH_MAX];
 
         /* An empty reason needs its "#@ reset-reason.json" line; without one there is none. */
         if (!p->named && p->size == 0)
                 return;
-        if (streq(name, MANAGER_HOLD_FILE) || streq(name, STATE_BOOT_MARK_FILE))
+        if (streq(name, HOLD_FILE))
                 dir = runtime_dir;
-        else if (!streq(name, STATE_RESET_REASON_FILE) && !streq(name, STATE_VERDICTS_FILE) &&
-                 !streq(name, STATE_BUDGET_FILE) && !streq(name, QUARANTINE_FILE))
+        else if (!streq(name, RESET_REASON_FILE) && !streq(name, VERDICTS_FILE) && !streq(name, BUDGET_FILE) &&
+                 !streq(name, DEPLOY_NOTE_FILE) && !streq(name, QUARANTINE_FILE))
                 return;
         fuzz_path(path, sizeof(path), "%s/%s", dir, name);
         fuzz_write(path, p->data, p->size);
@@ -95,45 +99,57 @@ static void check_offline_status(void) {
 }
 
 static void check_verdicts(void) {
-        size_t sizes[] = { 1, STATUS_VERDICTS, STATE_VERDICTS_MAX };
+        size_t sizes[] = { 1, STATUS_VERDICTS, VERDICTS_MAX };
 
         for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
                 _cleanup_(strv_freep) char **records = NULL;
-                int r = state_read_verdicts(state_dir, sizes[i], &records);
+                int r = verdicts_read(state_dir, sizes[i], &records);
 
                 fuzz_assert(r >= 0 && (size_t) r <= sizes[i] && (size_t) r == strv_length(records),
-                            "state_read_verdicts(%zu): %d", sizes[i], r);
+                            "verdicts_read(%zu): %d", sizes[i], r);
                 for (char **l = records; *l; l++)
                         fuzz_assert(**l && !strchr(*l, '\n'), "a bad record: '%s'", *l);
         }
 }
 
-/* What assess_start() does with the reason after a reset, and what is recorded of it. */
+/* What a starting daemon does with the reason after a reset, and what is recorded of it. */
 static void check_reset_reason(void) {
         _cleanup_(strv_freep) char **last = NULL;
-        _cleanup_(freep) char *record = NULL;
-        Manager m = { .config = config, .started_realtime = NOW };
-        bool had = state_has_reset_reason(state_dir);
+        _cleanup_(freep) char *record = NULL, *json = NULL;
+        _cleanup_(assess_freep) Assessment *a = NULL;
         int r, n;
 
-        r = state_take_reset_reason(state_dir, &m.assess.previous_reset);
-        fuzz_assert(r == (had ? 1 : 0), "state_take_reset_reason: %d", r);
-        fuzz_assert(!state_has_reset_reason(state_dir), "the reset reason was not taken");
+        r = reset_reason_read(state_dir, BOOT_ID, &json);
+        fuzz_assert(r == RESET_REASON_NONE || r == RESET_REASON_PREVIOUS_BOOT || r == RESET_REASON_THIS_BOOT,
+                    "reset_reason_read: %d", r);
+        fuzz_assert((r == RESET_REASON_NONE) == !json, "reset_reason_read: %d with%s a reason", r, json ? "" : "out");
 
-        m.assess.phase = BOOT_PHASE_STEADY;
-        m.assess.why = "fuzz";
-        snprintf(m.assess.verdict, sizeof(m.assess.verdict), "steady");
-        record = assess_record_json(&m);
-        free(m.assess.previous_reset);
+        r = assess_new(&a, NULL, config, BOOT_ID, NOW, NULL, NULL);
+        fuzz_assert(r == 0, "assess_new: %d", r);
+        a->previous_reset = TAKE_PTR(json);
+        a->phase = BOOT_PHASE_STEADY;
+        a->why = "fuzz";
+        snprintf(a->verdict, sizeof(a->verdict), "steady");
+        record = assess_record_json(a);
         fuzz_assert(record, "assess_record_json failed");
         parse_object("the verdict record", record);
 
-        r = state_append_verdict(state_dir, record, false);
-        fuzz_assert(r == 0, "state_append_verdict: %d", r);
-        n = state_read_verdicts(state_dir, 1, &last);
+        r = verdicts_append(state_dir, record, false);
+        fuzz_assert(r == 0, "verdicts_append: %d", r);
+        n = verdicts_read(state_dir, 1, &last);
         fuzz_assert(n == 1 && streq(last[0], record), "the record appended is not the newest one");
-        r = state_append_verdict(state_dir, record, true);
-        fuzz_assert(r == 0, "state_append_verdict (replace): %d", r);
+        r = verdicts_append(state_dir, record, true);
+        fuzz_assert(r == 0, "verdicts_append (replace): %d", r);
+}
+
+static void check_deploy_note(void) {
+        DeployNote note;
+        int r = deploy_note_load(state_dir, &note);
+
+        fuzz_assert(r == 0 || r == 1, "deploy_note_load: %d", r);
+        if (r == 1)
+                fuzz_assert(streq(note.verb, "prune") || streq(note.verb, "remove-failed"), "a bad verb: '%s'",
+                            note.verb);
 }
 
 /* Resets allowed in a row at one moment: never more than max. */
@@ -141,9 +157,11 @@ static void check_budget(unsigned max) {
         unsigned allowed = 0, used = 0;
 
         for (unsigned i = 0; i <= max; i++) {
-                int r = state_budget_take(state_dir, max, config->assessment.reset_window, NOW, &used);
+                int k = budget_check(state_dir, max, config->assessment.reset_window, NOW, &used);
+                int r = budget_take(state_dir, max, config->assessment.reset_window, NOW, &used);
 
-                fuzz_assert(r == 0 || r == 1, "state_budget_take: %d", r);
+                fuzz_assert(r == 0 || r == 1, "budget_take: %d", r);
+                fuzz_assert(k == r, "budget_check said %d, budget_take %d", k, r);
                 fuzz_assert(r == 0 ? used >= max : used <= max, "%s with %u of %u used", r ? "allowed" : "refused",
                             used, max);
                 allowed += (unsigned) r;
@@ -180,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_offline_status();
         check_verdicts();
         check_reset_reason();
+        check_deploy_note();
         check_budget(config->assessment.max_resets);
         check_budget(0);
         check_quarantine();

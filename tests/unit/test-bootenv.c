@@ -29,7 +29,7 @@
 
 static bool unshared; /* the read-only test made a private mount namespace */
 
-static char *path_join(const char *dir, const char *name) {
+static char *test_path(const char *dir, const char *name) {
         char *p;
 
         assert_true(asprintf(&p, "%s/%s", dir, name) >= 0);
@@ -44,7 +44,7 @@ static void write_text(const char *path, const char *text) {
  * flags byte (mkenvimage -r writes flags 1). Returns the image path. */
 static char *make_image(const char *dir, const char *name, const char *vars, bool redundant) {
         _cleanup_(freep) char *txt = NULL, *cmd = NULL;
-        char *image = path_join(dir, name);
+        char *image = test_path(dir, name);
 
         assert_true(asprintf(&txt, "%s.txt", image) >= 0);
         write_text(txt, vars);
@@ -56,7 +56,7 @@ static char *make_image(const char *dir, const char *name, const char *vars, boo
 
 /* Writes dir/fw_env.config with one line per image (offsets and sizes as given). */
 static char *make_config(const char *dir, const char *text) {
-        char *config = path_join(dir, "fw_env.config");
+        char *config = test_path(dir, "fw_env.config");
 
         write_text(config, text);
         return config;
@@ -211,7 +211,7 @@ static void test_read_redundant_layouts(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *a = make_image(dir, "a.env", VARS, true);
         _cleanup_(freep) char *b = make_image(dir, "b.env", VARS, true);
-        _cleanup_(freep) char *both = path_join(dir, "both.env"), *cmd = NULL;
+        _cleanup_(freep) char *both = test_path(dir, "both.env"), *cmd = NULL;
         static const char *const names[] = { "bootcount" };
         char *value;
 
@@ -396,7 +396,7 @@ static void test_redundant_one_bad(void **state) {
 
 static void test_redundant_both_bad(void **state) {
         const char *dir = *state;
-        _cleanup_(freep) char *both = path_join(dir, "both.env"), *cmd = NULL;
+        _cleanup_(freep) char *both = test_path(dir, "both.env"), *cmd = NULL;
         _cleanup_(freep) char *a = make_image(dir, "a.env", VARS, true);
         _cleanup_(freep) char *config = make_config2(dir, both, 0, both, ENV_SIZE);
 
@@ -441,8 +441,8 @@ static void test_size_mismatch(void **state) {
 static void test_missing(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *image = make_image(dir, "uboot.env", VARS, true);
-        _cleanup_(freep) char *nosuch = path_join(dir, "nosuch.env");
-        _cleanup_(freep) char *noconfig = path_join(dir, "nosuch.config");
+        _cleanup_(freep) char *nosuch = test_path(dir, "nosuch.env");
+        _cleanup_(freep) char *noconfig = test_path(dir, "nosuch.config");
         _cleanup_(freep) char *config = NULL;
         static const char *const names[] = { "bootcount" };
         static const char *const values[] = { "0" };
@@ -648,7 +648,7 @@ static void test_lock_held(void **state) {
 static void test_quiet(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *image = make_image(dir, "uboot.env", VARS, false);
-        _cleanup_(freep) char *output = path_join(dir, "output");
+        _cleanup_(freep) char *output = test_path(dir, "output");
         _cleanup_(freep) char *good = make_config1(dir, image);
         _cleanup_(freep) char *line = config_line(image, 0, ENV_SIZE * 2);
         _cleanup_(freep) char *big = NULL, *bad = NULL;
@@ -659,9 +659,9 @@ static void test_quiet(void **state) {
         struct stat st;
         int r[5];
 
-        big = path_join(dir, "big.config");
+        big = test_path(dir, "big.config");
         write_text(big, line);
-        bad = path_join(dir, "bad.config");
+        bad = test_path(dir, "bad.config");
         write_text(bad, "/nonexistent/uboot.env 0x0 0x4000\n");
 
         out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

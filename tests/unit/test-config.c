@@ -19,7 +19,7 @@
 
 /* ---- helpers ---- */
 
-static char *path_join(const char *dir, const char *name) {
+static char *test_path(const char *dir, const char *name) {
         char *p;
 
         assert_true(asprintf(&p, "%s/%s", dir, name) >= 0);
@@ -28,7 +28,7 @@ static char *path_join(const char *dir, const char *name) {
 
 /* Writes text to dir/name (creating directories) with mode 0644; returns the path. */
 static char *write_conf(const char *dir, const char *name, const char *text) {
-        char *p = path_join(dir, name);
+        char *p = test_path(dir, name);
         char *slash = strrchr(p, '/');
 
         *slash = '\0';
@@ -215,7 +215,7 @@ static void test_check_defaults(void **state) {
 static void test_dropin_masking(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "[watchdog]\ntimeout = 30s\n");
-        _cleanup_(freep) char *vendor = path_join(dir, "vendor"), *admin = path_join(dir, "admin");
+        _cleanup_(freep) char *vendor = test_path(dir, "vendor"), *admin = test_path(dir, "admin");
         _cleanup_(freep) char *v = write_conf(dir, "vendor/50-app.conf", "[watchdog]\ntimeout = 20s\n"
                                                                          "[check.vendor]\ntype = file\npath = /v\n");
         _cleanup_(freep) char *a = write_conf(dir, "admin/50-app.conf", "[watchdog]\ntimeout = 40s\n");
@@ -233,7 +233,7 @@ static void test_dropin_order(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf",
                                                       "[watchdog]\ntimeout = 30s\ndevice = /dev/watchdog1\n");
-        _cleanup_(freep) char *d1 = path_join(dir, "d1"), *d2 = path_join(dir, "d2");
+        _cleanup_(freep) char *d1 = test_path(dir, "d1"), *d2 = test_path(dir, "d2");
         /* Names decide the order, not directories: d2's 10-* comes before d1's 20-*. */
         _cleanup_(freep) char *b = write_conf(dir, "d1/20-b.conf", "[watchdog]\ntimeout = 20s\n"
                                                                    "[check.second]\ntype = file\npath = /b\n");
@@ -245,7 +245,7 @@ static void test_dropin_order(void **state) {
         _cleanup_(freep) char *n2 = write_conf(dir, "d1/30-x.conf.bak", "garbage\n");
         _cleanup_(freep) char *n3 = write_conf(dir, "d2/.hidden.conf", "garbage\n");
         _cleanup_(freep) char *n4 = write_conf(dir, "d2/.conf", "garbage\n");
-        _cleanup_(freep) char *missing = path_join(dir, "no-such-dir");
+        _cleanup_(freep) char *missing = test_path(dir, "no-such-dir");
         char *dirs[] = { d1, missing, d2, NULL };
         _cleanup_(config_freep) Config *c = load_ok(main_path, dirs);
 
@@ -267,8 +267,8 @@ static void test_dropin_order(void **state) {
 static void test_dropin_mask_empty_and_devnull(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "");
-        _cleanup_(freep) char *vendor = path_join(dir, "vendor"), *admin = path_join(dir, "admin"),
-                           *link = path_join(dir, "admin/60-other.conf");
+        _cleanup_(freep) char *vendor = test_path(dir, "vendor"), *admin = test_path(dir, "admin"),
+                           *link = test_path(dir, "admin/60-other.conf");
         _cleanup_(freep) char *v1 = write_conf(dir, "vendor/50-app.conf", "[check.app]\ntype = file\npath = /a\n");
         _cleanup_(freep) char *v2 = write_conf(dir, "vendor/60-other.conf", "[check.other]\ntype = file\npath = /o\n");
         _cleanup_(freep) char *v3 = write_conf(dir, "vendor/70-kept.conf", "[check.kept]\ntype = file\npath = /k\n");
@@ -355,7 +355,7 @@ static void test_empty_value_resets(void **state) {
                 "fail-after = 2/5\n"
                 "expect-exit = 1 2\n"
                 "user = root\n");
-        _cleanup_(freep) char *confd = path_join(dir, "conf.d");
+        _cleanup_(freep) char *confd = test_path(dir, "conf.d");
         _cleanup_(freep) char *d = write_conf(dir, "conf.d/50-reset.conf",
                 "[watchdog]\n"
                 "device =\n"
@@ -425,7 +425,7 @@ static void test_override_across_files(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf",
                 "[watchdog]\ntimeout = 30s\n[check.app]\ntype = file\npath = /a\nfail-after = 2\n");
-        _cleanup_(freep) char *confd = path_join(dir, "conf.d");
+        _cleanup_(freep) char *confd = test_path(dir, "conf.d");
         _cleanup_(freep) char *d1 = write_conf(dir, "conf.d/10.conf",
                 "[watchdog]\ntimeout = 20s\n[check.app]\nfail-after = 3/5\n");
         _cleanup_(freep) char *d2 = write_conf(dir, "conf.d/20.conf", "[watchdog]\ntimeout = 15s\n");
@@ -443,7 +443,7 @@ static void test_override_across_files(void **state) {
 static void test_duplicate_after_override(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "[watchdog]\ntimeout = 30s\n");
-        _cleanup_(freep) char *confd = path_join(dir, "conf.d");
+        _cleanup_(freep) char *confd = test_path(dir, "conf.d");
         _cleanup_(freep) char *d = write_conf(dir, "conf.d/10.conf", "[watchdog]\ntimeout = 20s\ntimeout = 10s\n");
         _cleanup_(config_errors_clear) ConfigErrors errors = {};
         char *dirs[] = { confd, NULL };
@@ -464,7 +464,7 @@ static void test_errors_all_collected(void **state) {
                 "\n"                         /* 4 */
                 "this is not a key value\n"  /* 5: syntax */
                 "disarm-on-stop = no\n");    /* 6 */
-        _cleanup_(freep) char *confd = path_join(dir, "conf.d");
+        _cleanup_(freep) char *confd = test_path(dir, "conf.d");
         _cleanup_(freep) char *d = write_conf(dir, "conf.d/10-app.conf",
                 "[check.app]\n"              /* 1 */
                 "type = exec\n"              /* 2 */
@@ -545,7 +545,7 @@ static void test_cross_field_errors(void **state) {
 static void test_untrusted_files(void **state) {
         const char *dir = *state;
         _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "[watchdog]\ntimeout = 30s\n");
-        _cleanup_(freep) char *confd = path_join(dir, "conf.d");
+        _cleanup_(freep) char *confd = test_path(dir, "conf.d");
         _cleanup_(freep) char *d = write_conf(dir, "conf.d/10.conf", "[watchdog]\ntimeout = 20s\n");
         char *dirs[] = { confd, NULL };
 
@@ -596,7 +596,7 @@ static void test_untrusted_files(void **state) {
 }
 
 static void test_missing_main_file(void **state) {
-        _cleanup_(freep) char *p = path_join(*state, "absent.conf");
+        _cleanup_(freep) char *p = test_path(*state, "absent.conf");
         _cleanup_(config_errors_clear) ConfigErrors errors = {};
 
         load_fail(p, NULL, &errors);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for src/daemon/hooks.c: real hook scripts in a temporary directory, run on a real sd-event
+/* Unit tests for src/boot/hooks.c: real hook scripts in a temporary directory, run on a real sd-event
  * loop. The test process is a child subreaper, so what a killed hook left behind is reparented
  * here and its exit status can be checked. */
 #include <stdarg.h>
@@ -42,7 +42,7 @@ typedef struct Outcome {
         bool cancel_on_hook, cancel_on_done;
 } Outcome;
 
-static char *path_join(const char *dir, const char *name) {
+static char *test_path(const char *dir, const char *name) {
         char *p;
 
         assert_true(asprintf(&p, "%s/%s", dir, name) >= 0);
@@ -55,8 +55,8 @@ static int setup(void **state) {
 
         if (!f || asprintf(&f->base, "%s/test-hooks.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0 || !mkdtemp(f->base))
                 return -1;
-        f->hooks = path_join(f->base, "hooks.d");
-        f->out = path_join(f->base, "out");
+        f->hooks = test_path(f->base, "hooks.d");
+        f->out = test_path(f->base, "out");
         if (mkdir(f->hooks, 0755) < 0 || mkdir(f->out, 0755) < 0 || asprintf(&f->out_env, "OUT=%s", f->out) < 0 ||
             sd_event_new(&f->event) < 0)
                 return -1;
@@ -78,7 +78,7 @@ static int teardown(void **state) {
 }
 
 static void write_hook(const Fixture *f, const char *name, mode_t mode, const char *body) {
-        _cleanup_(freep) char *path = path_join(f->hooks, name);
+        _cleanup_(freep) char *path = test_path(f->hooks, name);
         _cleanup_(fclosep) FILE *file = fopen(path, "we");
 
         assert_non_null(file);
@@ -89,7 +89,7 @@ static void write_hook(const Fixture *f, const char *name, mode_t mode, const ch
 
 /* The contents of a file the hooks wrote, "" when there is none. */
 static char *read_out(const Fixture *f, const char *name) {
-        _cleanup_(freep) char *path = path_join(f->out, name);
+        _cleanup_(freep) char *path = test_path(f->out, name);
         _cleanup_(fclosep) FILE *file = fopen(path, "re");
         char *data = calloc(1, 4097);
 
@@ -343,8 +343,8 @@ static void test_timeout(void **state) {
 
 static void test_skipped(void **state) {
         Fixture *f = *state;
-        _cleanup_(freep) char *log = NULL, *dir = path_join(f->hooks, "40-dir"), *link = path_join(f->hooks, "60-link"),
-                             *dangling = path_join(f->hooks, "70-dangling");
+        _cleanup_(freep) char *log = NULL, *dir = test_path(f->hooks, "40-dir"), *link = test_path(f->hooks, "60-link"),
+                             *dangling = test_path(f->hooks, "70-dangling");
         Outcome o = {};
 
         write_hook(f, "10-noexec", 0644, LOG_NAME);
@@ -376,10 +376,10 @@ static void test_skipped(void **state) {
 
 static void test_refused(void **state) {
         Fixture *f = *state;
-        _cleanup_(freep) char *log = NULL, *group = path_join(f->hooks, "20-group"),
-                             *owner = path_join(f->hooks, "30-owner"),
-                             *root_group = path_join(f->hooks, "35-root-group"),
-                             *link = path_join(f->hooks, "50-link-to-world");
+        _cleanup_(freep) char *log = NULL, *group = test_path(f->hooks, "20-group"),
+                             *owner = test_path(f->hooks, "30-owner"),
+                             *root_group = test_path(f->hooks, "35-root-group"),
+                             *link = test_path(f->hooks, "50-link-to-world");
         bool root = geteuid() == 0;
         HookRun *run = NULL;
         Outcome o = {};
@@ -426,7 +426,7 @@ static void test_refused(void **state) {
 
 static void test_missing_dir(void **state) {
         Fixture *f = *state;
-        _cleanup_(freep) char *missing = path_join(f->base, "no-such.d"), *file = path_join(f->out, "file");
+        _cleanup_(freep) char *missing = test_path(f->base, "no-such.d"), *file = test_path(f->out, "file");
         HookRun *run = NULL;
         Outcome o = {};
 

@@ -514,7 +514,7 @@ static void test_json_object(void **state) {
 
 /* ---- write_file_atomic, mkdir_p ---- */
 
-static char *path_join(const char *dir, const char *name) {
+static char *test_path(const char *dir, const char *name) {
         char *p;
 
         assert_true(asprintf(&p, "%s/%s", dir, name) >= 0);
@@ -559,7 +559,7 @@ static char *list_dir(const char *dir) {
 
 static void test_write_file_atomic(void **state) {
         const char *dir = *state;
-        _cleanup_(freep) char *path = path_join(dir, "state.json"), *data = NULL, *names = NULL;
+        _cleanup_(freep) char *path = test_path(dir, "state.json"), *data = NULL, *names = NULL;
         static const char binary[] = { 'a', '\0', 'b', '\n', '\xff' };
         struct stat st;
         size_t size;
@@ -594,8 +594,8 @@ static void test_write_file_atomic(void **state) {
 
 static void test_write_file_atomic_errors(void **state) {
         const char *dir = *state;
-        _cleanup_(freep) char *missing = path_join(dir, "no/such/dir/file"), *names = NULL;
-        _cleanup_(freep) char *asdir = path_join(dir, "adir");
+        _cleanup_(freep) char *missing = test_path(dir, "no/such/dir/file"), *names = NULL;
+        _cleanup_(freep) char *asdir = test_path(dir, "adir");
 
         assert_int_equal(write_file_atomic(missing, "x", 1, 0644), -ENOENT);
 
@@ -608,9 +608,9 @@ static void test_write_file_atomic_errors(void **state) {
 
 static void test_mkdir_p(void **state) {
         const char *dir = *state;
-        _cleanup_(freep) char *deep = path_join(dir, "a/b/c"), *slash = path_join(dir, "x/y/"),
-                           *file = path_join(dir, "file"), *under_file = path_join(dir, "file/sub"),
-                           *mid = path_join(dir, "a/b");
+        _cleanup_(freep) char *deep = test_path(dir, "a/b/c"), *slash = test_path(dir, "x/y/"),
+                           *file = test_path(dir, "file"), *under_file = test_path(dir, "file/sub"),
+                           *mid = test_path(dir, "a/b");
         struct stat st;
 
         assert_int_equal(mkdir_p(deep, 0750), 0);

@@ -70,6 +70,10 @@ char *assess_record_json(const Assessment *a) {
         if (r >= 0)
                 r = json_field(&json, &len, &cap, "env_error", a->env_error < 0 ? strerror(-a->env_error) : NULL, true);
         if (r >= 0)
+                r = json_field(&json, &len, &cap, "env_warning", a->env_warning, true);
+        if (r >= 0)
+                r = json_field(&json, &len, &cap, "failed_deployment", a->failed_deployment, true);
+        if (r >= 0)
                 r = buf_appendf(&json, &len, &cap, ",\"watchdog_reset\":%s,\"previous_reset\":%s",
                                 a->watchdog_reset ? "true" : "false", a->previous_reset ?: "null");
         if (r >= 0)
@@ -175,22 +179,50 @@ static void assess_run_hooks(Assessment *a, const char *set, const char *verdict
 
 /* ---- the boot environment */
 
-/* Sets the variables to clear in one store. Returns the result of bootenv_write(). */
+/* Sets the variables to clear in one store, compared under the lock with what this boot read:
+ * a new trial armed since (an OTA client) is never overwritten. Returns the result of
+ * bootenv_write(). */
 static int assess_clear_env(Assessment *a) {
-        const char *names[_VAR_MAX], *values[_VAR_MAX];
+        const char *names[_VAR_MAX], *values[_VAR_MAX], *expected[_VAR_MAX];
         size_t n = 0;
 
         assess_var_names(a, names);
-        values[0] = "0";
-        values[1] = "0";
+        values[0] = values[1] = "0";
+        expected[0] = a->env[VAR_UPGRADE];
+        expected[1] = a->env[VAR_BOOTCOUNT];
         n = 2;
         /* The rollback flag only when it is there: a steady device writes nothing it need not. */
         if (a->env[VAR_ROLLBACK]) {
                 names[2] = names[VAR_ROLLBACK];
                 values[2] = "0";
+                expected[2] = a->env[VAR_ROLLBACK];
                 n = 3;
         }
-        return bootenv_write(fw_env_config(a), names, values, n);
+        return bootenv_write(fw_env_config(a), names, values, expected, n);
+}
+
+/* A flag whose value is neither 0 nor 1 is read differently by U-Boot's bootcount
+ * (env_get_ulong: "01" and "2" count, "yes" does not) and by a boot script's
+ * test "${upgrade_available}" = 1: what the device booted with cannot be told for sure. Said in
+ * the record (so in status) and, with log, in the journal. */
+static void assess_check_flags(Assessment *a, bool log) {
+        static const int flags[] = { VAR_UPGRADE, VAR_ROLLBACK };
+        const char *names[_VAR_MAX];
+
+        assess_var_names(a, names);
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
+                const char *v = a->env[flags[i]];
+
+                if (boot_flag_canonical(v))
+                        continue;
+                free(a->env_warning);
+                if (asprintf(&a->env_warning, "%s='%s' is neither 0 nor 1: U-Boot's bootcount reads it as %s, a boot "
+                             "script's test \"${%s}\" = 1 as not set; write 1 or 0", names[flags[i]], v,
+                             boot_flag_set(v) ? "set" : "not set", names[flags[i]]) < 0)
+                        a->env_warning = NULL;
+                else if (log)
+                        log_error("Boot environment through '%s': %s", fw_env_config(a), a->env_warning);
+        }
 }
 
 /* Another process (an OTA client, fw_setenv) holding the environment's lock at start is waited
@@ -226,63 +258,64 @@ static bool assess_read_env(Assessment *a, bool log) {
 
 /* ---- the OSTree deployments, through the helper */
 
-static void assess_note(Assessment *a, const char *verb, const char *checksum) {
-        int r = verb ? deploy_note_save(state_dir(a), verb, checksum) : deploy_note_clear(state_dir(a));
+static void assess_note(Assessment *a, const char *verb, const char *name) {
+        int r = verb ? deploy_note_save(state_dir(a), verb, name) : deploy_note_clear(state_dir(a));
 
         if (r < 0)
                 log_warning_errno(r, "Failed to note the pending OSTree work in '%s/%s': %m, ignoring", state_dir(a),
                                   DEPLOY_NOTE_FILE);
 }
 
-static void assess_helper_verb(Assessment *a, const char *what, char *const *args, helper_done_t done);
+/* What the helper removed, for the log: "removed A, B; 12 of 40 objects pruned, 1.2 MiB freed". */
+static void assess_describe_removal(const JsonValue *result, char *buf, size_t size) {
+        const JsonValue *removed = json_get(result, "removed", NULL);
+        uint64_t pruned = 0, freed = 0;
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; removed && removed->type == JSON_ARRAY && i < removed->n_items && len < size; i++)
+                len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? ", " : "removed ",
+                                         json_string(removed->items[i]) ?: "?");
+        (void) json_uint(json_get(result, "objects_pruned", NULL), &pruned);
+        (void) json_uint(json_get(result, "bytes_freed", NULL), &freed);
+        if (len < size)
+                snprintf(buf + len, size - len, "%s%llu objects pruned, %llu bytes freed", len ? "; " : "",
+                         (unsigned long long) pruned, (unsigned long long) freed);
+}
 
 /* A failed or killed helper is retried next boot; a definite answer ends the matter. */
-static void assess_helper_settled(Assessment *a, const char *what, int status, const char *output) {
+static void assess_helper_settled(Assessment *a, const char *what, int status, const JsonValue *result,
+                                  const char *messages) {
         bool final = status == OSTREE_EXIT_OK || status == OSTREE_EXIT_NOT_OSTREE || status == OSTREE_EXIT_UNKNOWN ||
                      status == OSTREE_EXIT_REFUSED_BOOTED || status == OSTREE_EXIT_REFUSED_STAGED ||
                      status == OSTREE_EXIT_REFUSED_PINNED;
+        char done[512];
 
-        if (status == OSTREE_EXIT_OK)
-                log_notice("OSTree %s done%s%s", what, output[0] ? ": " : "", output);
-        else
+        if (status == OSTREE_EXIT_OK) {
+                assess_describe_removal(result, done, sizeof(done));
+                log_notice("OSTree %s done: %s", what, done);
+        } else
                 log_full_errno(status == OSTREE_EXIT_NOT_OSTREE ? LOG_INFO : LOG_WARNING, 0,
-                               "OSTree %s: %s%s%s%s", what, helper_status_to_string(status), output[0] ? " (" : "",
-                               output, output[0] ? ")" : "");
+                               "OSTree %s: %s%s%s%s", what, helper_status_to_string(status), messages[0] ? " (" : "",
+                               messages, messages[0] ? ")" : "");
         if (final)
                 assess_note(a, NULL, NULL);
         else
                 log_warning("OSTree %s will be tried again on the next boot", what);
 }
 
-static void on_removed(int status, const char *output, void *userdata) {
+static void on_removed(int status, const JsonValue *result, const char *messages, void *userdata) {
         Assessment *a = userdata;
 
         a->helper = NULL;
-        assess_helper_settled(a, "remove-failed", status, output);
+        assess_helper_settled(a, "remove-failed", status, result, messages);
 }
 
-static void on_identified(int status, const char *output, void *userdata) {
-        Assessment *a = userdata;
-        char checksum[80] = "";
-
-        a->helper = NULL;
-        if (status == OSTREE_EXIT_OK)
-                (void) sscanf(output, "%79[0-9a-f.]", checksum);
-        if (status != OSTREE_EXIT_OK || !checksum[0]) {
-                assess_helper_settled(a, "remove-failed", status,
-                                      status == OSTREE_EXIT_OK ? "no failed deployment" : output);
-                return;
-        }
-        log_notice("Removing the failed deployment %s so that a plain reboot does not boot it again", checksum);
-        assess_helper_verb(a, "remove-failed",
-                           (char *[]) { (char *) "remove-failed", (char *) "--checksum", checksum, NULL }, on_removed);
-}
-
-static void on_pruned(int status, const char *output, void *userdata) {
+static void on_pruned(int status, const JsonValue *result, const char *messages, void *userdata) {
         Assessment *a = userdata;
 
         a->helper = NULL;
-        assess_helper_settled(a, "prune", status, output);
+        assess_helper_settled(a, "prune", status, result, messages);
 }
 
 static void assess_helper_verb(Assessment *a, const char *what, char *const *args, helper_done_t done) {
@@ -296,29 +329,46 @@ static void assess_helper_verb(Assessment *a, const char *what, char *const *arg
                                   a->config->ostree.helper, what);
 }
 
-/* Starts the OSTree work of this boot ("remove-failed" or "prune"), noting it as pending first. */
-static void assess_deploy(Assessment *a, const char *what) {
+/* Removes exactly the deployment name (CHECKSUM.SERIAL): one identified as failed when a boot
+ * started. A deployment made later, even of the same commit, has another serial. */
+static void assess_remove(Assessment *a, const char *name) {
+        if (!helper_enabled(&a->config->ostree))
+                return;
+        log_notice("Removing the failed deployment %s so that a plain reboot does not boot it again", name);
+        assess_note(a, "remove-failed", name);
+        assess_helper_verb(a, "remove-failed",
+                           (char *[]) { (char *) "remove-failed", (char *) "--deployment", (char *) name, NULL },
+                           on_removed);
+}
+
+static void assess_prune(Assessment *a) {
         char keep[16];
 
         if (!helper_enabled(&a->config->ostree))
                 return;
-        assess_note(a, what, NULL);
-        if (streq(what, "prune")) {
-                snprintf(keep, sizeof(keep), "%u", a->config->ostree.keep_rollback);
-                assess_helper_verb(a, what, (char *[]) { (char *) "prune", (char *) "--keep-rollback", keep, NULL },
-                                   on_pruned);
-        } else
-                assess_helper_verb(a, what, (char *[]) { (char *) "identify-failed", NULL }, on_identified);
+        assess_note(a, "prune", NULL);
+        snprintf(keep, sizeof(keep), "%u", a->config->ostree.keep_rollback);
+        assess_helper_verb(a, "prune", (char *[]) { (char *) "prune", (char *) "--keep-rollback", keep, NULL },
+                           on_pruned);
 }
 
-/* What an earlier boot could not finish. */
+/* What an earlier boot could not finish, as that boot established it. */
 static void assess_deploy_retry(Assessment *a) {
         DeployNote note;
 
         if (deploy_note_load(state_dir(a), &note) <= 0)
                 return;
-        log_info("Retrying the OSTree %s an earlier boot could not finish", note.verb);
-        assess_deploy(a, note.verb);
+        if (streq(note.verb, "prune")) {
+                log_info("Retrying the OSTree prune an earlier boot could not finish");
+                assess_prune(a);
+        } else if (note.checksum[0]) {
+                log_info("Retrying the removal of %s, which an earlier boot found failed", note.checksum);
+                assess_remove(a, note.checksum);
+        } else {
+                /* Which one failed was never established: this boot cannot prove it either. */
+                log_warning("An earlier boot could not tell which OSTree deployment failed: keeping them all");
+                assess_note(a, NULL, NULL);
+        }
 }
 
 /* ---- confirming a trial */
@@ -340,6 +390,14 @@ static void assess_confirm(Assessment *a, const char *how) {
 
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
         r = assess_clear_env(a);
+        if (r == -ESTALE) {
+                /* Not this boot's trial any more: the next boot is the new one's. */
+                a->env_changed = true;
+                log_warning("Not confirming the boot: the boot environment changed since this boot started (a new "
+                            "trial armed?); leaving it as it is");
+                assess_set_verdict(a, "pending", "not confirmed: the boot environment changed since this boot started");
+                return;
+        }
         if (r < 0) {
                 /* Unconfirmed is safe: the boot counts again on the next reset. Try again later, soon
                  * when another process merely held the environment lock. */
@@ -362,13 +420,13 @@ static void assess_confirm(Assessment *a, const char *how) {
                    "Boot confirmed (%s): cleared %s and %s", how, a->config->bootloader.upgrade_available_var,
                    a->config->bootloader.bootcount_var);
         assess_set_verdict(a, "confirmed", "%s", how);
-        assess_deploy(a, "prune");
+        assess_prune(a);
         assess_run_hooks(a, "green.d", "confirmed", NULL, NULL);
         assess_notify(a);
 }
 
 int assess_mark_good(Assessment *a) {
-        if (a->phase != BOOT_PHASE_TRIAL)
+        if (a->phase != BOOT_PHASE_TRIAL || a->deciding)
                 return -EPERM;
         if (a->confirmed)
                 return -EALREADY;
@@ -385,7 +443,8 @@ void assess_checks(Assessment *a, bool all_pass) {
         int r;
 
         a->all_pass = all_pass;
-        if (a->phase != BOOT_PHASE_TRIAL || a->confirmed || a->starved || a->env_error < 0)
+        if (a->phase != BOOT_PHASE_TRIAL || a->deciding || a->confirmed || a->starved || a->env_changed ||
+            a->env_error < 0)
                 return;
 
         /* Environmental checks count here: confirming needs proof, and they have not given it. */
@@ -436,25 +495,6 @@ static int on_trial_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* ---- deciding the phase */
 
-/* When an update is pending, which deployment booted tells a rollback apart even where the boot
- * script did not set the rollback flag. Asked only then: a steady boot starts nothing. */
-static BootDeployment assess_booted_deployment(Assessment *a) {
-        int r;
-
-        if (a->env_error < 0 || !helper_enabled(&a->config->ostree) ||
-            (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK])))
-                return BOOT_DEPLOYMENT_UNKNOWN;
-
-        r = helper_query_booted(&a->config->ostree, state_dir(a), 5 * USEC_PER_SEC);
-        if (r < 0) {
-                log_full_errno(r == -ENOMEDIUM ? LOG_INFO : LOG_WARNING, r,
-                               "Cannot tell which OSTree deployment is booted (%m): deciding from the environment alone");
-                return BOOT_DEPLOYMENT_UNKNOWN;
-        }
-        log_info("The %s OSTree deployment is booted", r > 0 ? "default" : "previous (not the default)");
-        return r > 0 ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
-}
-
 /* The phase from what was read, the same way for the daemon and for `healthdog status`. */
 static void assess_decide_phase(Assessment *a, BootDeployment deployment) {
         if (a->config->bootloader.type == BOOTLOADER_NONE) {
@@ -472,31 +512,144 @@ static void assess_decide_phase(Assessment *a, BootDeployment deployment) {
                 }, &a->why);
 }
 
-static void assess_rolled_back(Assessment *a) {
+static int on_clear_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* A rolled-back boot: the variables cleared, then (and only then) the failed deployment removed:
+ * with the variables still set, the next boot would run altbootcmd again and boot an older
+ * deployment, and the known-good one would look failed. Retried until it is stored. */
+static void assess_clear_rollback(Assessment *a) {
         const BootloaderConfig *b = &a->config->bootloader;
+        char t[DURATION_MAX], why[BOOTENV_STRERROR_MAX];
+        usec_t retry;
         int r;
 
+        a->clear_timer = sd_event_source_disable_unref(a->clear_timer);
+        r = assess_clear_env(a);
+        if (r == -ESTALE) {
+                a->env_changed = true;
+                log_warning("Not clearing the rollback state: the boot environment changed since this boot started; "
+                            "keeping every deployment");
+                return;
+        }
+        if (r < 0) {
+                retry = r == -EBUSY ? 5 * USEC_PER_SEC : USEC_PER_MINUTE;
+                log_error("Failed to clear the rollback state in the boot environment through '%s': %s; retrying "
+                          "in %s, and removing nothing until then", fw_env_config(a),
+                          bootenv_strerror(fw_env_config(a), r, why, sizeof(why)),
+                          format_duration(t, sizeof(t), retry));
+                if (sd_event_add_time_relative(a->event, &a->clear_timer, CLOCK_MONOTONIC, retry, USEC_PER_SEC,
+                                               on_clear_timer, a) < 0)
+                        log_error("Failed to schedule the retry: the rollback state stays");
+                return;
+        }
+        a->cleared = true;
+        if (r == 0 && a->env[VAR_ROLLBACK])
+                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
+                         b->upgrade_available_var, b->bootcount_var, b->rollback_var);
+        else if (r == 0)
+                log_info("Cleared %s and %s: the next reboot boots this software without counting",
+                         b->upgrade_available_var, b->bootcount_var);
+
+        /* The failed deployment is still the default one: a plain reboot would try it again. */
+        if (a->failed_deployment)
+                assess_remove(a, a->failed_deployment);
+        else if (helper_enabled(&a->config->ostree))
+                log_notice("Keeping the OSTree deployments: which one failed was not established when this boot "
+                           "started");
+}
+
+static int on_clear_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        assess_clear_rollback(userdata);
+        return 0;
+}
+
+static void assess_rolled_back(Assessment *a) {
         log_struct(LOG_CRIT,
                    LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ROLLED_BACK },
                               { "HEALTHDOG_PREVIOUS_RESET", strempty(a->previous_reset) }),
                    "U-Boot rolled back (%s). What made the new software fail: %s", a->why,
                    a->previous_reset ?: "not recorded (it reset without a verdict from healthdog)");
-
-        r = assess_clear_env(a);
-        if (r < 0)
-                log_error_errno(r, "Failed to clear the rollback state in the boot environment through '%s': %m",
-                                fw_env_config(a));
-        else if (a->env[VAR_ROLLBACK])
-                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
-                         b->upgrade_available_var, b->bootcount_var, b->rollback_var);
-        else
-                log_info("Cleared %s and %s: the next reboot boots this software without counting",
-                         b->upgrade_available_var, b->bootcount_var);
-
-        /* The failed deployment is still the default one: a plain reboot would try it again. */
-        assess_deploy(a, "remove-failed");
         assess_set_verdict(a, "rolled-back", "%s", a->why);
         assess_run_hooks(a, "red.d", "rolled-back", NULL, a->previous_reset);
+        assess_clear_rollback(a);
+}
+
+static void assess_trial(Assessment *a) {
+        int r;
+
+        if (a->confirmed || a->starved)
+                return; /* a restart after the trial's verdict: it stands */
+        assess_set_verdict(a, "pending", "on probation");
+        if (a->config->assessment.trial_timeout > 0) {
+                r = sd_event_add_time_relative(a->event, &a->trial_timer, CLOCK_MONOTONIC,
+                                               a->config->assessment.trial_timeout, USEC_PER_SEC, on_trial_timeout, a);
+                if (r < 0)
+                        log_error_errno(r, "Failed to arm the trial timeout: %m");
+        }
+        /* The results so far start the countdown (the phase may be decided late, when they are all in). */
+        assess_checks(a, a->all_pass);
+}
+
+/* The phase is decided: log it, act on it. */
+static void assess_decided(Assessment *a, BootDeployment deployment) {
+        const BootloaderConfig *b = &a->config->bootloader;
+
+        a->deciding = false;
+        assess_decide_phase(a, deployment);
+        log_struct(LOG_NOTICE,
+                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE }, { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
+                   "Boot phase: %s (%s); %s=%s %s=%s %s=%s %s=%s", boot_phase_to_string(a->phase), a->why,
+                   b->upgrade_available_var, a->env[VAR_UPGRADE] ?: "(unset)", b->bootcount_var,
+                   a->env[VAR_BOOTCOUNT] ?: "(unset)", b->bootlimit_var, a->env[VAR_BOOTLIMIT] ?: "(unset)",
+                   b->rollback_var, a->env[VAR_ROLLBACK] ?: "(unset)");
+
+        switch (a->phase) {
+        case BOOT_PHASE_ROLLED_BACK:
+                assess_rolled_back(a);
+                break;
+        case BOOT_PHASE_TRIAL:
+                assess_trial(a);
+                break;
+        case BOOT_PHASE_STEADY:
+                assess_deploy_retry(a);
+                if (!a->recorded)
+                        assess_set_verdict(a, "steady", "%s", a->why);
+                else if (!a->starved)
+                        snprintf(a->verdict, sizeof(a->verdict), "steady");
+                break;
+        }
+}
+
+/* D of identify-failed's result: its name, or NULL. */
+static const char *deployment_name(const JsonValue *result, const char *which) {
+        const JsonValue *d = json_get(result, which, NULL);
+
+        return d && d->type == JSON_OBJECT ? json_string(json_get(d, "name", NULL)) : NULL;
+}
+
+static void on_identified(int status, const JsonValue *result, const char *messages, void *userdata) {
+        Assessment *a = userdata;
+        const char *booted = deployment_name(result, "booted"), *def = deployment_name(result, "default");
+        const char *failed = deployment_name(result, "failed");
+        BootDeployment deployment = BOOT_DEPLOYMENT_UNKNOWN;
+
+        a->helper = NULL;
+        if (status == OSTREE_EXIT_OK && result && booted && def) {
+                deployment = streq(booted, def) ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
+                log_info("The %s OSTree deployment is booted (%s)",
+                         deployment == BOOT_DEPLOYMENT_DEFAULT ? "default" : "previous (not the default)", booted);
+                if (failed && !(a->failed_deployment = strdup(failed)))
+                        log_error_errno(ENOMEM, "Failed to keep the name of the failed deployment: %m");
+        } else
+                /* Anything else (a failure, a reply without both names) proves nothing: the
+                 * environment alone decides, and a trial stays a trial. */
+                log_full_errno(status == OSTREE_EXIT_NOT_OSTREE ? LOG_INFO : LOG_WARNING, 0,
+                               "Cannot tell which OSTree deployment is booted (%s%s%s): deciding from the "
+                               "environment alone", status == OSTREE_EXIT_OK ? "an incomplete answer"
+                                                                            : helper_status_to_string(status),
+                               messages[0] ? ": " : "", messages);
+        assess_decided(a, deployment);
+        assess_notify(a);
 }
 
 static void assess_begin(Assessment *a);
@@ -510,13 +663,20 @@ static int on_env_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Reads the environment, decides the phase and acts on it; or, while another process holds the
- * environment's lock, stays steady without a verdict and tries again shortly. */
+/* Reads the environment and decides the phase; or, while another process holds the
+ * environment's lock, stays steady without a verdict and tries again shortly. When an update is
+ * pending, which deployment booted tells a rollback apart even where the boot script did not set
+ * the rollback flag: the helper is asked in the background (a steady boot asks nothing), and the
+ * phase the environment alone says holds meanwhile, without a verdict. */
 static void assess_begin(Assessment *a) {
         const BootloaderConfig *b = &a->config->bootloader;
         int r;
 
-        if (b->type != BOOTLOADER_NONE && assess_read_env(a, true)) {
+        if (b->type == BOOTLOADER_NONE) {
+                assess_decided(a, BOOT_DEPLOYMENT_UNKNOWN);
+                return;
+        }
+        if (assess_read_env(a, true)) {
                 a->phase = BOOT_PHASE_STEADY;
                 a->why = "the boot environment is locked by another process: reading it again shortly";
                 r = sd_event_add_time_relative(a->event, &a->env_retry_timer, CLOCK_MONOTONIC, ENV_BUSY_RETRY_USEC,
@@ -526,54 +686,38 @@ static void assess_begin(Assessment *a) {
                 log_error_errno(r, "Failed to arm the timer to read the boot environment again: %m");
                 a->env_error = -EBUSY;
         }
-        assess_decide_phase(a, b->type == BOOTLOADER_NONE ? BOOT_DEPLOYMENT_UNKNOWN : assess_booted_deployment(a));
+        if (a->env_error >= 0)
+                assess_check_flags(a, true);
+        if (a->env_error < 0 || !helper_enabled(&a->config->ostree) ||
+            (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK]))) {
+                assess_decided(a, BOOT_DEPLOYMENT_UNKNOWN);
+                return;
+        }
 
-        log_struct(LOG_NOTICE,
-                   LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE }, { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
-                   "Boot phase: %s (%s); %s=%s %s=%s %s=%s %s=%s", boot_phase_to_string(a->phase), a->why,
-                   b->upgrade_available_var, a->env[VAR_UPGRADE] ?: "(unset)", b->bootcount_var,
-                   a->env[VAR_BOOTCOUNT] ?: "(unset)", b->bootlimit_var, a->env[VAR_BOOTLIMIT] ?: "(unset)",
-                   b->rollback_var, a->env[VAR_ROLLBACK] ?: "(unset)");
-
-        switch (a->phase) {
-        case BOOT_PHASE_ROLLED_BACK:
-                assess_rolled_back(a);
-                break;
-        case BOOT_PHASE_TRIAL:
-                if (a->starved)
-                        break; /* a restart after the trial failed: its verdict stands */
-                assess_set_verdict(a, "pending", "on probation");
-                if (a->config->assessment.trial_timeout > 0) {
-                        r = sd_event_add_time_relative(a->event, &a->trial_timer, CLOCK_MONOTONIC,
-                                                       a->config->assessment.trial_timeout, USEC_PER_SEC,
-                                                       on_trial_timeout, a);
-                        if (r < 0)
-                                log_error_errno(r, "Failed to arm the trial timeout: %m");
-                }
-                /* The results so far start the countdown (the phase may be decided late, after the
-                 * environment's lock, when they are all in). */
-                assess_checks(a, a->all_pass);
-                break;
-        case BOOT_PHASE_STEADY:
-                assess_deploy_retry(a);
-                if (!a->recorded)
-                        assess_set_verdict(a, "steady", "%s", a->why);
-                else if (!a->starved)
-                        snprintf(a->verdict, sizeof(a->verdict), "steady");
-                break;
+        assess_decide_phase(a, BOOT_DEPLOYMENT_UNKNOWN);
+        a->deciding = true;
+        r = helper_run(a->event, &a->config->ostree, state_dir(a), (char *[]) { (char *) "identify-failed", NULL },
+                       on_identified, a, &a->helper);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to run '%s' to tell which OSTree deployment is booted: %m; deciding "
+                                  "from the environment alone", a->config->ostree.helper);
+                assess_decided(a, BOOT_DEPLOYMENT_UNKNOWN);
         }
 }
 
-/* A restart within the same boot updates this boot's record instead of adding one, and keeps
- * what the record says of the previous reset. */
-static void assess_load_record(Assessment *a) {
+/* A restart within the same boot takes this boot's record: the phase decided when it started, the
+ * variables as read then (confirming compares with them), the failed deployment identified then.
+ * Returns true when there was one with a decided phase. */
+static bool assess_load_record(Assessment *a) {
         _cleanup_(strv_freep) char **last = NULL;
         _cleanup_(json_freep) JsonValue *v = NULL;
-        const JsonValue *prev;
+        const JsonValue *prev, *env;
+        const char *names[_VAR_MAX], *failed;
+        int phase;
 
         if (verdicts_read(state_dir(a), 1, &last) <= 0 || json_parse(last[0], &v) < 0 ||
             !streq_ptr(json_string(json_get(v, "boot_id", NULL)), a->boot_id))
-                return;
+                return false;
         a->recorded = true;
         prev = json_get(v, "previous_reset", NULL);
         if (!a->previous_reset && prev && prev->type == JSON_OBJECT)
@@ -581,14 +725,46 @@ static void assess_load_record(Assessment *a) {
         snprintf(a->verdict, sizeof(a->verdict), "%s", strempty(json_string(json_get(v, "verdict", NULL))));
         snprintf(a->verdict_reason, sizeof(a->verdict_reason), "%s",
                  strempty(json_string(json_get(v, "verdict_reason", NULL))));
+
+        phase = boot_phase_from_string(json_string(json_get(v, "phase", NULL)));
+        if (phase < 0 || json_string(json_get(v, "env_error", NULL)))
+                return false;
+        a->phase = (BootPhase) phase;
+        snprintf(a->why_restored, sizeof(a->why_restored), "%s", strempty(json_string(json_get(v, "phase_reason", NULL))));
+        a->why = a->why_restored;
+        env = json_get(v, "env", NULL);
+        assess_var_names(a, names);
+        for (int i = 0; i < _VAR_MAX; i++) {
+                const char *value = json_string(json_get(env, names[i], NULL));
+                if (value && !(a->env[i] = strdup(value)))
+                        return false;
+        }
+        failed = json_string(json_get(v, "failed_deployment", NULL));
+        if (failed && !(a->failed_deployment = strdup(failed)))
+                return false;
+        a->confirmed = streq(a->verdict, "confirmed");
+        (void) json_uint(json_get(v, "confirmed_usec", NULL), &a->confirmed_at);
+        return true;
 }
 
 void assess_start(Assessment *a, bool watchdog_reset, char *previous_reset, bool reset_stands) {
         a->watchdog_reset = watchdog_reset;
         a->previous_reset = previous_reset;
         a->starved = reset_stands;
-        assess_load_record(a);
-        assess_begin(a);
+        a->restored = assess_load_record(a);
+        if (!a->restored) {
+                assess_begin(a);
+                return;
+        }
+
+        /* Decided when this boot started: a deployment made or a variable set since changes nothing. */
+        log_notice("Boot phase: %s (%s), as decided when this boot started", boot_phase_to_string(a->phase), a->why);
+        if (a->phase == BOOT_PHASE_TRIAL)
+                assess_trial(a);
+        else if (a->phase == BOOT_PHASE_ROLLED_BACK)
+                assess_clear_rollback(a);
+        else
+                assess_deploy_retry(a);
 }
 
 /* ---- what the owner decided */
@@ -650,10 +826,13 @@ Assessment *assess_free(Assessment *a) {
         hooks_cancel(a->hooks);
         helper_cancel(a->helper);
         sd_event_source_disable_unref(a->confirm_timer);
+        sd_event_source_disable_unref(a->clear_timer);
         sd_event_source_disable_unref(a->trial_timer);
         sd_event_source_disable_unref(a->env_retry_timer);
         for (int i = 0; i < _VAR_MAX; i++)
                 free(a->env[i]);
+        free(a->env_warning);
+        free(a->failed_deployment);
         free(a->previous_reset);
         sd_event_unref(a->event);
         free(a);
@@ -667,8 +846,8 @@ int assess_offline(const Config *config, const char *boot_id, Assessment **ret) 
         r = assess_new(&a, NULL, config, boot_id, 0, NULL, NULL);
         if (r < 0)
                 return r;
-        if (config->bootloader.type != BOOTLOADER_NONE)
-                (void) assess_read_env(a, false);
+        if (config->bootloader.type != BOOTLOADER_NONE && !assess_read_env(a, false) && a->env_error >= 0)
+                assess_check_flags(a, false);
         assess_decide_phase(a, BOOT_DEPLOYMENT_UNKNOWN);
         snprintf(a->verdict, sizeof(a->verdict), "unknown");
         snprintf(a->verdict_reason, sizeof(a->verdict_reason), "healthdog is not running");

@@ -27,16 +27,24 @@ struct Assessment {
         assess_changed_t changed;
         void *userdata;
 
-        BootPhase phase;                /* decided once per boot */
+        BootPhase phase;                /* decided once per boot, kept in its record across restarts */
         const char *why;
+        char why_restored[256];         /* why, as the record of this boot says (a restart) */
+        bool restored;                  /* the phase comes from this boot's record */
+        bool deciding;                  /* the phase waits for the helper: which deployment booted */
         int env_error;                  /* reading the environment */
         unsigned env_busy_retries;      /* reads again while another process holds its lock */
         sd_event_source *env_retry_timer;
         char *env[4];                   /* upgrade_available, bootcount, bootlimit, rollback as read */
+        char *env_warning;              /* a flag U-Boot and a boot script read differently, or NULL */
+        char *failed_deployment;        /* CHECKSUM.SERIAL of the deployment that failed its trial, as
+                                         * identified when this boot started; NULL when none or unknown */
         char *previous_reset;           /* the reset reason the boot before recorded (JSON), or NULL */
         bool watchdog_reset;            /* the watchdog's boot status says it reset the board */
 
         bool confirmed;
+        bool env_changed;               /* the variables changed since this boot read them: not written */
+        bool cleared;                   /* a rolled-back boot's variables are cleared (stored, read back) */
         bool trial_expired;             /* trial-timeout passed unconfirmed */
         bool starved;                   /* the owner let the watchdog fire: nothing is confirmed now */
         bool degraded;                  /* steady, a required check failing, no reset allowed */
@@ -44,6 +52,7 @@ struct Assessment {
         usec_t healthy_since;           /* CLOCK_MONOTONIC since all_pass; 0 = not */
         usec_t confirmed_at;            /* CLOCK_REALTIME */
         sd_event_source *confirm_timer;
+        sd_event_source *clear_timer;   /* retrying the clear of a rolled-back boot */
         sd_event_source *trial_timer;
         HookRun *hooks;
         HelperRun *helper;              /* the OSTree helper, when it runs */

@@ -35,7 +35,17 @@ typedef struct BootInputs {
 BootPhase boot_decide(const BootInputs *in, const char **why);
 
 const char *boot_phase_to_string(BootPhase p);
+/* Returns the phase named s, or -EINVAL. */
+int boot_phase_from_string(const char *s);
 
-/* Whether a flag variable (upgrade_available, rollback) is set: U-Boot scripts write 1/0, some
- * integrators yes/no or true/false. NULL (unset) is not. */
+/* A variable as U-Boot's own C code reads it (env_get_ulong(name, 10, 0), which its bootcount
+ * uses for upgrade_available, bootcount and bootlimit): the leading decimal digits, 0 when there
+ * are none or the variable is unset (NULL). So "01" and "1 " are 1, "2" is 2, "yes" and " 1" are 0. */
+unsigned long boot_env_ulong(const char *v);
+
+/* Whether a flag variable (upgrade_available, rollback) is set, read as U-Boot reads it: not 0. */
 bool boot_flag_set(const char *v);
+
+/* Whether a flag's value reads the same to U-Boot's C code and to a boot script's
+ * `test "${v}" = 1`: unset, "0" or "1". Any other value is read differently by the two. */
+bool boot_flag_canonical(const char *v);

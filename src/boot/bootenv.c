@@ -259,7 +259,8 @@ int bootenv_read(const char *config, const char *const *names, size_t n, char **
         return 0;
 }
 
-int bootenv_write(const char *config, const char *const *names, const char *const *values, size_t n) {
+int bootenv_write(const char *config, const char *const *names, const char *const *values,
+                  const char *const *expected, size_t n) {
         _cleanup_(env_config_done) EnvConfig c = {};
         _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
         size_t header;
@@ -278,6 +279,8 @@ int bootenv_write(const char *config, const char *const *names, const char *cons
                 return r;
         if (env_matches(ctx, names, values, n))
                 return 1;
+        if (expected && !env_matches(ctx, names, expected, n))
+                return -ESTALE;
 
         r = env_check_writable(&c);
         if (r < 0)
@@ -352,6 +355,8 @@ const char *bootenv_strerror(const char *config, int error, char *buf, size_t si
                 return "no copy has a valid CRC";
         if (error == -EBUSY)
                 return "another process holds " BOOTENV_LOCK_FILE;
+        if (error == -ESTALE)
+                return "the variables changed since this boot read them";
         if (error == -EINVAL || error == -EIO)
                 s = env_explain(config, error, buf, size);
         return s ?: strerror(-error);

@@ -30,18 +30,23 @@ int bootenv_read(const char *config, const char *const *names, size_t n, char **
 
 /* Sets the n variables names[] to values[] (values[i] == NULL removes the variable) with ONE
  * store of the environment at config, then reads the environment back (after releasing the
- * lock) and compares. For a redundant environment the store goes to the copy that is not the
- * current one (over a bad copy when there is one) with the flags byte incremented, so the
- * current copy survives a failed write; a single environment is overwritten in place.
+ * lock) and compares. With expected (n entries, NULL for none), the store happens only when the
+ * variables still hold those values (NULL: unset), compared in the same locked read as the
+ * store: a change another process made since (an OTA client arming a new trial) is never
+ * overwritten. For a redundant environment the store goes to the copy that is not the current
+ * one (over a bad copy when there is one) with the flags byte incremented, so the current copy
+ * survives a failed write; a single environment is overwritten in place.
  * Returns 1 when every variable already had its value (nothing written: flash wear), 0 when
  * written and verified, or:
+ *   -ESTALE   a variable no longer holds its expected value (nothing written);
  *   -EBADMSG  the current environment has no valid copy (nothing written);
  *   -EROFS, -EACCES, -EPERM  a storage file cannot be opened for writing (nothing written);
  *   -EPERM    also: a variable is marked read-only or write-once in the environment's .flags;
  *   -ENOSPC   the new variables do not fit into the environment (nothing written);
  *   -EIO      the store failed, or the read-back differs;
  *   the other errors of bootenv_read(). */
-int bootenv_write(const char *config, const char *const *names, const char *const *values, size_t n);
+int bootenv_write(const char *config, const char *const *names, const char *const *values,
+                  const char *const *expected, size_t n);
 
 /* Why bootenv_read() or bootenv_write() failed with error, in words for a log line: which storage
  * is too short or a directory, which line of config is wrong, a bad CRC. Returns buf (size

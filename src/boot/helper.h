@@ -4,33 +4,40 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "json.h"
 
-/* The daemon's side of the OSTree helper: healthdog-ostree runs as a short-lived child, so that
+/* The daemon's side of the OSTree helper: healthdog-ostree runs as a short-lived process, so that
  * libostree (the helper peaks at ~16 MB resident, the daemon stays near 3 MB) is never part of the
- * long-running daemon. */
+ * long-running daemon.
+ *
+ * Both ways of running it speak one protocol: through healthdog-ostree.socket (systemd starts
+ * healthdog-ostree@.service per connection), or, when that socket cannot be reached, as
+ * `healthdog-ostree serve`, the daemon's child, over a socket pair. The request is the helper's
+ * arguments, each ended by a NUL byte, then end of file. The reply is the verb's result (one JSON
+ * object, the verbs are run with --json), a NUL byte, the messages it printed on stderr (libostree's
+ * included), a NUL byte, and its exit code in decimal. Nothing the helper prints on stderr can be
+ * taken for a result. Neither the connect, the request nor the reply ever blocks the event loop. */
 typedef struct HelperRun HelperRun;
 
-/* status: the helper's exit code (OSTREE_EXIT_*), or -errno when it could not be started, was
- * killed at its timeout (-ETIMEDOUT) or by a signal (-EINTR). output: the first bytes of what it
- * printed (stdout and stderr), on one line. Only valid during the call. */
-typedef void (*helper_done_t)(int status, const char *output, void *userdata);
+/* The outcome of one run, valid only during the callback:
+ * status  the helper's exit code (OSTREE_EXIT_*), or -errno: -ETIMEDOUT (killed at the
+ *         configured timeout), -EINTR (killed by a signal), -EBADMSG (a malformed reply: no exit
+ *         code, or a result that is not one JSON object), -EMSGSIZE (a reply too long), or what
+ *         starting it failed with;
+ * result  the parsed JSON object the verb printed, or NULL (on errors, and when it printed none);
+ * messages  what it printed on stderr, sanitized onto one line ("" when nothing). */
+typedef void (*helper_done_t)(int status, const JsonValue *result, const char *messages, void *userdata);
 
 /* Whether deployments are to be managed: enable = yes, or auto on a system booted by OSTree. */
 bool helper_enabled(const OstreeConfig *c);
 
-/* Runs `healthdog-ostree --sysroot SYSROOT --state-dir STATE_DIR ARGS...` with the configured
- * timeout. done is called once, from the event loop, unless helper_cancel() came first.
- * Returns 0 with *ret, or -errno. */
+/* Runs `healthdog-ostree --sysroot SYSROOT --state-dir STATE_DIR --json ARGS...` with the
+ * configured timeout (killed and reaped at it). done is called once, from the event loop, never
+ * from within helper_run(), unless helper_cancel() came first. Returns 0 with *ret, or -errno. */
 int helper_run(sd_event *event, const OstreeConfig *c, const char *state_dir, char *const *args,
                helper_done_t done, void *userdata, HelperRun **ret);
 
-/* Asks the helper, and waits for its answer (at most timeout): is the booted deployment the
- * default one? Used once at start, before the boot phase is decided. Returns 1 when the default
- * deployment is booted, 0 when an older one is (the bootloader fell back), or -errno when that
- * cannot be told (-ENOMEDIUM: not an OSTree system or nothing booted, -ETIMEDOUT, ...). */
-int helper_query_booted(const OstreeConfig *c, const char *state_dir, usec_t timeout);
-
-/* Kills the helper and forgets done. Accepts NULL. */
+/* Kills the helper (its process is reaped in the background) and forgets done. Accepts NULL. */
 void helper_cancel(HelperRun *run);
 
 /* What an exit status means, for logs: "not an OSTree system", "sysroot locked", ... */

@@ -409,6 +409,20 @@ static void manager_set_ping_interval(Manager *m) {
         }
 }
 
+/* After the interval changed: the next ping comes within the new interval, not at the time the
+ * old one planned (a shorter timeout would fire before that). */
+static void manager_reaim_ping(Manager *m) {
+        usec_t next, t = now(CLOCK_BOOTTIME);
+        int r;
+
+        if (!m->ping_timer || sd_event_source_get_time(m->ping_timer, &next) < 0 || next <= t + m->ping_interval)
+                return;
+        m->context.tick_base = t + m->ping_interval;
+        r = sd_event_source_set_time(m->ping_timer, m->context.tick_base);
+        if (r < 0)
+                log_error_errno(r, "Failed to move the next ping: %m");
+}
+
 int manager_reload(Manager *m, char **ret_error) {
         _cleanup_(config_freep) Config *config = NULL;
         ConfigErrors errors = {};
@@ -437,10 +451,18 @@ int manager_reload(Manager *m, char **ret_error) {
         if (!streq(config->watchdog.device, m->config->watchdog.device))
                 log_warning("device= changed from '%s' to '%s': that takes a restart, ignoring",
                             m->config->watchdog.device, config->watchdog.device);
+        /* WDIOC_SETTIMEOUT pings the device (Linux's watchdog core), and a longer timeout would
+         * postpone a reset already decided: once the feeding stopped, the device is left alone. */
         if (m->watchdog && config->watchdog.timeout != m->config->watchdog.timeout) {
-                r = wdt_set_timeout(m->watchdog, config->watchdog.timeout);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to change the timeout of '%s': %m, ignoring", m->watchdog->path);
+                if (!m->decision.feed)
+                        log_notice("Not changing the timeout of '%s': the feeding stopped, the reset stands",
+                                   m->watchdog->path);
+                else {
+                        r = wdt_set_timeout(m->watchdog, config->watchdog.timeout);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to change the timeout of '%s': %m, ignoring",
+                                                  m->watchdog->path);
+                }
         }
 
         old_config = m->config;
@@ -468,6 +490,7 @@ int manager_reload(Manager *m, char **ret_error) {
         config_free(old_config);
 
         manager_set_ping_interval(m);
+        manager_reaim_ping(m);
         log_info("Configuration reloaded: %zu checks", m->n_checks);
         manager_decide(m);
         (void) sd_notify(false, "READY=1");
@@ -815,7 +838,9 @@ void manager_stop(Manager *m) {
 
         if (!m->watchdog)
                 return;
-        if (m->config->watchdog.disarm_on_stop && m->decision.feed && m->stopped_by_signal) {
+        /* During an unconfirmed trial the device stays armed whatever disarm-on-stop says: a stop
+         * must not let a trial boot escape its verdict. */
+        if (m->config->watchdog.disarm_on_stop && m->decision.feed && m->stopped_by_signal && !manager_on_trial(m)) {
                 r = wdt_disarm(TAKE_PTR(m->watchdog));
                 if (r < 0)
                         log_warning_errno(r, "Failed to disarm the watchdog: %m; it may still reset the system");

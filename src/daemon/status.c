@@ -297,6 +297,10 @@ static void print_boot(const JsonValue *s, FILE *f) {
                 for (size_t i = 0; env && env->type == JSON_OBJECT && i < env->n_items; i++)
                         fprintf(f, "%s%s=%s", i > 0 ? " " : "", env->items[i]->key, str_or(env->items[i], "(unset)"));
         fputc('\n', f);
+        if (json_string(json_get(boot, "env_warning", NULL))) {
+                label(f, "");
+                fprintf(f, "WARNING: %s\n", json_string(json_get(boot, "env_warning", NULL)));
+        }
 
         prev = json_get(boot, "previous_reset", NULL);
         if (prev && prev->type == JSON_OBJECT) {

@@ -108,9 +108,15 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd
         spawn_lower_limit(RLIMIT_RTPRIO, 0);
         spawn_lower_limit(RLIMIT_MEMLOCK, SPAWN_MEMLOCK_MAX);
 
-        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-            dup2(out_fd, STDERR_FILENO) < 0)
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0)
+                _exit(126);
+        if (o->stdio_fd > 0) {
+                if (dup2(o->stdio_fd, STDIN_FILENO) < 0 || dup2(o->stdio_fd, STDOUT_FILENO) < 0 ||
+                    dup2(null_fd, STDERR_FILENO) < 0)
+                        _exit(126);
+        } else if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+                   dup2(out_fd, STDERR_FILENO) < 0)
                 _exit(126);
         (void) close_range(3, ~0U, 0);
 

@@ -22,6 +22,9 @@ typedef struct SpawnOptions {
         char *const *argv;
         const UserId *user;     /* NULL, or name NULL: run as healthdog's own user */
         char *const *env;       /* extra "KEY=value" entries, NULL-terminated, may be NULL */
+        int stdio_fd;           /* > 0: the program's stdin and stdout (a socket the caller speaks on),
+                                 * stderr to /dev/null, nothing captured; 0: stdin on /dev/null,
+                                 * stdout+stderr captured */
 } SpawnOptions;
 
 /* Starts the program. Returns 0 with *ret set (the Spawn belongs to the event loop until the

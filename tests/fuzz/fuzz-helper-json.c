@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* What the daemon and the command line make of what another program prints:
- *  - the OSTree helper's reply through its socket, read by the real helper_run() (the output, a
- *    NUL byte, the exit code in decimal) into a status and one line for the log; and its output
- *    as a child, the first SPAWN_OUTPUT_MAX bytes folded into one line the same way;
+ *  - the OSTree helper's reply through its socket, read by the real helper_run() (the result, a
+ *    NUL byte, the messages, a NUL byte, the exit code in decimal) into a status, a JSON result
+ *    and one line of messages for the log; and a probe's output, the first SPAWN_OUTPUT_MAX bytes
+ *    folded into one line the same way;
  *  - JSON text through json.c: healthdog-ostree status --json, the control socket's replies and
  *    the status document, which `healthdog status` parses and prints (status_print());
  *  - json_append_string(), the writer behind every record and document, on the same bytes.
@@ -59,26 +60,31 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 typedef struct Reply {
         bool done;
         int status;
-        char output[SPAWN_OUTPUT_MAX + 8];
+        bool result;
+        char messages[1024];
 } Reply;
 
-static void on_done(int status, const char *output, void *userdata) {
+static void on_done(int status, const JsonValue *result, const char *messages, void *userdata) {
         Reply *reply = userdata;
 
         reply->done = true;
         reply->status = status;
-        fuzz_assert(strlen(output) < sizeof(reply->output), "the output line is too long: %zu", strlen(output));
-        strcpy(reply->output, output);
+        reply->result = result;
+        fuzz_assert(!result || result->type == JSON_OBJECT, "a result that is not an object");
+        fuzz_assert(strlen(messages) < sizeof(reply->messages), "the messages are too long: %zu", strlen(messages));
+        strcpy(reply->messages, messages);
 }
 
-/* What helper_run() must make of a reply: the digits after its last NUL byte, when they are a
- * number up to 255; else -EBADMSG. */
+/* What helper_run() must make of a reply: RESULT \0 MESSAGES \0 CODE, CODE digits up to 255 and
+ * RESULT empty or one JSON object; else -EBADMSG. */
 static int expected_status(const uint8_t *data, size_t size) {
-        const uint8_t *nul = size > 0 ? memrchr(data, 0, size) : NULL;
+        const uint8_t *nul = size > 0 ? memrchr(data, 0, size) : NULL, *first = size > 0 ? memchr(data, 0, size) : NULL;
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        _cleanup_(freep) char *result = NULL;
         size_t n;
-        unsigned v = 0;
+        unsigned v_code = 0;
 
-        if (!nul)
+        if (!nul || first == nul)
                 return -EBADMSG;
         n = size - (size_t) (nul + 1 - data);
         if (n == 0)
@@ -86,11 +92,16 @@ static int expected_status(const uint8_t *data, size_t size) {
         for (const uint8_t *p = nul + 1; p < data + size; p++) {
                 if (*p < '0' || *p > '9')
                         return -EBADMSG;
-                v = v * 10 + (unsigned) (*p - '0');
-                if (v > 255)
+                v_code = v_code * 10 + (unsigned) (*p - '0');
+                if (v_code > 255)
                         return -EBADMSG;
         }
-        return (int) v;
+        if (first > data) {
+                result = strndup((const char *) data, (size_t) (first - data));
+                if (!result || json_parse(result, &v) < 0 || v->type != JSON_OBJECT)
+                        return -EBADMSG;
+        }
+        return (int) v_code;
 }
 
 static void check_socket_reply(const uint8_t *data, size_t size) {
@@ -126,8 +137,9 @@ static void check_socket_reply(const uint8_t *data, size_t size) {
         }
         fuzz_assert(reply.status == expected_status(data, size), "status %d for a reply that says %d", reply.status,
                     expected_status(data, size));
-        for (const char *p = reply.output; *p; p++)
-                fuzz_assert((unsigned char) *p >= 0x20 && *p != 0x7f, "a control character in the output line");
+        fuzz_assert(!reply.result || reply.status >= 0, "a result with status %d", reply.status);
+        for (const char *p = reply.messages; *p; p++)
+                fuzz_assert((unsigned char) *p >= 0x20 && *p != 0x7f, "a control character in the messages");
 }
 
 static char *format(const JsonValue *v, bool pretty) {

@@ -33,12 +33,18 @@ static const BootCase cases[] = {
         { 0,       "1",     "4",   "3",   NULL,     U, R },   /* past it: altbootcmd ran */
         { 0,       "1",     "4",   "0",   NULL,     U, T },   /* bootlimit 0 disables the limit */
         { 0,       "1",     "4",   NULL,  NULL,     U, T },   /* no bootlimit: no rollback by count */
-        { 0,       "1",     "x",   "3",   NULL,     U, T },   /* garbage counts cannot prove a rollback */
+        { 0,       "1",     "x",   "3",   NULL,     U, T },   /* U-Boot reads garbage as 0: no rollback */
+        { 0,       "1",     "4x",  "3",   NULL,     U, R },   /* ... and "4x" as 4, like U-Boot */
+        { 0,       "1",     "4",   "3 ",  NULL,     U, R },
         { 0,       "1",     "1",   "3",   "1",      U, R },   /* altbootcmd set the flag */
         { 0,       "0",     "0",   "3",   "1",      U, R },   /* flag set, upgrade already cleared */
-        { 0,       "yes",   "1",   "3",   "no",     U, T },   /* other spellings of booleans */
-        { 0,       "true",  "9",   "3",   "false",  U, R },
-        { 0,       "2",     "1",   "3",   NULL,     U, S },   /* not a boolean: nothing pending */
+        /* upgrade_available as U-Boot's bootcount reads it (env_get_ulong): not 0 counts */
+        { 0,       "yes",   "1",   "3",   "no",     U, S },   /* reads 0: U-Boot never counts it */
+        { 0,       "true",  "9",   "3",   "false",  U, S },
+        { 0,       "2",     "1",   "3",   NULL,     U, T },   /* reads 2: counted, so on probation */
+        { 0,       "01",    "1",   "3",   NULL,     U, T },
+        { 0,       "1 ",    "1",   "3",   NULL,     U, T },
+        { 0,       " 1",    "1",   "3",   NULL,     U, S },   /* no leading blank in simple_strtoul */
         { -EBADMSG, "1",    "9",   "3",   "1",      U, S },   /* bad CRC: never act on it */
         { -ENOENT, NULL,    NULL,  NULL,  NULL,     U, S },
         { 0,       "1",     "1",   "3",   NULL,     P, R },   /* the old deployment booted */
@@ -48,6 +54,20 @@ static const BootCase cases[] = {
         { 0,       "0",     "0",   "3",   NULL,     P, S },   /* pinned older deployment, nothing pending */
         { 0,       "0",     "0",   "3",   "1",      P, R },
 };
+
+static void test_uboot_reading(void **state) {
+        assert_int_equal(boot_env_ulong(NULL), 0);
+        assert_int_equal(boot_env_ulong(""), 0);
+        assert_int_equal(boot_env_ulong("1"), 1);
+        assert_int_equal(boot_env_ulong("01"), 1);
+        assert_int_equal(boot_env_ulong("12abc"), 12);
+        assert_int_equal(boot_env_ulong("yes"), 0);
+        assert_int_equal(boot_env_ulong("-1"), 0);
+        assert_int_equal(boot_env_ulong("0x1"), 0);
+        assert_true(boot_flag_canonical(NULL) && boot_flag_canonical("0") && boot_flag_canonical("1"));
+        assert_false(boot_flag_canonical("01") || boot_flag_canonical("yes") || boot_flag_canonical("1 ") ||
+                     boot_flag_canonical(""));
+}
 
 static const char *show(const char *s) {
         return s ?: "(unset)";
@@ -88,6 +108,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_table),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_uboot_reading),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,7 +184,7 @@ static void assert_write_fails(const char *config, const char *image, int error)
         size_t size;
         _cleanup_(freep) uint8_t *before = slurp(image, &size);
 
-        assert_int_equal(bootenv_write(config, names, values, 2), error);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 2), error);
         assert_same_bytes(before, size, image);
 }
 
@@ -243,7 +243,7 @@ static void test_write_single(void **state) {
         static const char *const values[] = { "0", "0", "a=b c" };
         char *got[3];
 
-        assert_int_equal(bootenv_write(config, names, values, 3), 0);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 3), 0);
         assert_listing(config, "bootcount=0\nfoo=bar baz\nnew=a=b c\nupgrade_available=0\n");
 
         assert_int_equal(bootenv_read(config, names, 3, got), 0);
@@ -271,14 +271,14 @@ static void test_write_one_store(void **state) {
         assert_int_equal(flags_byte(b, 0), 1);
 
         /* Equal flags: copy 0 is current, so copy 1 is written. */
-        assert_int_equal(bootenv_write(config, names, values1, 3), 0);
+        assert_int_equal(bootenv_write(config, names, values1, NULL, 3), 0);
         assert_same_bytes(a0, size_a, a);
         assert_int_equal(flags_byte(b, 0), 2);
         assert_listing(config, "bootcount=0\nfoo=bar baz\nnew=x\nupgrade_available=0\n");
 
         /* Now copy 1 is current: the next store goes to copy 0. */
         b1 = slurp(b, &size_b);
-        assert_int_equal(bootenv_write(config, names, values2, 3), 0);
+        assert_int_equal(bootenv_write(config, names, values2, NULL, 3), 0);
         assert_same_bytes(b1, size_b, b);
         free(b1);
         assert_int_equal(flags_byte(a, 0), 3);
@@ -296,12 +296,12 @@ static void test_write_unchanged(void **state) {
         _cleanup_(freep) uint8_t *before = slurp(image, &size);
 
         assert_int_equal(stat(image, &st0), 0);
-        assert_int_equal(bootenv_write(config, names, values, 3), 1);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 3), 1);
         assert_same_bytes(before, size, image);
         assert_int_equal(stat(image, &st1), 0);
         assert_int_equal(st0.st_mtim.tv_sec, st1.st_mtim.tv_sec);
         assert_int_equal(st0.st_mtim.tv_nsec, st1.st_mtim.tv_nsec);
-        assert_int_equal(bootenv_write(config, names, values, 0), 1);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 0), 1);
 }
 
 static void test_write_remove(void **state) {
@@ -312,7 +312,7 @@ static void test_write_remove(void **state) {
         static const char *const values[] = { NULL, "0" };
         char *got[2];
 
-        assert_int_equal(bootenv_write(config, names, values, 2), 0);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 2), 0);
         /* fw_printenv NAME prints "NAME=" for an unset variable too: compare the whole listing. */
         assert_listing(config, "bootcount=0\nfoo=bar baz\n");
         assert_int_equal(bootenv_read(config, names, 2, got), 0);
@@ -321,7 +321,35 @@ static void test_write_remove(void **state) {
         free_values(got, 2);
 
         /* Removing what is not there is "already so". */
-        assert_int_equal(bootenv_write(config, names, values, 1), 1);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 1), 1);
+}
+
+/* Compare-and-store: confirming writes 0/0 only while the variables still hold what this boot
+ * read; an OTA client that armed a new trial since (fw_setenv) keeps it (issue 15 #4). */
+static void test_write_expected(void **state) {
+        const char *dir = *state;
+        _cleanup_(freep) char *image = make_image(dir, "uboot.env", VARS, true);
+        _cleanup_(freep) char *config = make_config2(dir, image, 0, image, ENV_SIZE);
+        _cleanup_(freep) char *cmd = NULL;
+        _cleanup_(freep) uint8_t *before = NULL;
+        static const char *const names[] = { "upgrade_available", "bootcount" };
+        static const char *const cleared[] = { "0", "0" };
+        static const char *const read_at_boot[] = { "1", "2" };
+        size_t size;
+
+        assert_true(asprintf(&cmd, "cat '%s' '%s' > '%s.2' && mv '%s.2' '%s' && "
+                             "fw_setenv -c '%s' bootcount 0 >/dev/null 2>&1", image, image, image, image, image,
+                             config) >= 0);
+        assert_int_equal(system(cmd), 0);
+        before = slurp(image, &size);
+        /* bootcount is 0 now (a new trial armed), no longer 2 as read: nothing is written. */
+        assert_int_equal(bootenv_write(config, names, cleared, read_at_boot, 2), -ESTALE);
+        assert_same_bytes(before, size, image);
+        /* As read: the store goes through. */
+        assert_int_equal(bootenv_write(config, names, cleared, (const char *const[]) { "1", "0" }, 2), 0);
+        assert_listing(config, "bootcount=0\nfoo=bar baz\nupgrade_available=0\n");
+        /* Already so: nothing to compare, nothing written. */
+        assert_int_equal(bootenv_write(config, names, cleared, read_at_boot, 2), 1);
 }
 
 static void test_write_no_space(void **state) {
@@ -337,7 +365,7 @@ static void test_write_no_space(void **state) {
         assert_non_null(big);
         memset(big, 'x', ENV_SIZE - 1);
         big[ENV_SIZE - 1] = '\0';
-        assert_int_equal(bootenv_write(config, names, values, 1), -ENOSPC);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 1), -ENOSPC);
         assert_same_bytes(before, size, image);
 }
 
@@ -350,7 +378,7 @@ static void test_write_flags_read_only(void **state) {
         size_t size;
         _cleanup_(freep) uint8_t *before = slurp(image, &size);
 
-        assert_int_equal(bootenv_write(config, names, values, 2), -EPERM);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 2), -EPERM);
         assert_same_bytes(before, size, image);
 }
 
@@ -387,7 +415,7 @@ static void test_redundant_one_bad(void **state) {
                 free_values(got, 2);
 
                 /* The store overwrites the bad copy; the good one stays as it was. */
-                assert_int_equal(bootenv_write(config, names, values, 2), 0);
+                assert_int_equal(bootenv_write(config, names, values, NULL, 2), 0);
                 assert_same_bytes(good_bytes, size, good);
                 assert_int_equal(flags_byte(broken, 0), 2);
                 assert_listing(config, "bootcount=0\n");
@@ -448,11 +476,11 @@ static void test_missing(void **state) {
         static const char *const values[] = { "0" };
 
         assert_read_fails(noconfig, -ENOENT);
-        assert_int_equal(bootenv_write(noconfig, names, values, 1), -ENOENT);
+        assert_int_equal(bootenv_write(noconfig, names, values, NULL, 1), -ENOENT);
 
         config = make_config1(dir, nosuch);
         assert_read_fails(config, -ENOENT);
-        assert_int_equal(bootenv_write(config, names, values, 1), -ENOENT);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 1), -ENOENT);
         free(config);
 
         /* The second copy is missing. */
@@ -473,9 +501,9 @@ static void test_bad_arguments(void **state) {
         assert_int_equal(bootenv_read(config, empty, 1, got), -EINVAL);
         assert_int_equal(bootenv_read(config, eq, 1, got), -EINVAL);
         assert_int_equal(bootenv_read(config, twice, 2, got), -EINVAL);
-        assert_int_equal(bootenv_write(config, empty, values, 1), -EINVAL);
-        assert_int_equal(bootenv_write(config, eq, values, 1), -EINVAL);
-        assert_int_equal(bootenv_write(config, twice, values, 2), -EINVAL);
+        assert_int_equal(bootenv_write(config, empty, values, NULL, 1), -EINVAL);
+        assert_int_equal(bootenv_write(config, eq, values, NULL, 1), -EINVAL);
+        assert_int_equal(bootenv_write(config, twice, values, NULL, 2), -EINVAL);
         free(config);
 
         /* A config without a usable line, and one with a zero size. */
@@ -565,10 +593,10 @@ static void test_read_only(void **state) {
         assert_int_equal(bootenv_read(config, names, 1, &got), 0);
         assert_string_equal(got, "2");
         free(got);
-        assert_int_equal(bootenv_write(config, names, same, 1), 1);
+        assert_int_equal(bootenv_write(config, names, same, NULL, 1), 1);
 
         undo_read_only(image, how);
-        assert_int_equal(bootenv_write(config, names, (const char *const[]) { "5" }, 1), 0);
+        assert_int_equal(bootenv_write(config, names, (const char *const[]) { "5" }, NULL, 1), 0);
 }
 
 /* Starts "flock -o BOOTENV_LOCK_FILE sh -c ..." in its own process group and returns once it holds
@@ -625,7 +653,7 @@ static void test_lock_held(void **state) {
                 skip();
         }
         start = now(CLOCK_MONOTONIC);
-        assert_int_equal(bootenv_write(config, names, values, 1), 0);
+        assert_int_equal(bootenv_write(config, names, values, NULL, 1), 0);
         took = now(CLOCK_MONOTONIC) - start;
         assert_true(took >= 20 * USEC_PER_MSEC);
         assert_true(took < BOOTENV_LOCK_TIMEOUT_USEC);
@@ -673,12 +701,12 @@ static void test_quiet(void **state) {
         assert_true(saved_out >= 0 && saved_err >= 0);
         assert_true(dup2(out, STDOUT_FILENO) >= 0 && dup2(out, STDERR_FILENO) >= 0);
 
-        r[0] = bootenv_write(good, names, values, 1);
+        r[0] = bootenv_write(good, names, values, NULL, 1);
         r[1] = bootenv_read(big, names, 1, &got);
         r[2] = bootenv_read(bad, names, 1, &got);
         corrupt(image, 0);
         r[3] = bootenv_read(good, names, 1, &got);
-        r[4] = bootenv_write(good, names, values, 1);
+        r[4] = bootenv_write(good, names, values, NULL, 1);
         fflush(stdout);
         fflush(stderr);
 
@@ -701,6 +729,7 @@ int main(void) {
                 T(test_write_one_store),
                 T(test_write_unchanged),
                 T(test_write_remove),
+                T(test_write_expected),
                 T(test_write_no_space),
                 T(test_write_flags_read_only),
                 T(test_bad_crc_single),

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
-
 #include "bus.h"
 #include "check.h"
 
@@ -66,25 +64,12 @@ typedef struct SystemProbe {
         sd_bus_slot *slot;
 } SystemProbe;
 
-static SystemProbe *system_probe_free(SystemProbe *p) {
-        if (!p)
-                return NULL;
+static void system_probe_free(void *probe) {
+        SystemProbe *p = probe;
+
+        /* Unreferencing the slot forgets the call: a late reply is dropped by sd-bus. */
         sd_bus_slot_unref(p->slot);
         free(p);
-        return NULL;
-}
-
-static void system_probe_done(SystemProbe *p, bool passed, const char *fmt, ...) _printf_(3, 4);
-static void system_probe_done(SystemProbe *p, bool passed, const char *fmt, ...) {
-        Check *c = p->check;
-        char detail[CHECK_DETAIL_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        c->probe = system_probe_free(p);
-        check_done(c, passed, "%s", detail);
 }
 
 static void system_probe_verdict(SystemProbe *p, const char *state, char *const *failed) {
@@ -92,7 +77,7 @@ static void system_probe_verdict(SystemProbe *p, const char *state, char *const 
         char detail[CHECK_DETAIL_MAX];
         bool passed = bus_system_verdict(state, failed, s->ignore_units, detail, sizeof(detail));
 
-        system_probe_done(p, passed, "%s", detail);
+        check_done(p->check, passed, "%s", detail);
 }
 
 /* Reads the names out of ListUnitsFiltered's a(ssssssouso). */
@@ -124,13 +109,13 @@ static int on_failed_units(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         p->slot = sd_bus_slot_unref(p->slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                system_probe_done(p, false, "degraded (cannot list the failed units: %s)",
-                                  bus_error_text(sd_bus_message_get_error(reply)));
+                check_done(p->check, false, "degraded (cannot list the failed units: %s)",
+                           bus_error_text(sd_bus_message_get_error(reply)));
                 return 0;
         }
         r = read_unit_names(reply, &failed);
         if (r < 0) {
-                system_probe_done(p, false, "degraded (unexpected reply to ListUnitsFiltered: %s)", strerror(-r));
+                check_done(p->check, false, "degraded (unexpected reply to ListUnitsFiltered: %s)", strerror(-r));
                 return 0;
         }
         system_probe_verdict(p, "degraded", failed);
@@ -145,13 +130,13 @@ static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         p->slot = sd_bus_slot_unref(p->slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                system_probe_done(p, false, "cannot read SystemState: %s",
-                                  bus_error_text(sd_bus_message_get_error(reply)));
+                check_done(p->check, false, "cannot read SystemState: %s",
+                           bus_error_text(sd_bus_message_get_error(reply)));
                 return 0;
         }
         r = sd_bus_message_read(reply, "v", "s", &state);
         if (r < 0) {
-                system_probe_done(p, false, "unexpected reply to Get(SystemState): %s", strerror(-r));
+                check_done(p->check, false, "unexpected reply to Get(SystemState): %s", strerror(-r));
                 return 0;
         }
         if (!streq(state, "degraded")) {
@@ -161,7 +146,7 @@ static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *
         r = bus_call(sd_bus_message_get_bus(reply), &p->slot, bus_call_timeout(c), on_failed_units, p, BUS_SYSTEMD_PATH,
                      BUS_SYSTEMD_MANAGER, "ListUnitsFiltered", "as", 1, "failed");
         if (r < 0)
-                system_probe_done(p, false, "degraded (cannot list the failed units: %s)", strerror(-r));
+                check_done(p->check, false, "degraded (cannot list the failed units: %s)", strerror(-r));
         return 0;
 }
 
@@ -179,18 +164,9 @@ static int system_start(Check *c) {
         if (!p)
                 return -ENOMEM;
         p->check = c;
-        r = bus_call(bus, &p->slot, bus_call_timeout(c), on_system_state, p, BUS_SYSTEMD_PATH,
-                     "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
-        if (r < 0) {
-                system_probe_free(p);
-                return r;
-        }
-        c->probe = p;
-        return 0;
-}
-
-static void system_cancel(Check *c) {
-        c->probe = system_probe_free(c->probe);
+        c->probe = p; /* the core's from here on, also when this fails */
+        return bus_call(bus, &p->slot, bus_call_timeout(c), on_system_state, p, BUS_SYSTEMD_PATH,
+                        "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
 }
 
 const CheckKind check_kind_systemd_system = {
@@ -198,5 +174,5 @@ const CheckKind check_kind_systemd_system = {
         .settings_size = sizeof(SystemSettings),
         .keys = system_keys,
         .start = system_start,
-        .cancel = system_cancel,
+        .probe_free = system_probe_free,
 };

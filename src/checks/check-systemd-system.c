@@ -59,20 +59,7 @@ static const ConfigKey system_keys[] = {
         {}
 };
 
-typedef struct SystemProbe {
-        Check *check;
-        sd_bus_slot *slot;
-} SystemProbe;
-
-static void system_probe_free(void *probe) {
-        SystemProbe *p = probe;
-
-        /* Unreferencing the slot forgets the call: a late reply is dropped by sd-bus. */
-        sd_bus_slot_unref(p->slot);
-        free(p);
-}
-
-static void system_probe_verdict(SystemProbe *p, const char *state, char *const *failed) {
+static void system_probe_verdict(BusProbe *p, const char *state, char *const *failed) {
         const SystemSettings *s = check_settings(p->check);
         char detail[CHECK_DETAIL_MAX];
         bool passed = bus_system_verdict(state, failed, s->ignore_units, detail, sizeof(detail));
@@ -104,7 +91,7 @@ static int read_unit_names(sd_bus_message *reply, char ***ret) {
 
 static int on_failed_units(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(strv_freep) char **failed = NULL;
-        SystemProbe *p = userdata;
+        BusProbe *p = userdata;
         int r;
 
         p->slot = sd_bus_slot_unref(p->slot);
@@ -123,7 +110,7 @@ static int on_failed_units(sd_bus_message *reply, void *userdata, sd_bus_error *
 }
 
 static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        SystemProbe *p = userdata;
+        BusProbe *p = userdata;
         Check *c = p->check;
         const char *state;
         int r;
@@ -151,22 +138,8 @@ static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *
 }
 
 static int system_start(Check *c) {
-        SystemProbe *p;
-        sd_bus *bus;
-        int r;
-
-        r = bus_get(c->context, &bus);
-        if (r < 0) {
-                check_done(c, false, "cannot connect to %s: %s", bus_describe(c->context), strerror(-r));
-                return 0;
-        }
-        p = calloc(1, sizeof(SystemProbe));
-        if (!p)
-                return -ENOMEM;
-        p->check = c;
-        c->probe = p; /* the core's from here on, also when this fails */
-        return bus_call(bus, &p->slot, bus_call_timeout(c), on_system_state, p, BUS_SYSTEMD_PATH,
-                        "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
+        return bus_probe_start(c, sizeof(BusProbe), on_system_state, BUS_SYSTEMD_PATH,
+                               "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
 }
 
 const CheckKind check_kind_systemd_system = {
@@ -174,5 +147,5 @@ const CheckKind check_kind_systemd_system = {
         .settings_size = sizeof(SystemSettings),
         .keys = system_keys,
         .start = system_start,
-        .probe_free = system_probe_free,
+        .probe_free = bus_probe_free,
 };

@@ -401,13 +401,43 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                                                     c->config->interval / 2, usec));
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ON);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                /* Returning the error would turn the timer off: the check would stop running and
+                 * keep its last verdict for good. */
+                check_schedule_failed(c, r);
+                return 0;
+        }
 
         /* timeout <= interval, so a run is only still going when the loop was stalled. */
         if (c->running)
                 return 0;
-        return check_run(c);
+        r = check_run(c);
+        if (r < 0) {
+                /* No timeout timer: a failed run, and the schedule stays. */
+                check_begin(c);
+                check_done(c, false, "could not start: %s", strerror(-r));
+        }
+        return 0;
+}
+
+void check_schedule_failed(Check *c, int error) {
+        char retry[64] = "";
+        int r;
+
+        /* A new timer an interval on: until the check can be scheduled again, it fails once per
+         * interval, as a failing probe would, and fail-after decides as for any failure. */
+        r = check_schedule(c, c->config->interval);
+        if (r < 0)
+                snprintf(retry, sizeof(retry), "; no retry: %s", strerror(-r));
+        /* A run still going ends here, its probe abandoned; else this failure is a run of its own. */
+        if (!c->running)
+                check_begin(c);
+        check_done(c, false, "cannot schedule the next run: %s%s", strerror(-error), retry);
+        /* It will not run again: its last verdict, a pass maybe, must not stand. */
+        if (r < 0 && !c->state.failing) {
+                c->state.failing = true;
+                check_notify(c, CHECK_EVENT_FAILING);
+        }
 }
 
 int check_schedule(Check *c, usec_t delay) {

@@ -174,6 +174,12 @@ Check *check_free(Check *c);
 
 /* Runs the check every interval, the first time after delay. Returns 0 or -errno. */
 int check_schedule(Check *c, usec_t delay);
+/* What a check does when its run timer cannot be set for the next run (error < 0): the run
+ * counts as failed, "cannot schedule the next run: ...", abandoning a probe still running, and a
+ * new timer retries an interval later; when not even that can be set up, the check counts as
+ * failing at once, since it will not run again. Public for the tests, which drive it with a real
+ * event loop: sd-event offers no way to make re-arming a timer fail. */
+void check_schedule_failed(Check *c, int error);
 /* Starts one probe now (used by `healthdog check`). Returns 0 or -errno. */
 int check_run(Check *c);
 /* Reports the result of the running probe; called by kinds. The detail is one short line. Formats

@@ -68,19 +68,17 @@ int bus_get(CheckContext *ctx, sd_bus **ret) {
         return 0;
 }
 
-int bus_call(sd_bus *bus, sd_bus_slot **ret_slot, usec_t timeout, sd_bus_message_handler_t callback, void *userdata,
-             const char *path, const char *interface, const char *method, const char *types, ...) {
+static int bus_callv(sd_bus *bus, sd_bus_slot **ret_slot, usec_t timeout, sd_bus_message_handler_t callback,
+                     void *userdata, const char *path, const char *interface, const char *method, const char *types,
+                     va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        va_list ap;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, BUS_SYSTEMD_SERVICE, path, interface, method);
         if (r < 0)
                 return r;
         if (types) {
-                va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
                 if (r < 0)
                         return r;
         }
@@ -88,10 +86,52 @@ int bus_call(sd_bus *bus, sd_bus_slot **ret_slot, usec_t timeout, sd_bus_message
         return sd_bus_call_async(bus, ret_slot, m, callback, userdata, timeout ?: 1);
 }
 
+int bus_call(sd_bus *bus, sd_bus_slot **ret_slot, usec_t timeout, sd_bus_message_handler_t callback, void *userdata,
+             const char *path, const char *interface, const char *method, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = bus_callv(bus, ret_slot, timeout, callback, userdata, path, interface, method, types, ap);
+        va_end(ap);
+        return r;
+}
+
 usec_t bus_call_timeout(const Check *c) {
         usec_t spent = now(CLOCK_MONOTONIC) - c->started;
 
         return spent < c->config->timeout ? c->config->timeout - spent : 1;
+}
+
+int bus_probe_start(Check *c, size_t size, sd_bus_message_handler_t callback, const char *path,
+                    const char *interface, const char *method, const char *types, ...) {
+        BusProbe *p;
+        sd_bus *bus;
+        va_list ap;
+        int r;
+
+        r = bus_get(c->context, &bus);
+        if (r < 0) {
+                check_done(c, false, "cannot connect to %s: %s", bus_describe(c->context), strerror(-r));
+                return 0;
+        }
+        p = calloc(1, size);
+        if (!p)
+                return -ENOMEM;
+        p->check = c;
+        c->probe = p; /* the core's from here on, also when the call fails */
+        va_start(ap, types);
+        r = bus_callv(bus, &p->slot, bus_call_timeout(c), callback, p, path, interface, method, types, ap);
+        va_end(ap);
+        return r;
+}
+
+void bus_probe_free(void *probe) {
+        BusProbe *p = probe;
+
+        /* Unreferencing the slot forgets the call: sd-bus drops a late reply. */
+        sd_bus_slot_unref(p->slot);
+        free(p);
 }
 
 int bus_read_string_properties(sd_bus_message *reply, const char *const *names, const char **values) {

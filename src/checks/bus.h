@@ -39,6 +39,21 @@ int bus_call(sd_bus *bus, sd_bus_slot **ret_slot, usec_t timeout, sd_bus_message
  * so that no call outlives the run that made it. */
 usec_t bus_call_timeout(const Check *c);
 
+/* What the probes of the systemd kinds begin with: their check and their call in flight. */
+typedef struct BusProbe {
+        Check *check;
+        sd_bus_slot *slot;
+} BusProbe;
+
+/* Starts a probe for c: allocates size zeroed bytes (a struct that begins with a BusProbe) as
+ * c->probe and makes its first call, as bus_call() does, with the probe as callback's userdata
+ * and the rest of the check's timeout. A bus that cannot be reached is the run's verdict,
+ * reported at once. Returns 0 or -errno. */
+int bus_probe_start(Check *c, size_t size, sd_bus_message_handler_t callback, const char *path,
+                    const char *interface, const char *method, const char *types, ...);
+/* Releases a probe that is a plain BusProbe (a kind's probe_free): a late reply is dropped. */
+void bus_probe_free(void *probe);
+
 /* Reads string properties out of a Properties.GetAll reply (a{sv}): for each of names
  * (NULL-terminated), values[i] is set to the property's value, borrowed from reply, or left alone
  * when the reply lacks it or it is not a string. Returns 0 or -errno for a malformed reply. */

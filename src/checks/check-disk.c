@@ -19,7 +19,8 @@ static const ConfigKey disk_keys[] = {
         {}
 };
 
-static bool disk_probe(const DiskSettings *s, char *detail) {
+static bool disk_probe(const void *settings, char *detail) {
+        const DiskSettings *s = settings;
         char space[CHECK_DETAIL_MAX] = "", inodes[CHECK_DETAIL_MAX] = "";
         char value_s[RESOURCE_NUMBER_MAX], share_s[RESOURCE_NUMBER_MAX], min_s[RESOURCE_NUMBER_MAX];
         bool space_ok = true, inodes_ok = true;
@@ -27,7 +28,7 @@ static bool disk_probe(const DiskSettings *s, char *detail) {
 
         /* statvfs() of a local filesystem answers from memory; see the README about network mounts. */
         if (statvfs(s->path, &sv) < 0)
-                return resource_verdict(detail, false, "%s: %s", s->path, strerror(errno));
+                return check_verdict(detail, false, "%s: %s", s->path, strerror(errno));
 
         if (s->min_free.set) {
                 uint64_t free_bytes = (uint64_t) sv.f_bavail * sv.f_frsize, size = (uint64_t) sv.f_blocks * sv.f_frsize;
@@ -47,20 +48,8 @@ static bool disk_probe(const DiskSettings *s, char *detail) {
                          resource_format_amount(min_s, &s->min_free_inodes, false));
         }
 
-        return resource_verdict(detail, space_ok && inodes_ok, "%s: %s%s%s", s->path, space,
-                                *space && *inodes ? ", " : "", inodes);
-}
-
-static int disk_start(Check *c) {
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = disk_probe(check_settings(c), detail);
-
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void disk_cancel(Check *c) {
-        /* statvfs() finishes inside start(): there is never anything to abandon. */
+        return check_verdict(detail, space_ok && inodes_ok, "%s: %s%s%s", s->path, space,
+                             *space && *inodes ? ", " : "", inodes);
 }
 
 static void disk_verify(const CheckConfig *c, ConfigErrors *errors) {
@@ -76,6 +65,5 @@ const CheckKind check_kind_disk = {
         .settings_size = sizeof(DiskSettings),
         .keys = disk_keys,
         .verify = disk_verify,
-        .start = disk_start,
-        .cancel = disk_cancel,
+        .probe_now = disk_probe,
 };

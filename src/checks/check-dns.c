@@ -71,18 +71,15 @@ static void on_resolved(const NetAddress *addresses, size_t n, const char *error
 static int dns_start(Check *c) {
         const DnsSettings *s = check_settings(c);
         int family = s->family == DNS_FAMILY_IPV4 ? AF_INET : s->family == DNS_FAMILY_IPV6 ? AF_INET6 : AF_UNSPEC;
-        NetResolve *r;
-        int k;
+        NetResolve *resolve = NULL;
+        int r = net_resolve(c->event, s->name, family, on_resolved, c, &resolve);
 
-        k = net_resolve(c->event, s->name, family, on_resolved, c, &r);
-        if (k < 0)
-                return k;
-        c->probe = r;
-        return 0;
+        c->probe = resolve;
+        return r;
 }
 
-static void dns_cancel(Check *c) {
-        c->probe = net_resolve_cancel(c->probe);
+static void dns_probe_free(void *probe) {
+        net_resolve_cancel(probe);
 }
 
 const CheckKind check_kind_dns = {
@@ -91,5 +88,5 @@ const CheckKind check_kind_dns = {
         .keys = dns_keys,
         .verify = dns_verify,
         .start = dns_start,
-        .cancel = dns_cancel,
+        .probe_free = dns_probe_free,
 };

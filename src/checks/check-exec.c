@@ -26,7 +26,7 @@ static void on_exit_probe(const siginfo_t *si, const char *output, size_t len, v
         char out[EXEC_OUTPUT_MAX + 8], how[64];
         bool passed = false;
 
-        c->probe = NULL;
+        c->probe = NULL; /* the Spawn is freed once this returns: nothing to abandon */
         sanitize_line(out, sizeof(out), output, len < EXEC_OUTPUT_MAX ? len : EXEC_OUTPUT_MAX);
         spawn_describe_exit(si, how, sizeof(how));
         for (size_t i = 0; si->si_code == CLD_EXITED && i < s->expect_exit.n; i++)
@@ -37,7 +37,7 @@ static void on_exit_probe(const siginfo_t *si, const char *output, size_t len, v
 static int exec_start(Check *c) {
         const ExecSettings *s = check_settings(c);
         _cleanup_(freep) char *name = NULL;
-        Spawn *spawn;
+        Spawn *spawn = NULL;
         int r;
 
         if (asprintf(&name, "HEALTHDOG_CHECK=%s", c->config->name) < 0)
@@ -45,15 +45,12 @@ static int exec_start(Check *c) {
         r = spawn_start(c->event,
                         &(SpawnOptions) { .argv = s->command, .user = &s->user, .env = (char *[]) { name, NULL } },
                         on_exit_probe, c, &spawn);
-        if (r < 0)
-                return r;
         c->probe = spawn;
-        return 0;
+        return r;
 }
 
-static void exec_cancel(Check *c) {
-        spawn_abandon(c->probe);
-        c->probe = NULL;
+static void exec_probe_free(void *probe) {
+        spawn_abandon(probe);
 }
 
 const CheckKind check_kind_exec = {
@@ -61,5 +58,5 @@ const CheckKind check_kind_exec = {
         .settings_size = sizeof(ExecSettings),
         .keys = exec_keys,
         .start = exec_start,
-        .cancel = exec_cancel,
+        .probe_free = exec_probe_free,
 };

@@ -14,7 +14,8 @@ static const ConfigKey fds_keys[] = {
         {}
 };
 
-static bool fds_probe(const FdsSettings *s, char *detail) {
+static bool fds_probe(const void *settings, char *detail) {
+        const FdsSettings *s = settings;
         char buf[96], share_s[RESOURCE_NUMBER_MAX], max_s[RESOURCE_NUMBER_MAX];
         uint64_t allocated, unused, max, used;
         const char *p = buf;
@@ -23,35 +24,22 @@ static bool fds_probe(const FdsSettings *s, char *detail) {
 
         n = resource_read_file("/proc/sys/fs/file-nr", buf, sizeof(buf), NULL);
         if (n < 0)
-                return resource_verdict(detail, false, "/proc/sys/fs/file-nr: %s", strerror((int) -n));
+                return check_verdict(detail, false, "/proc/sys/fs/file-nr: %s", strerror((int) -n));
         /* "allocated unused max"; unused has stayed 0 since Linux 2.6 but still counts. */
         if (resource_parse_u64(&p, &allocated) < 0 || resource_parse_u64(&p, &unused) < 0 ||
             resource_parse_u64(&p, &max) < 0)
-                return resource_verdict(detail, false, "/proc/sys/fs/file-nr: unexpected format");
+                return check_verdict(detail, false, "/proc/sys/fs/file-nr: unexpected format");
         used = allocated > unused ? allocated - unused : 0;
 
         passed = resource_compare(used, max, &s->max_used) <= 0;
-        return resource_verdict(detail, passed, "%" PRIu64 " of %" PRIu64 " file handles in use (%s) %s max %s", used, max,
-                                resource_format_share(share_s, used, max), passed ? "<=" : ">",
-                                resource_format_amount(max_s, &s->max_used, false));
-}
-
-static int fds_start(Check *c) {
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = fds_probe(check_settings(c), detail);
-
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void fds_cancel(Check *c) {
-        /* Everything is read inside start(): there is never anything to abandon. */
+        return check_verdict(detail, passed, "%" PRIu64 " of %" PRIu64 " file handles in use (%s) %s max %s", used, max,
+                             resource_format_share(share_s, used, max), passed ? "<=" : ">",
+                             resource_format_amount(max_s, &s->max_used, false));
 }
 
 const CheckKind check_kind_fds = {
         .name = "fds",
         .settings_size = sizeof(FdsSettings),
         .keys = fds_keys,
-        .start = fds_start,
-        .cancel = fds_cancel,
+        .probe_now = fds_probe,
 };

@@ -16,20 +16,16 @@ static const ConfigKey file_keys[] = {
         {}
 };
 
-static int file_start(Check *c) {
-        const FileSettings *s = check_settings(c);
+static bool file_probe(const void *settings, char *detail) {
+        const FileSettings *s = settings;
         char age_buf[DURATION_MAX], max_buf[DURATION_MAX];
         struct stat st;
         usec_t mtime, t, age;
 
-        if (stat(s->path, &st) < 0) {
-                check_done(c, false, "%s: %s", s->path, strerror(errno));
-                return 0;
-        }
-        if (s->max_age == 0) {
-                check_done(c, true, "%s exists", s->path);
-                return 0;
-        }
+        if (stat(s->path, &st) < 0)
+                return check_verdict(detail, false, "%s: %s", s->path, strerror(errno));
+        if (s->max_age == 0)
+                return check_verdict(detail, true, "%s exists", s->path);
 
         mtime = (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC + (usec_t) st.st_mtim.tv_nsec / NSEC_PER_USEC;
         t = now(CLOCK_REALTIME);
@@ -39,20 +35,14 @@ static int file_start(Check *c) {
         format_duration(age_buf, sizeof(age_buf), age - age % USEC_PER_MSEC);
         format_duration(max_buf, sizeof(max_buf), s->max_age);
         if (age > s->max_age)
-                check_done(c, false, "%s is stale: modified %s ago (max-age %s)", s->path, age_buf, max_buf);
-        else
-                check_done(c, true, "%s modified %s ago", s->path, age_buf);
-        return 0;
-}
-
-static void file_cancel(Check *c) {
-        /* stat() finishes inside start(): there is never anything to abandon. */
+                return check_verdict(detail, false, "%s is stale: modified %s ago (max-age %s)", s->path, age_buf,
+                                     max_buf);
+        return check_verdict(detail, true, "%s modified %s ago", s->path, age_buf);
 }
 
 const CheckKind check_kind_file = {
         .name = "file",
         .settings_size = sizeof(FileSettings),
         .keys = file_keys,
-        .start = file_start,
-        .cancel = file_cancel,
+        .probe_now = file_probe,
 };

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <strings.h>
 
 #include "check.h"
@@ -167,9 +166,9 @@ typedef struct HttpProbe {
         char error[160];
 } HttpProbe;
 
-static HttpProbe *http_probe_free(HttpProbe *p) {
-        if (!p)
-                return NULL;
+static void http_probe_free(void *probe) {
+        HttpProbe *p = probe;
+
         net_connect_free(p->connect);
         sd_event_source_disable_unref(p->io);
         if (p->fd >= 0)
@@ -177,24 +176,6 @@ static HttpProbe *http_probe_free(HttpProbe *p) {
         free(p->request);
         free(p->body);
         free(p);
-        return NULL;
-}
-
-static void http_probe_freep(HttpProbe **p) {
-        http_probe_free(*p);
-}
-
-/* Formats the detail first (its arguments may point into the probe), releases the probe, then
- * reports: check_done() may start the next run at once. */
-_printf_(3, 4) static void http_done(Check *c, bool passed, const char *fmt, ...) {
-        char detail[CHECK_DETAIL_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        c->probe = http_probe_free(c->probe);
-        check_done(c, passed, "%s", detail);
 }
 
 static bool http_status_expected(const HttpSettings *s, int status) {
@@ -382,22 +363,22 @@ static void http_judge(Check *c, HttpProbe *p) {
                 for (size_t i = 0; i < s->expect_status.n && len < sizeof(expected) - 8; i++)
                         len += (size_t) snprintf(expected + len, sizeof(expected) - len, "%s%d", i > 0 ? ", " : "",
                                                  s->expect_status.values[i]);
-                http_done(c, false, "HTTP %d (expected %s) in %s", p->status, expected, took);
+                check_done(c, false, "HTTP %d (expected %s) in %s", p->status, expected, took);
         } else if (s->expect_body && !memmem(p->body, p->body_len, s->expect_body, strlen(s->expect_body))) {
                 if (p->body_len >= s->max_body)
-                        http_done(c, false, "HTTP %d but body lacks \"%s\" in its first %zu bytes", p->status,
-                                  s->expect_body, p->body_len);
+                        check_done(c, false, "HTTP %d but body lacks \"%s\" in its first %zu bytes", p->status,
+                                   s->expect_body, p->body_len);
                 else
-                        http_done(c, false, "HTTP %d but body lacks \"%s\"", p->status, s->expect_body);
+                        check_done(c, false, "HTTP %d but body lacks \"%s\"", p->status, s->expect_body);
         } else
-                http_done(c, true, "HTTP %d in %s", p->status, took);
+                check_done(c, true, "HTTP %d in %s", p->status, took);
 }
 
 static void http_fail(Check *c, const char *fmt_error) {
         const HttpSettings *s = check_settings(c);
         char where[NET_HOST_PORT_MAX];
 
-        http_done(c, false, "%s: %s", net_format_host_port(where, sizeof(where), s->url.host, s->url.port), fmt_error);
+        check_done(c, false, "%s: %s", net_format_host_port(where, sizeof(where), s->url.host, s->url.port), fmt_error);
 }
 
 static void http_eof(Check *c, HttpProbe *p) {
@@ -514,14 +495,14 @@ static void on_connected(int fd, const NetAddress *peer, usec_t elapsed, const c
 
 static int http_start(Check *c) {
         const HttpSettings *s = check_settings(c);
-        _cleanup_(http_probe_freep) HttpProbe *p = NULL;
+        HttpProbe *p = calloc(1, sizeof(HttpProbe));
         char host[NET_HOST_PORT_MAX];
         int r;
 
-        p = calloc(1, sizeof(HttpProbe));
         if (!p)
                 return -ENOMEM;
         p->fd = -1;
+        c->probe = p; /* the core's from here on, also when this fails */
         if (s->expect_body) {
                 p->body = malloc(s->max_body);
                 if (!p->body)
@@ -544,15 +525,7 @@ static int http_start(Check *c) {
         }
         p->request_len = (size_t) r;
 
-        r = net_connect(c->event, s->url.host, (uint16_t) s->url.port, on_connected, c, &p->connect);
-        if (r < 0)
-                return r;
-        c->probe = TAKE_PTR(p);
-        return 0;
-}
-
-static void http_cancel(Check *c) {
-        c->probe = http_probe_free(c->probe);
+        return net_connect(c->event, s->url.host, (uint16_t) s->url.port, on_connected, c, &p->connect);
 }
 
 const CheckKind check_kind_http = {
@@ -561,5 +534,5 @@ const CheckKind check_kind_http = {
         .keys = http_keys,
         .verify = http_verify,
         .start = http_start,
-        .cancel = http_cancel,
+        .probe_free = http_probe_free,
 };

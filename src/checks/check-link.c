@@ -65,7 +65,16 @@ typedef enum LinkSync {
         LINK_SYNC_DONE,         /* complete; notifications keep it so */
 } LinkSync;
 
-typedef struct LinkTable {
+typedef struct LinkTable LinkTable;
+
+/* The probe of a run that waits for a dump to end: its place in the table's list. Most runs
+ * answer at once and have none. */
+typedef struct LinkWaiter {
+        LinkTable *table;       /* NULL once answered */
+        Check *check;
+} LinkWaiter;
+
+struct LinkTable {
         sd_event *event;
         int fd;
         sd_event_source *io;    /* only while a dump waits for the kernel */
@@ -76,10 +85,10 @@ typedef struct LinkTable {
         size_t n_links, links_cap;
         LinkAddr *addrs;
         size_t n_addrs, addrs_cap;
-        Check **waiting;        /* runs that started while a dump was being read */
+        LinkWaiter **waiting;   /* runs that started while a dump was being read */
         size_t n_waiting, waiting_cap;
         void *buf;              /* LINK_BUF_SIZE bytes */
-} LinkTable;
+};
 
 /* Makes room for n + 1 elements of size bytes in *array. */
 static int link_reserve(void *array, size_t *cap, size_t n, size_t size) {
@@ -511,15 +520,16 @@ static int on_link_io(sd_event_source *s, int fd, uint32_t revents, void *userda
         t->io = sd_event_source_disable_unref(t->io);
         /* One at a time from the end: check_done() may start or cancel other runs. */
         while (t->n_waiting > 0) {
-                Check *c = t->waiting[--t->n_waiting];
+                LinkWaiter *w = t->waiting[--t->n_waiting];
 
-                c->probe = NULL;
-                link_answer(c, t, r);
+                w->table = NULL;
+                link_answer(w->check, t, r);
         }
         return 0;
 }
 
 static int link_start(Check *c) {
+        LinkWaiter *w;
         LinkTable *t;
         int r;
 
@@ -532,27 +542,30 @@ static int link_start(Check *c) {
                 return 0;
         }
         /* A dump is still being read: this run waits for it, in the event loop. */
-        r = link_reserve(&t->waiting, &t->waiting_cap, t->n_waiting, sizeof(Check *));
+        r = link_reserve(&t->waiting, &t->waiting_cap, t->n_waiting, sizeof(LinkWaiter *));
         if (r >= 0 && !t->io)
                 r = sd_event_add_io(t->event, &t->io, t->fd, EPOLLIN, on_link_io, t);
         if (r < 0)
                 return r;
-        t->waiting[t->n_waiting++] = c;
-        c->probe = t;
+        w = malloc(sizeof(LinkWaiter));
+        if (!w)
+                return -ENOMEM;
+        *w = (LinkWaiter) { .table = t, .check = c };
+        t->waiting[t->n_waiting++] = w;
+        c->probe = w;
         return 0;
 }
 
-static void link_cancel(Check *c) {
-        LinkTable *t = c->probe;
+/* Leaves the table's list, unless the answer already took it off. */
+static void link_probe_free(void *probe) {
+        LinkWaiter *w = probe;
 
-        if (!t)
-                return;
-        for (size_t i = 0; i < t->n_waiting; i++)
-                if (t->waiting[i] == c) {
-                        t->waiting[i] = t->waiting[--t->n_waiting];
+        for (size_t i = 0; w->table && i < w->table->n_waiting; i++)
+                if (w->table->waiting[i] == w) {
+                        w->table->waiting[i] = w->table->waiting[--w->table->n_waiting];
                         break;
                 }
-        c->probe = NULL;
+        free(w);
 }
 
 const CheckKind check_kind_link = {
@@ -560,5 +573,5 @@ const CheckKind check_kind_link = {
         .settings_size = sizeof(LinkSettings),
         .keys = link_keys,
         .start = link_start,
-        .cancel = link_cancel,
+        .probe_free = link_probe_free,
 };

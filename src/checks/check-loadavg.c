@@ -35,7 +35,8 @@ static int parse_load(const char **p, uint64_t *ret) {
         return 0;
 }
 
-static bool loadavg_probe(const LoadavgSettings *s, char *detail) {
+static bool loadavg_probe(const void *settings, char *detail) {
+        const LoadavgSettings *s = settings;
         char buf[128], load_s[RESOURCE_NUMBER_MAX], max_s[RESOURCE_NUMBER_MAX], per_s[RESOURCE_NUMBER_MAX];
         const char *p = buf;
         uint64_t load = 0;
@@ -45,18 +46,18 @@ static bool loadavg_probe(const LoadavgSettings *s, char *detail) {
 
         n = resource_read_file("/proc/loadavg", buf, sizeof(buf), NULL);
         if (n < 0)
-                return resource_verdict(detail, false, "/proc/loadavg: %s", strerror((int) -n));
+                return check_verdict(detail, false, "/proc/loadavg: %s", strerror((int) -n));
         /* "0.52 0.58 0.59 1/234 5678" */
         for (int i = 0; i <= s->period; i++)
                 if (parse_load(&p, &load) < 0)
-                        return resource_verdict(detail, false, "/proc/loadavg: unexpected format");
+                        return check_verdict(detail, false, "/proc/loadavg: unexpected format");
 
         resource_format_fixed(load_s, load, 3, 2);
         resource_format_fixed(max_s, s->max_load, 3, 2);
         if (!s->per_cpu) {
                 passed = load <= s->max_load;
-                return resource_verdict(detail, passed, "load %s %s max %s (%s)", load_s, passed ? "<=" : ">", max_s,
-                                        periods[s->period]);
+                return check_verdict(detail, passed, "load %s %s max %s (%s)", load_s, passed ? "<=" : ">", max_s,
+                                     periods[s->period]);
         }
 
         /* Online CPUs, not configured ones: a board may take cores offline to save power. */
@@ -66,26 +67,13 @@ static bool loadavg_probe(const LoadavgSettings *s, char *detail) {
         resource_format_fixed(per_s, load / (uint64_t) cpus, 3, 2);
         /* Compared undivided, so rounding never lets a load slip under the limit. */
         passed = load <= s->max_load * (uint64_t) cpus;
-        return resource_verdict(detail, passed, "load %s / %ld CPU%s = %s %s max %s (%s)", load_s, cpus,
-                                cpus == 1 ? "" : "s", per_s, passed ? "<=" : ">", max_s, periods[s->period]);
-}
-
-static int loadavg_start(Check *c) {
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = loadavg_probe(check_settings(c), detail);
-
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void loadavg_cancel(Check *c) {
-        /* Everything is read inside start(): there is never anything to abandon. */
+        return check_verdict(detail, passed, "load %s / %ld CPU%s = %s %s max %s (%s)", load_s, cpus,
+                             cpus == 1 ? "" : "s", per_s, passed ? "<=" : ">", max_s, periods[s->period]);
 }
 
 const CheckKind check_kind_loadavg = {
         .name = "loadavg",
         .settings_size = sizeof(LoadavgSettings),
         .keys = loadavg_keys,
-        .start = loadavg_start,
-        .cancel = loadavg_cancel,
+        .probe_now = loadavg_probe,
 };

@@ -31,7 +31,8 @@ static int meminfo_field(const char *text, const char *key, uint64_t *ret) {
         return 0;
 }
 
-static bool memory_probe(const MemorySettings *s, char *detail) {
+static bool memory_probe(const void *settings, char *detail) {
+        const MemorySettings *s = settings;
         /* MemTotal, MemFree and MemAvailable are the first three lines: no need for the rest. */
         char buf[512], avail_s[RESOURCE_NUMBER_MAX], share_s[RESOURCE_NUMBER_MAX], min_s[RESOURCE_NUMBER_MAX];
         uint64_t total, avail;
@@ -41,37 +42,24 @@ static bool memory_probe(const MemorySettings *s, char *detail) {
 
         n = resource_read_file("/proc/meminfo", buf, sizeof(buf), NULL);
         if (n < 0)
-                return resource_verdict(detail, false, "/proc/meminfo: %s", strerror((int) -n));
+                return check_verdict(detail, false, "/proc/meminfo: %s", strerror((int) -n));
         r = meminfo_field(buf, "MemAvailable", &avail);
         if (r == -ENOENT)
-                return resource_verdict(detail, false, "no MemAvailable in /proc/meminfo (needs Linux 3.14)");
+                return check_verdict(detail, false, "no MemAvailable in /proc/meminfo (needs Linux 3.14)");
         if (r < 0 || meminfo_field(buf, "MemTotal", &total) < 0)
-                return resource_verdict(detail, false, "/proc/meminfo: unexpected format");
+                return check_verdict(detail, false, "/proc/meminfo: unexpected format");
 
         resource_format_size(avail_s, avail);
         resource_format_share(share_s, avail, total);
         resource_format_amount(min_s, &s->min_available, true);
         passed = resource_compare(avail, total, &s->min_available) >= 0;
-        return resource_verdict(detail, passed, "available %s (%s) %s min %s", avail_s, share_s, passed ? ">=" : "<",
-                                min_s);
-}
-
-static int memory_start(Check *c) {
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = memory_probe(check_settings(c), detail);
-
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void memory_cancel(Check *c) {
-        /* Everything is read inside start(): there is never anything to abandon. */
+        return check_verdict(detail, passed, "available %s (%s) %s min %s", avail_s, share_s, passed ? ">=" : "<",
+                             min_s);
 }
 
 const CheckKind check_kind_memory = {
         .name = "memory",
         .settings_size = sizeof(MemorySettings),
         .keys = memory_keys,
-        .start = memory_start,
-        .cancel = memory_cancel,
+        .probe_now = memory_probe,
 };

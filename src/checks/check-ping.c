@@ -187,15 +187,14 @@ typedef struct PingProbe {
         PingEcho echoes[];
 } PingProbe;
 
-static PingProbe *ping_probe_free(PingProbe *p) {
-        if (!p)
-                return NULL;
+static void ping_probe_free(void *probe) {
+        PingProbe *p = probe;
+
         sd_event_source_disable_unref(p->io);
         sd_event_source_disable_unref(p->timer);
         if (p->fd >= 0)
                 close(p->fd);
         free(p);
-        return NULL;
 }
 
 /* An unprivileged ICMP datagram socket where net.ipv4.ping_group_range lets our group have one
@@ -372,7 +371,6 @@ static void ping_report(Check *c, PingProbe *p) {
                          p->send_error ? strerror(p->send_error) : "");
         }
 
-        c->probe = ping_probe_free(p);
         check_done(c, passed, "%s", detail);
 }
 
@@ -404,10 +402,8 @@ static void ping_continue(Check *c) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
         }
-        if (r < 0) {
-                c->probe = ping_probe_free(p);
+        if (r < 0)
                 check_done(c, false, "cannot arm a timer: %s", strerror(-r));
-        }
 }
 
 static int on_ping_timer(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -456,11 +452,11 @@ static int ping_start(Check *c) {
         p = calloc(1, sizeof(PingProbe) + s->count * sizeof(PingEcho));
         if (!p)
                 return -ENOMEM;
+        c->probe = p; /* the core's from here on, also when this fails or reports at once */
         p->target = target;
         p->fd = ping_open(target.sa.sa_family, &p->raw);
         if (p->fd < 0) {
                 r = p->fd;
-                ping_probe_free(p);
                 if (r == -EPERM || r == -EACCES) {
                         check_done(c, false, "no ICMP socket: group %u is not in net.ipv4.ping_group_range and no CAP_NET_RAW",
                                    (unsigned) getegid());
@@ -479,20 +475,13 @@ static int ping_start(Check *c) {
         memcpy(p->cookie + sizeof(stamp), &stamp, sizeof(stamp));
 
         r = sd_event_add_io(c->event, &p->io, p->fd, EPOLLIN, on_ping_io, c);
-        if (r < 0) {
-                ping_probe_free(p);
+        if (r < 0)
                 return r;
-        }
 
-        c->probe = p;
         p->start = now(CLOCK_MONOTONIC);
         ping_send(p);
         ping_continue(c);
         return 0;
-}
-
-static void ping_cancel(Check *c) {
-        c->probe = ping_probe_free(c->probe);
 }
 
 const CheckKind check_kind_ping = {
@@ -501,5 +490,5 @@ const CheckKind check_kind_ping = {
         .keys = ping_keys,
         .verify = ping_verify,
         .start = ping_start,
-        .cancel = ping_cancel,
+        .probe_free = ping_probe_free,
 };

@@ -88,21 +88,21 @@ static bool process_probe_pidfile(const ProcessSettings *s, char *detail) {
 
         n = resource_read_file(s->pidfile, buf, sizeof(buf), &st);
         if (n < 0)
-                return resource_verdict(detail, false, "%s: %s", s->pidfile, strerror((int) -n));
+                return check_verdict(detail, false, "%s: %s", s->pidfile, strerror((int) -n));
         /* "1234\n", as daemons write it. */
         while (n > 0 && isspace((unsigned char) buf[n - 1]))
                 buf[--n] = '\0';
         if (parse_int(buf, &pid) < 0 || pid <= 0)
-                return resource_verdict(detail, false, "%s does not hold a pid", s->pidfile);
+                return check_verdict(detail, false, "%s does not hold a pid", s->pidfile);
 
         snprintf(path, sizeof(path), "/proc/%d/stat", pid);
         r = proc_stat_read(AT_FDCWD, path, true, &ps);
         if (r == -ENOENT || r == -ESRCH)
-                return resource_verdict(detail, false, "pidfile names pid %d, not running", pid);
+                return check_verdict(detail, false, "pidfile names pid %d, not running", pid);
         if (r < 0)
-                return resource_verdict(detail, false, "%s: %s", path, strerror(-r));
+                return check_verdict(detail, false, "%s: %s", path, strerror(-r));
         if (state_is_dead(ps.state))
-                return resource_verdict(detail, false, "pidfile names pid %d (%s), a zombie", pid, ps.comm);
+                return check_verdict(detail, false, "pidfile names pid %d (%s), a zombie", pid, ps.comm);
 
         tck = sysconf(_SC_CLK_TCK);
         if (s->check_start_time && tck > 0) {
@@ -115,12 +115,12 @@ static bool process_probe_pidfile(const ProcessSettings *s, char *detail) {
                 mtime = (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC + (usec_t) st.st_mtim.tv_nsec / NSEC_PER_USEC;
                 if (mtime >= boot && started > mtime + START_SLACK) {
                         format_duration(d, sizeof(d), (started - mtime) - (started - mtime) % USEC_PER_SEC);
-                        return resource_verdict(detail, false,
-                                                "pid %d (%s) started %s after the pidfile was written: recycled pid",
-                                                pid, ps.comm, d);
+                        return check_verdict(detail, false,
+                                             "pid %d (%s) started %s after the pidfile was written: recycled pid",
+                                             pid, ps.comm, d);
                 }
         }
-        return resource_verdict(detail, true, "pid %d (%s) alive", pid, ps.comm);
+        return check_verdict(detail, true, "pid %d (%s) alive", pid, ps.comm);
 }
 
 static bool process_probe_name(const ProcessSettings *s, char *detail) {
@@ -132,7 +132,7 @@ static bool process_probe_name(const ProcessSettings *s, char *detail) {
         ProcStat ps;
 
         if (!proc)
-                return resource_verdict(detail, false, "/proc: %s", strerror(errno));
+                return check_verdict(detail, false, "/proc: %s", strerror(errno));
 
         while ((de = readdir(proc))) {
                 if (parse_int(de->d_name, &pid) < 0)
@@ -148,28 +148,21 @@ static bool process_probe_name(const ProcessSettings *s, char *detail) {
         }
 
         if (count >= s->min_count && count == 1)
-                return resource_verdict(detail, true, "pid %d (%s) alive", first, s->name);
+                return check_verdict(detail, true, "pid %d (%s) alive", first, s->name);
         if (count >= s->min_count)
-                return resource_verdict(detail, true, "%u processes named '%s' alive (min %u)", count, s->name,
-                                        s->min_count);
+                return check_verdict(detail, true, "%u processes named '%s' alive (min %u)", count, s->name,
+                                     s->min_count);
         if (count == 0)
-                return resource_verdict(detail, false, "no process named '%s'%s", s->name,
-                                        zombies > 0 ? " (only zombies)" : "");
-        return resource_verdict(detail, false, "%u process%s named '%s' alive, min %u", count, count == 1 ? "" : "es",
-                                s->name, s->min_count);
+                return check_verdict(detail, false, "no process named '%s'%s", s->name,
+                                     zombies > 0 ? " (only zombies)" : "");
+        return check_verdict(detail, false, "%u process%s named '%s' alive, min %u", count, count == 1 ? "" : "es",
+                             s->name, s->min_count);
 }
 
-static int process_start(Check *c) {
-        const ProcessSettings *s = check_settings(c);
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = s->pidfile ? process_probe_pidfile(s, detail) : process_probe_name(s, detail);
+static bool process_probe(const void *settings, char *detail) {
+        const ProcessSettings *s = settings;
 
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void process_cancel(Check *c) {
-        /* Everything is read inside start(): there is never anything to abandon. */
+        return s->pidfile ? process_probe_pidfile(s, detail) : process_probe_name(s, detail);
 }
 
 static void process_verify(const CheckConfig *c, ConfigErrors *errors) {
@@ -194,6 +187,5 @@ const CheckKind check_kind_process = {
         .settings_size = sizeof(ProcessSettings),
         .keys = process_keys,
         .verify = process_verify,
-        .start = process_start,
-        .cancel = process_cancel,
+        .probe_now = process_probe,
 };

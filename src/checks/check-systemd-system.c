@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
-
 #include "bus.h"
 #include "check.h"
 
@@ -61,38 +59,12 @@ static const ConfigKey system_keys[] = {
         {}
 };
 
-typedef struct SystemProbe {
-        Check *check;
-        sd_bus_slot *slot;
-} SystemProbe;
-
-static SystemProbe *system_probe_free(SystemProbe *p) {
-        if (!p)
-                return NULL;
-        sd_bus_slot_unref(p->slot);
-        free(p);
-        return NULL;
-}
-
-static void system_probe_done(SystemProbe *p, bool passed, const char *fmt, ...) _printf_(3, 4);
-static void system_probe_done(SystemProbe *p, bool passed, const char *fmt, ...) {
-        Check *c = p->check;
-        char detail[CHECK_DETAIL_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        c->probe = system_probe_free(p);
-        check_done(c, passed, "%s", detail);
-}
-
-static void system_probe_verdict(SystemProbe *p, const char *state, char *const *failed) {
+static void system_probe_verdict(BusProbe *p, const char *state, char *const *failed) {
         const SystemSettings *s = check_settings(p->check);
         char detail[CHECK_DETAIL_MAX];
         bool passed = bus_system_verdict(state, failed, s->ignore_units, detail, sizeof(detail));
 
-        system_probe_done(p, passed, "%s", detail);
+        check_done(p->check, passed, "%s", detail);
 }
 
 /* Reads the names out of ListUnitsFiltered's a(ssssssouso). */
@@ -119,18 +91,18 @@ static int read_unit_names(sd_bus_message *reply, char ***ret) {
 
 static int on_failed_units(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(strv_freep) char **failed = NULL;
-        SystemProbe *p = userdata;
+        BusProbe *p = userdata;
         int r;
 
         p->slot = sd_bus_slot_unref(p->slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                system_probe_done(p, false, "degraded (cannot list the failed units: %s)",
-                                  bus_error_text(sd_bus_message_get_error(reply)));
+                check_done(p->check, false, "degraded (cannot list the failed units: %s)",
+                           bus_error_text(sd_bus_message_get_error(reply)));
                 return 0;
         }
         r = read_unit_names(reply, &failed);
         if (r < 0) {
-                system_probe_done(p, false, "degraded (unexpected reply to ListUnitsFiltered: %s)", strerror(-r));
+                check_done(p->check, false, "degraded (unexpected reply to ListUnitsFiltered: %s)", strerror(-r));
                 return 0;
         }
         system_probe_verdict(p, "degraded", failed);
@@ -138,20 +110,20 @@ static int on_failed_units(sd_bus_message *reply, void *userdata, sd_bus_error *
 }
 
 static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        SystemProbe *p = userdata;
+        BusProbe *p = userdata;
         Check *c = p->check;
         const char *state;
         int r;
 
         p->slot = sd_bus_slot_unref(p->slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                system_probe_done(p, false, "cannot read SystemState: %s",
-                                  bus_error_text(sd_bus_message_get_error(reply)));
+                check_done(p->check, false, "cannot read SystemState: %s",
+                           bus_error_text(sd_bus_message_get_error(reply)));
                 return 0;
         }
         r = sd_bus_message_read(reply, "v", "s", &state);
         if (r < 0) {
-                system_probe_done(p, false, "unexpected reply to Get(SystemState): %s", strerror(-r));
+                check_done(p->check, false, "unexpected reply to Get(SystemState): %s", strerror(-r));
                 return 0;
         }
         if (!streq(state, "degraded")) {
@@ -161,36 +133,13 @@ static int on_system_state(sd_bus_message *reply, void *userdata, sd_bus_error *
         r = bus_call(sd_bus_message_get_bus(reply), &p->slot, bus_call_timeout(c), on_failed_units, p, BUS_SYSTEMD_PATH,
                      BUS_SYSTEMD_MANAGER, "ListUnitsFiltered", "as", 1, "failed");
         if (r < 0)
-                system_probe_done(p, false, "degraded (cannot list the failed units: %s)", strerror(-r));
+                check_done(p->check, false, "degraded (cannot list the failed units: %s)", strerror(-r));
         return 0;
 }
 
 static int system_start(Check *c) {
-        SystemProbe *p;
-        sd_bus *bus;
-        int r;
-
-        r = bus_get(c->context, &bus);
-        if (r < 0) {
-                check_done(c, false, "cannot connect to %s: %s", bus_describe(c->context), strerror(-r));
-                return 0;
-        }
-        p = calloc(1, sizeof(SystemProbe));
-        if (!p)
-                return -ENOMEM;
-        p->check = c;
-        r = bus_call(bus, &p->slot, bus_call_timeout(c), on_system_state, p, BUS_SYSTEMD_PATH,
-                     "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
-        if (r < 0) {
-                system_probe_free(p);
-                return r;
-        }
-        c->probe = p;
-        return 0;
-}
-
-static void system_cancel(Check *c) {
-        c->probe = system_probe_free(c->probe);
+        return bus_probe_start(c, sizeof(BusProbe), on_system_state, BUS_SYSTEMD_PATH,
+                               "org.freedesktop.DBus.Properties", "Get", "ss", BUS_SYSTEMD_MANAGER, "SystemState");
 }
 
 const CheckKind check_kind_systemd_system = {
@@ -198,5 +147,5 @@ const CheckKind check_kind_systemd_system = {
         .settings_size = sizeof(SystemSettings),
         .keys = system_keys,
         .start = system_start,
-        .cancel = system_cancel,
+        .probe_free = bus_probe_free,
 };

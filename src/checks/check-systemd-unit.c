@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
-
 #include "bus.h"
 #include "check.h"
 
@@ -121,41 +119,25 @@ static void unit_verify(const CheckConfig *c, ConfigErrors *errors) {
 }
 
 typedef struct UnitProbe {
-        Check *check;
-        sd_bus_slot *slot;
+        BusProbe bus;           /* first: bus_probe_start() fills it in */
         char *path;
         char *load_state;
         char *active_state;
         char *sub_state;
 } UnitProbe;
 
-static UnitProbe *unit_probe_free(UnitProbe *p) {
-        if (!p)
-                return NULL;
-        sd_bus_slot_unref(p->slot);
+static void unit_probe_free(void *probe) {
+        UnitProbe *p = probe;
+
         free(p->path);
         free(p->load_state);
         free(p->active_state);
         free(p->sub_state);
-        free(p);
-        return NULL;
-}
-
-static void unit_probe_done(UnitProbe *p, bool passed, const char *fmt, ...) _printf_(3, 4);
-static void unit_probe_done(UnitProbe *p, bool passed, const char *fmt, ...) {
-        Check *c = p->check;
-        char detail[CHECK_DETAIL_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        c->probe = unit_probe_free(p);
-        check_done(c, passed, "%s", detail);
+        bus_probe_free(&p->bus);
 }
 
 static void unit_probe_verdict(UnitProbe *p, const char *result) {
-        const UnitSettings *s = check_settings(p->check);
+        const UnitSettings *s = check_settings(p->bus.check);
         const BusUnitStatus st = {
                 .load_state = p->load_state,
                 .active_state = p->active_state,
@@ -165,20 +147,20 @@ static void unit_probe_verdict(UnitProbe *p, const char *result) {
         char detail[CHECK_DETAIL_MAX];
         bool passed = bus_unit_verdict(s->unit, &st, s->states, s->result, detail, sizeof(detail));
 
-        unit_probe_done(p, passed, "%s", detail);
+        check_done(p->bus.check, passed, "%s", detail);
 }
 
 static int on_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitProbe *p = userdata;
-        const UnitSettings *s = check_settings(p->check);
+        const UnitSettings *s = check_settings(p->bus.check);
         const char *result = NULL;
         int r;
 
-        p->slot = sd_bus_slot_unref(p->slot);
+        p->bus.slot = sd_bus_slot_unref(p->bus.slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 if (s->result) {
-                        unit_probe_done(p, false, "%s: cannot read Result: %s", s->unit,
-                                        bus_error_text(sd_bus_message_get_error(reply)));
+                        check_done(p->bus.check, false, "%s: cannot read Result: %s", s->unit,
+                                   bus_error_text(sd_bus_message_get_error(reply)));
                         return 0;
                 }
                 /* The Result only explains a failure here: the verdict stands without it. */
@@ -187,7 +169,7 @@ static int on_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
         }
         r = sd_bus_message_read(reply, "v", "s", &result);
         if (r < 0) {
-                unit_probe_done(p, false, "%s: unexpected reply to Get(Result): %s", s->unit, strerror(-r));
+                check_done(p->bus.check, false, "%s: unexpected reply to Get(Result): %s", s->unit, strerror(-r));
                 return 0;
         }
         unit_probe_verdict(p, result);
@@ -197,29 +179,29 @@ static int on_result(sd_bus_message *reply, void *userdata, sd_bus_error *ret_er
 static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         static const char *const names[] = { "LoadState", "ActiveState", "SubState", NULL };
         UnitProbe *p = userdata;
-        Check *c = p->check;
+        Check *c = p->bus.check;
         const UnitSettings *s = check_settings(c);
         const char *values[3] = {};
         BusUnitStatus st;
         int r;
 
-        p->slot = sd_bus_slot_unref(p->slot);
+        p->bus.slot = sd_bus_slot_unref(p->bus.slot);
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                unit_probe_done(p, false, "%s: cannot read its state: %s", s->unit,
-                                bus_error_text(sd_bus_message_get_error(reply)));
+                check_done(p->bus.check, false, "%s: cannot read its state: %s", s->unit,
+                           bus_error_text(sd_bus_message_get_error(reply)));
                 return 0;
         }
         r = bus_read_string_properties(reply, names, values);
         if (r < 0 || !values[0] || !values[1] || !values[2]) {
-                unit_probe_done(p, false, "%s: unexpected reply to GetAll: %s", s->unit,
-                                r < 0 ? strerror(-r) : "a state is missing");
+                check_done(p->bus.check, false, "%s: unexpected reply to GetAll: %s", s->unit,
+                           r < 0 ? strerror(-r) : "a state is missing");
                 return 0;
         }
         p->load_state = strdup(values[0]);
         p->active_state = strdup(values[1]);
         p->sub_state = strdup(values[2]);
         if (!p->load_state || !p->active_state || !p->sub_state) {
-                unit_probe_done(p, false, "%s: %s", s->unit, strerror(ENOMEM));
+                check_done(p->bus.check, false, "%s: %s", s->unit, strerror(ENOMEM));
                 return 0;
         }
 
@@ -228,75 +210,52 @@ static int on_properties(sd_bus_message *reply, void *userdata, sd_bus_error *re
                 unit_probe_verdict(p, NULL);
                 return 0;
         }
-        r = bus_call(sd_bus_message_get_bus(reply), &p->slot, bus_call_timeout(c), on_result, p, p->path,
+        r = bus_call(sd_bus_message_get_bus(reply), &p->bus.slot, bus_call_timeout(c), on_result, p, p->path,
                      "org.freedesktop.DBus.Properties", "Get", "ss", bus_unit_result_interface(s->unit), "Result");
         if (r < 0)
-                unit_probe_done(p, false, "%s: cannot ask for its Result: %s", s->unit, strerror(-r));
+                check_done(p->bus.check, false, "%s: cannot ask for its Result: %s", s->unit, strerror(-r));
         return 0;
 }
 
 static int on_get_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitProbe *p = userdata;
-        Check *c = p->check;
+        Check *c = p->bus.check;
         const UnitSettings *s = check_settings(c);
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *path;
         int r;
 
-        p->slot = sd_bus_slot_unref(p->slot);
+        p->bus.slot = sd_bus_slot_unref(p->bus.slot);
         if (e && sd_bus_error_has_name(e, BUS_ERROR_NO_SUCH_UNIT)) {
-                unit_probe_done(p, false, "%s: no such unit", s->unit);
+                check_done(p->bus.check, false, "%s: no such unit", s->unit);
                 return 0;
         }
         if (e) {
-                unit_probe_done(p, false, "%s: GetUnit failed: %s", s->unit, bus_error_text(e));
+                check_done(p->bus.check, false, "%s: GetUnit failed: %s", s->unit, bus_error_text(e));
                 return 0;
         }
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0) {
-                unit_probe_done(p, false, "%s: unexpected reply to GetUnit: %s", s->unit, strerror(-r));
+                check_done(p->bus.check, false, "%s: unexpected reply to GetUnit: %s", s->unit, strerror(-r));
                 return 0;
         }
         p->path = strdup(path);
         if (!p->path) {
-                unit_probe_done(p, false, "%s: %s", s->unit, strerror(ENOMEM));
+                check_done(p->bus.check, false, "%s: %s", s->unit, strerror(ENOMEM));
                 return 0;
         }
-        r = bus_call(sd_bus_message_get_bus(reply), &p->slot, bus_call_timeout(c), on_properties, p, p->path,
+        r = bus_call(sd_bus_message_get_bus(reply), &p->bus.slot, bus_call_timeout(c), on_properties, p, p->path,
                      "org.freedesktop.DBus.Properties", "GetAll", "s", BUS_SYSTEMD_UNIT);
         if (r < 0)
-                unit_probe_done(p, false, "%s: cannot ask for its state: %s", s->unit, strerror(-r));
+                check_done(p->bus.check, false, "%s: cannot ask for its state: %s", s->unit, strerror(-r));
         return 0;
 }
 
 static int unit_start(Check *c) {
         const UnitSettings *s = check_settings(c);
-        UnitProbe *p;
-        sd_bus *bus;
-        int r;
 
-        r = bus_get(c->context, &bus);
-        if (r < 0) {
-                check_done(c, false, "cannot connect to %s: %s", bus_describe(c->context), strerror(-r));
-                return 0;
-        }
-        p = calloc(1, sizeof(UnitProbe));
-        if (!p)
-                return -ENOMEM;
-        p->check = c;
-        r = bus_call(bus, &p->slot, bus_call_timeout(c), on_get_unit, p, BUS_SYSTEMD_PATH, BUS_SYSTEMD_MANAGER, "GetUnit",
-                     "s", s->unit);
-        if (r < 0) {
-                unit_probe_free(p);
-                return r;
-        }
-        c->probe = p;
-        return 0;
-}
-
-static void unit_cancel(Check *c) {
-        /* Unreferencing the slot forgets the call: a late reply is dropped by sd-bus. */
-        c->probe = unit_probe_free(c->probe);
+        return bus_probe_start(c, sizeof(UnitProbe), on_get_unit, BUS_SYSTEMD_PATH, BUS_SYSTEMD_MANAGER, "GetUnit", "s",
+                               s->unit);
 }
 
 static int on_restart(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -349,7 +308,7 @@ const CheckKind check_kind_systemd_unit = {
         .keys = unit_keys,
         .verify = unit_verify,
         .start = unit_start,
-        .cancel = unit_cancel,
+        .probe_free = unit_probe_free,
         .repair = unit_repair,
         .repair_cancel = unit_repair_cancel,
 };

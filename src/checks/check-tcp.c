@@ -21,7 +21,6 @@ static void on_connected(int fd, const NetAddress *peer, usec_t elapsed, const c
         char where[NET_HOST_PORT_MAX], ip[NET_ADDRESS_STR_MAX], took[NET_LATENCY_MAX];
         NetAddress literal;
 
-        c->probe = net_connect_free(c->probe);
         net_format_host_port(where, sizeof(where), s->host, s->port);
         if (fd < 0) {
                 check_done(c, false, "%s: %s", where, error);
@@ -39,18 +38,15 @@ static void on_connected(int fd, const NetAddress *peer, usec_t elapsed, const c
 
 static int tcp_start(Check *c) {
         const TcpSettings *s = check_settings(c);
-        NetConnect *nc;
-        int r;
+        NetConnect *nc = NULL;
+        int r = net_connect(c->event, s->host, (uint16_t) s->port, on_connected, c, &nc);
 
-        r = net_connect(c->event, s->host, (uint16_t) s->port, on_connected, c, &nc);
-        if (r < 0)
-                return r;
         c->probe = nc;
-        return 0;
+        return r;
 }
 
-static void tcp_cancel(Check *c) {
-        c->probe = net_connect_free(c->probe);
+static void tcp_probe_free(void *probe) {
+        net_connect_free(probe);
 }
 
 const CheckKind check_kind_tcp = {
@@ -58,5 +54,5 @@ const CheckKind check_kind_tcp = {
         .settings_size = sizeof(TcpSettings),
         .keys = tcp_keys,
         .start = tcp_start,
-        .cancel = tcp_cancel,
+        .probe_free = tcp_probe_free,
 };

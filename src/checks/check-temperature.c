@@ -92,7 +92,8 @@ static const char *format_celsius(char buf[static CELSIUS_MAX], int64_t milli) {
         return buf;
 }
 
-static bool temperature_probe(const TemperatureSettings *s, char *detail) {
+static bool temperature_probe(const void *settings, char *detail) {
+        const TemperatureSettings *s = settings;
         char t_s[CELSIUS_MAX], max_s[CELSIUS_MAX], path[PATH_MAX];
         int zone = -1, r;
         bool passed;
@@ -101,42 +102,30 @@ static bool temperature_probe(const TemperatureSettings *s, char *detail) {
         if (s->path) {
                 r = read_millidegrees(AT_FDCWD, s->path, &t);
                 if (r == -EBADMSG)
-                        return resource_verdict(detail, false, "%s does not hold a temperature", s->path);
+                        return check_verdict(detail, false, "%s does not hold a temperature", s->path);
                 if (r < 0)
-                        return resource_verdict(detail, false, "%s: %s", s->path, strerror(-r));
+                        return check_verdict(detail, false, "%s: %s", s->path, strerror(-r));
         } else {
                 r = read_zone(s, &zone, &t);
                 if (r == -ESRCH)
-                        return resource_verdict(detail, false, "no thermal zone of type '%s'", s->zone_type);
+                        return check_verdict(detail, false, "no thermal zone of type '%s'", s->zone_type);
                 if (r < 0 && zone < 0)
-                        return resource_verdict(detail, false, "%s: %s", thermal_dir(s, path), strerror(-r));
+                        return check_verdict(detail, false, "%s: %s", thermal_dir(s, path), strerror(-r));
                 if (r == -EBADMSG)
-                        return resource_verdict(detail, false, "thermal_zone%d (%s) does not hold a temperature", zone,
-                                                s->zone_type);
+                        return check_verdict(detail, false, "thermal_zone%d (%s) does not hold a temperature", zone,
+                                             s->zone_type);
                 if (r < 0)
-                        return resource_verdict(detail, false, "thermal_zone%d (%s): %s", zone, s->zone_type,
-                                                strerror(-r));
+                        return check_verdict(detail, false, "thermal_zone%d (%s): %s", zone, s->zone_type,
+                                             strerror(-r));
         }
 
         format_celsius(t_s, t);
         format_celsius(max_s, (int64_t) s->max);
         passed = t <= (int64_t) s->max;
         if (zone >= 0)
-                return resource_verdict(detail, passed, "thermal_zone%d (%s) %s %s max %s", zone, s->zone_type, t_s,
-                                        passed ? "<=" : ">", max_s);
-        return resource_verdict(detail, passed, "%s %s max %s", t_s, passed ? "<=" : ">", max_s);
-}
-
-static int temperature_start(Check *c) {
-        char detail[CHECK_DETAIL_MAX];
-        bool passed = temperature_probe(check_settings(c), detail);
-
-        check_done(c, passed, "%s", detail);
-        return 0;
-}
-
-static void temperature_cancel(Check *c) {
-        /* Everything is read inside start(): there is never anything to abandon. */
+                return check_verdict(detail, passed, "thermal_zone%d (%s) %s %s max %s", zone, s->zone_type, t_s,
+                                     passed ? "<=" : ">", max_s);
+        return check_verdict(detail, passed, "%s %s max %s", t_s, passed ? "<=" : ">", max_s);
 }
 
 static void temperature_verify(const CheckConfig *c, ConfigErrors *errors) {
@@ -155,6 +144,5 @@ const CheckKind check_kind_temperature = {
         .settings_size = sizeof(TemperatureSettings),
         .keys = temperature_keys,
         .verify = temperature_verify,
-        .start = temperature_start,
-        .cancel = temperature_cancel,
+        .probe_now = temperature_probe,
 };

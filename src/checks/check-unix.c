@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -59,33 +58,15 @@ typedef struct UnixProbe {
         char *reply;     /* size bytes; the read is bounded by it */
 } UnixProbe;
 
-static UnixProbe *unix_probe_free(UnixProbe *p) {
-        if (!p)
-                return NULL;
+static void unix_probe_free(void *probe) {
+        UnixProbe *p = probe;
+
         sd_event_source_disable_unref(p->io);
         if (p->fd >= 0)
                 (void) close(p->fd);
         free(p->out);
         free(p->reply);
         free(p);
-        return NULL;
-}
-
-static void unix_probe_freep(UnixProbe **p) {
-        unix_probe_free(*p);
-}
-
-/* Formats the detail first (its arguments may point into the probe), releases the probe, then
- * reports: check_done() may start the next run at once. */
-_printf_(3, 4) static void unix_done(Check *c, bool passed, const char *fmt, ...) {
-        char detail[CHECK_DETAIL_MAX];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, sizeof(detail), fmt, ap);
-        va_end(ap);
-        c->probe = unix_probe_free(c->probe);
-        check_done(c, passed, "%s", detail);
 }
 
 static void unix_judge(Check *c, UnixProbe *p) {
@@ -102,11 +83,11 @@ static void unix_judge(Check *c, UnixProbe *p) {
         sanitize_line(reply, shown > UNIX_REPLY_SHOWN ? UNIX_REPLY_SHOWN + 1 : sizeof(reply), p->reply, shown);
         net_format_latency(took, sizeof(took), now(CLOCK_MONOTONIC) - c->started);
         if (passed)
-                unix_done(c, true, "%s replied \"%s\" in %s", s->path, reply, took);
+                check_done(c, true, "%s replied \"%s\" in %s", s->path, reply, took);
         else if (p->len == 0)
-                unix_done(c, false, "%s closed the connection without a reply (expected \"%s\")", s->path, s->expect);
+                check_done(c, false, "%s closed the connection without a reply (expected \"%s\")", s->path, s->expect);
         else
-                unix_done(c, false, "%s replied \"%s\" (expected \"%s\")", s->path, reply, s->expect);
+                check_done(c, false, "%s replied \"%s\" (expected \"%s\")", s->path, reply, s->expect);
 }
 
 static int on_unix_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
@@ -117,8 +98,8 @@ static void unix_wait(Check *c, UnixProbe *p, uint32_t events) {
         int r = net_wait(c->event, &p->io, p->fd, events, on_unix_io, c);
 
         if (r < 0)
-                unix_done(c, false, "%s: cannot wait for the %s: %s", s->path,
-                          events == EPOLLIN ? "reply" : "socket", strerror(-r));
+                check_done(c, false, "%s: cannot wait for the %s: %s", s->path,
+                           events == EPOLLIN ? "reply" : "socket", strerror(-r));
 }
 
 static void unix_send(Check *c, UnixProbe *p) {
@@ -134,17 +115,17 @@ static void unix_send(Check *c, UnixProbe *p) {
                         return;
                 }
                 if (k < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-                        unix_done(c, false, "%s closed the connection before taking the line", s->path);
+                        check_done(c, false, "%s closed the connection before taking the line", s->path);
                         return;
                 }
                 if (k < 0) {
-                        unix_done(c, false, "%s: sending failed: %s", s->path, strerror(errno));
+                        check_done(c, false, "%s: sending failed: %s", s->path, strerror(errno));
                         return;
                 }
                 p->sent += (size_t) k;
         }
         if (!s->expect) {
-                unix_done(c, true, "%s connected and took the line in %s", s->path,
+                check_done(c, true, "%s connected and took the line in %s", s->path,
                            net_format_latency(took, sizeof(took), now(CLOCK_MONOTONIC) - c->started));
                 return;
         }
@@ -166,7 +147,7 @@ static void unix_receive(Check *c, UnixProbe *p) {
                 if (k < 0 && errno == ECONNRESET)
                         k = 0;
                 if (k < 0) {
-                        unix_done(c, false, "%s: reading the reply failed: %s", s->path, strerror(errno));
+                        check_done(c, false, "%s: reading the reply failed: %s", s->path, strerror(errno));
                         return;
                 }
                 p->len += (size_t) k;
@@ -192,14 +173,14 @@ static int on_unix_io(sd_event_source *source, int fd, uint32_t revents, void *u
 
 static int unix_start(Check *c) {
         const UnixSettings *s = check_settings(c);
-        _cleanup_(unix_probe_freep) UnixProbe *p = NULL;
+        UnixProbe *p = calloc(1, sizeof(UnixProbe));
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char took[NET_LATENCY_MAX];
 
-        p = calloc(1, sizeof(UnixProbe));
         if (!p)
                 return -ENOMEM;
         p->fd = -1;
+        c->probe = p; /* the core's from here on, also when this fails or reports at once */
         if (s->send) {
                 if (asprintf(&p->out, "%s\n", s->send) < 0) {
                         p->out = NULL;
@@ -235,16 +216,11 @@ static int unix_start(Check *c) {
         }
 
         /* A fresh connection takes a line at once: send it now, wait only for the reply. */
-        c->probe = TAKE_PTR(p);
         if (s->send)
-                unix_send(c, c->probe);
+                unix_send(c, p);
         else
-                unix_wait(c, c->probe, EPOLLIN);
+                unix_wait(c, p, EPOLLIN);
         return 0;
-}
-
-static void unix_cancel(Check *c) {
-        c->probe = unix_probe_free(c->probe);
 }
 
 const CheckKind check_kind_unix = {
@@ -252,5 +228,5 @@ const CheckKind check_kind_unix = {
         .settings_size = sizeof(UnixSettings),
         .keys = unix_keys,
         .start = unix_start,
-        .cancel = unix_cancel,
+        .probe_free = unix_probe_free,
 };

@@ -166,11 +166,20 @@ bool check_state_update(CheckState *s, const FailAfter *fa, unsigned pass_after,
         return s->failing != was;
 }
 
+/* Out of c->probe first: what the kind's free function runs must not find it there. */
+static void check_probe_free(Check *c) {
+        void *probe = TAKE_PTR(c->probe);
+
+        if (probe)
+                c->config->kind->probe_free(probe);
+}
+
 static void check_finish(Check *c) {
+        check_probe_free(c);
         c->running = false;
-        c->probe = NULL;
         /* Kept for the next run: one timer per check, not one per run. */
-        (void) sd_event_source_set_enabled(c->timeout_timer, SD_EVENT_OFF);
+        if (c->timeout_timer)
+                (void) sd_event_source_set_enabled(c->timeout_timer, SD_EVENT_OFF);
 }
 
 static void check_notify(Check *c, CheckEvent event) {
@@ -264,17 +273,10 @@ static bool check_may_repair(const Check *c) {
                (c->config->repair_command || c->config->repair != CHECK_REPAIR_NONE);
 }
 
-void check_done(Check *c, bool passed, const char *fmt, ...) {
+/* Ends the run whose detail is in c->detail: releases its probe, counts it, tells the owner. */
+static void check_report(Check *c, bool passed) {
         bool changed;
-        va_list ap;
         int r;
-
-        if (!c->running)
-                return;
-
-        va_start(ap, fmt);
-        vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-        va_end(ap);
 
         c->duration = now(CLOCK_MONOTONIC) - c->started;
         c->result = passed ? CHECK_RESULT_PASS : CHECK_RESULT_FAIL;
@@ -306,26 +308,55 @@ void check_done(Check *c, bool passed, const char *fmt, ...) {
         check_notify(c, !changed ? CHECK_EVENT_RESULT : c->state.failing ? CHECK_EVENT_FAILING : CHECK_EVENT_HEALTHY);
 }
 
+void check_done(Check *c, bool passed, const char *fmt, ...) {
+        va_list ap;
+
+        if (!c->running)
+                return;
+        /* Before the probe is released: the arguments may point into it. */
+        va_start(ap, fmt);
+        vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+        va_end(ap);
+        check_report(c, passed);
+}
+
+bool check_verdict(char *detail, bool passed, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(detail, CHECK_DETAIL_MAX, fmt, ap);
+        va_end(ap);
+        return passed;
+}
+
+static void check_begin(Check *c) {
+        c->running = true;
+        c->started = now(CLOCK_MONOTONIC);
+        c->last_run_realtime = now(CLOCK_REALTIME);
+}
+
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Check *c = userdata;
         char buf[DURATION_MAX];
 
-        /* The kind cleans up (kills the process group, closes sockets) before the verdict, so a
-         * probe that hangs never outlives its check run. */
-        c->config->kind->cancel(c);
+        /* check_done() releases the probe (kills the process group, closes sockets) before the
+         * owner hears the verdict, so a probe that hangs never outlives its check run. */
         check_done(c, false, "timed out after %s", format_duration(buf, sizeof(buf), c->config->timeout));
         return 0;
 }
 
 int check_run(Check *c) {
+        const CheckKind *kind = c->config->kind;
         int r;
 
         if (c->running)
                 return -EBUSY;
 
-        c->running = true;
-        c->started = now(CLOCK_MONOTONIC);
-        c->last_run_realtime = now(CLOCK_REALTIME);
+        check_begin(c);
+        if (kind->probe_now) {
+                check_report(c, kind->probe_now(c->config->settings, c->detail));
+                return 0;
+        }
 
         if (c->timeout_timer) {
                 r = sd_event_source_set_time_relative(c->timeout_timer, c->config->timeout);
@@ -339,7 +370,7 @@ int check_run(Check *c) {
                 return r;
         }
 
-        r = c->config->kind->start(c);
+        r = kind->start(c);
         if (r < 0)
                 /* The kind could not even start (fork failed, no memory): that is a failed run too. */
                 check_done(c, false, "could not start: %s", strerror(-r));
@@ -370,13 +401,43 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                                                     c->config->interval / 2, usec));
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ON);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                /* Returning the error would turn the timer off: the check would stop running and
+                 * keep its last verdict for good. */
+                check_schedule_failed(c, r);
+                return 0;
+        }
 
         /* timeout <= interval, so a run is only still going when the loop was stalled. */
         if (c->running)
                 return 0;
-        return check_run(c);
+        r = check_run(c);
+        if (r < 0) {
+                /* No timeout timer: a failed run, and the schedule stays. */
+                check_begin(c);
+                check_done(c, false, "could not start: %s", strerror(-r));
+        }
+        return 0;
+}
+
+void check_schedule_failed(Check *c, int error) {
+        char retry[64] = "";
+        int r;
+
+        /* A new timer an interval on: until the check can be scheduled again, it fails once per
+         * interval, as a failing probe would, and fail-after decides as for any failure. */
+        r = check_schedule(c, c->config->interval);
+        if (r < 0)
+                snprintf(retry, sizeof(retry), "; no retry: %s", strerror(-r));
+        /* A run still going ends here, its probe abandoned; else this failure is a run of its own. */
+        if (!c->running)
+                check_begin(c);
+        check_done(c, false, "cannot schedule the next run: %s%s", strerror(-error), retry);
+        /* It will not run again: its last verdict, a pass maybe, must not stand. */
+        if (r < 0 && !c->state.failing) {
+                c->state.failing = true;
+                check_notify(c, CHECK_EVENT_FAILING);
+        }
 }
 
 int check_schedule(Check *c, usec_t delay) {
@@ -416,10 +477,8 @@ int check_new(Check **ret, CheckContext *context, const CheckConfig *config, che
 Check *check_free(Check *c) {
         if (!c)
                 return NULL;
-        if (c->running) {
-                c->config->kind->cancel(c);
+        if (c->running)
                 check_finish(c);
-        }
         check_repair_cancel(c);
         sd_event_source_disable_unref(c->run_timer);
         sd_event_source_disable_unref(c->timeout_timer);

@@ -25,8 +25,9 @@ typedef struct CheckContext {
 /* Releases what the kinds opened in the context. */
 void check_context_done(CheckContext *ctx);
 
-/* One kind of health check: its own keys, and how a probe is started and abandoned.
- * Adding a kind is one new file defining a CheckKind plus its line in check_kinds[]. */
+/* One kind of health check: its own keys, and how it probes. Adding a kind is one new file
+ * defining a CheckKind (its keys table, then probe_now, or start with probe_free) plus its line
+ * in check_kinds[]. The core owns the probe's lifetime: the kinds only make it and report. */
 typedef struct CheckKind {
         const char *name;
         size_t settings_size;   /* the kind's settings struct, described by keys */
@@ -35,13 +36,24 @@ typedef struct CheckKind {
         /* Optional cross-key validation after all keys were read: add errors for c->file:c->line. */
         void (*verify)(const CheckConfig *c, ConfigErrors *errors);
 
+        /* For kinds that have their answer at once (stat(), a file in /proc): probes with the
+         * check's settings, writes a one-line detail of CHECK_DETAIL_MAX bytes and returns
+         * whether the check passed. Such a kind has no start and no probe_free. */
+        bool (*probe_now)(const void *settings, char *detail);
+
         /* Starts one probe. It reports exactly once through check_done(), possibly before start()
-         * returns; a negative return means it could not start (counted as a failure). */
+         * returns; a negative return means it could not start (counted as a failure). What the
+         * probe waits on (a process, a socket, a call) goes into c->probe, which the core owns
+         * from then on, also when start() fails after setting it. */
         int (*start)(Check *c);
 
-        /* Abandons the running probe (timeout, reload, shutdown): kill what it started and release
-         * everything; check_done() must not be called afterwards. Never blocks. */
-        void (*cancel)(Check *c);
+        /* Releases c->probe: kills what it started, closes its sockets, forgets its calls. The
+         * core calls it once the probe reported (inside check_done(), after the detail was
+         * formatted: its arguments may point into the probe; so nothing may touch the probe after
+         * check_done()), at the timeout, and when the check is freed (reload, shutdown). It never
+         * reports and never blocks. A probe whose handle is gone by itself when it reports (a
+         * reaped Spawn) is taken out of c->probe by the kind before it calls check_done(). */
+        void (*probe_free)(void *probe);
 
         /* Optional: the kind's own repair (repair = restart-unit). Starts it and reports once with
          * check_repair_done(); repair_cancel() abandons it without reporting. Both never block. */
@@ -131,7 +143,7 @@ struct Check {
         sd_event *event;
         sd_event_source *run_timer;
         sd_event_source *timeout_timer;
-        void *probe;                /* the kind's state for the running probe */
+        void *probe;                /* the running probe, released with kind->probe_free() */
         bool running;
 
         CheckState state;
@@ -162,10 +174,21 @@ Check *check_free(Check *c);
 
 /* Runs the check every interval, the first time after delay. Returns 0 or -errno. */
 int check_schedule(Check *c, usec_t delay);
+/* What a check does when its run timer cannot be set for the next run (error < 0): the run
+ * counts as failed, "cannot schedule the next run: ...", abandoning a probe still running, and a
+ * new timer retries an interval later; when not even that can be set up, the check counts as
+ * failing at once, since it will not run again. Public for the tests, which drive it with a real
+ * event loop: sd-event offers no way to make re-arming a timer fail. */
+void check_schedule_failed(Check *c, int error);
 /* Starts one probe now (used by `healthdog check`). Returns 0 or -errno. */
 int check_run(Check *c);
-/* Reports the result of the running probe; called by kinds. The detail is one short line. */
+/* Reports the result of the running probe; called by kinds. The detail is one short line. Formats
+ * it, then releases c->probe (kind->probe_free()), then counts the run and tells the owner, which
+ * may start the next run at once. Does nothing when no probe is running. */
 void check_done(Check *c, bool passed, const char *fmt, ...) _printf_(3, 4);
+/* Writes a verdict into detail (CHECK_DETAIL_MAX bytes) and returns passed, so that a probe_now
+ * can end with: return check_verdict(detail, false, "load %s > max %s", ...). */
+bool check_verdict(char *detail, bool passed, const char *fmt, ...) _printf_(3, 4);
 /* Reports the end of the kind's own repair. */
 void check_repair_done(Check *c, bool ok, const char *fmt, ...) _printf_(3, 4);
 

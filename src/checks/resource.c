@@ -131,12 +131,3 @@ int resource_compare(uint64_t value, uint64_t whole, const Amount *a) {
         long double lf = (long double) value * 10000, rf = (long double) whole * a->value;
         return lf < rf ? -1 : lf > rf;
 }
-
-bool resource_verdict(char *detail, bool passed, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(detail, CHECK_DETAIL_MAX, fmt, ap);
-        va_end(ap);
-        return passed;
-}

@@ -36,7 +36,3 @@ const char *resource_format_amount(char buf[static RESOURCE_NUMBER_MAX], const A
 /* Compares value with the threshold a, which is absolute or a share of whole.
  * Returns <0, 0 or >0 as value is below, at or above the threshold. */
 int resource_compare(uint64_t value, uint64_t whole, const Amount *a);
-
-/* Writes a probe's verdict into detail (CHECK_DETAIL_MAX bytes) and returns passed, so that a
- * probe can end with: return resource_verdict(detail, false, "load %s > max %s", ...). */
-bool resource_verdict(char *detail, bool passed, const char *fmt, ...) _printf_(3, 4);

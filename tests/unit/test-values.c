@@ -396,14 +396,14 @@ static void test_verdict(void **state) {
         char detail[CHECK_DETAIL_MAX];
         char long_text[CHECK_DETAIL_MAX * 2];
 
-        assert_false(resource_verdict(detail, false, "load %s > max %s", "3.10", "2.00"));
+        assert_false(check_verdict(detail, false, "load %s > max %s", "3.10", "2.00"));
         assert_string_equal(detail, "load 3.10 > max 2.00");
-        assert_true(resource_verdict(detail, true, "ok"));
+        assert_true(check_verdict(detail, true, "ok"));
         assert_string_equal(detail, "ok");
 
         memset(long_text, 'x', sizeof(long_text) - 1);
         long_text[sizeof(long_text) - 1] = '\0';
-        assert_true(resource_verdict(detail, true, "%s", long_text));
+        assert_true(check_verdict(detail, true, "%s", long_text));
         assert_int_equal(strlen(detail), CHECK_DETAIL_MAX - 1);
 }
 

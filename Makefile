@@ -9,6 +9,7 @@ DOCDIR         ?= $(DATADIR)/doc/healthdog
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 VENDORCONFDIR  ?= $(PREFIX)/lib/healthdog/conf.d
 MANDIR         ?= $(DATADIR)/man
+BASHCOMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 LOCALSTATEDIR  ?= /var
 DESTDIR        ?=
 
@@ -163,10 +164,12 @@ install: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%) $(UNITS:
 	install -m644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	for u in $(UNITS); do install -Dm644 $(B)/units/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	for m in $(MAN_PAGES); do install -Dm644 $(B)/man/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; done
+	install -Dm644 conf/bash-completion/healthdog $(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree \
-		$(UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) $(DESTDIR)$(DOCDIR)/examples/*.conf $(DESTDIR)$(DOCDIR)/README.md
+		$(UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) $(DESTDIR)$(DOCDIR)/examples/*.conf $(DESTDIR)$(DOCDIR)/README.md \
+		$(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
 	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 # The Debian packages the build and the tests need; installed when missing (needs root).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `make install DESTDIR= PREFIX=` lays out what a Yocto recipe packages, and what it installs works:
 # the binary runs, the shipped config validates, the unit passes systemd-analyze verify, the
-# manuals and the units' Documentation= name the installed paths.
+# manuals and the units' Documentation= name the installed paths, the bash completion loads.
 set -euo pipefail
 root=$TEST_TMPDIR/root
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -13,7 +13,7 @@ for f in usr/sbin/healthdog:755 usr/libexec/healthdog-ostree:755 etc/healthdog/h
          $units/healthdog.service:644 $units/healthdog-ostree.socket:644 $units/healthdog-ostree@.service:644 \
          usr/share/doc/healthdog/examples/app-heartbeat.conf:644 usr/share/doc/healthdog/README.md:644 \
          usr/share/man/man8/healthdog.8:644 usr/share/man/man5/healthdog.conf.5:644 \
-         usr/share/man/man8/healthdog-ostree.8:644; do
+         usr/share/man/man8/healthdog-ostree.8:644 usr/share/bash-completion/completions/healthdog:644; do
         path=$root/${f%:*}
         [ -f "$path" ] || fail "missing $path"
         mode=$(stat -c %a "$path")
@@ -61,9 +61,12 @@ done
 (cd "$TEST_TMPDIR/unit" && MANPATH=$root/usr/share/man systemd-analyze verify healthdog.service healthdog-ostree.socket) ||
         fail "systemd-analyze verify"
 
+bash -c "source '$root/usr/share/bash-completion/completions/healthdog' && complete -p healthdog" >/dev/null ||
+        fail "the installed bash completion does not load"
+
 # Overridable directories, compiled in as well (in a build directory of its own).
 make -s -C "$SRCDIR" install B="$TEST_TMPDIR/build" DESTDIR="$root.2" PREFIX=/opt/hd \
-        SYSTEMDUNITDIR=/lib/systemd/system MANDIR=/opt/hd/man DOCDIR=/opt/hd/doc >/dev/null
+        SYSTEMDUNITDIR=/lib/systemd/system MANDIR=/opt/hd/man DOCDIR=/opt/hd/doc BASHCOMPLETIONDIR=/opt/hd/bash >/dev/null
 grep -qa /opt/hd/lib/healthdog/conf.d "$root.2/opt/hd/sbin/healthdog" || fail "PREFIX not compiled in"
 [ -x "$root.2/opt/hd/sbin/healthdog" ] || fail "PREFIX not honoured"
 [ -f "$root.2/lib/systemd/system/healthdog.service" ] || fail "SYSTEMDUNITDIR not honoured"
@@ -73,6 +76,7 @@ grep -q '^ExecStart=/opt/hd/sbin/healthdog run$' "$root.2/lib/systemd/system/hea
 grep -q '/opt/hd/lib/healthdog/conf.d/' <(text "$root.2/opt/hd/man/man5/healthdog.conf.5") ||
         fail "healthdog.conf(5) does not follow VENDORCONFDIR"
 [ -f "$root.2/opt/hd/doc/README.md" ] || fail "DOCDIR not honoured"
+[ -f "$root.2/opt/hd/bash/healthdog" ] || fail "BASHCOMPLETIONDIR not honoured"
 grep -q 'file:/opt/hd/doc/README.md$' "$root.2/lib/systemd/system/healthdog.service" ||
         fail "Documentation= does not follow DOCDIR"
 echo "install layout OK"

@@ -102,11 +102,13 @@ $(B)/asan/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
 $(B)/tests:
 	@mkdir -p $@
 
+# scdoc turns hyphenation off before .TH, which turns it on again: off once more after it, so
+# that no path or variable name is split at the end of a line.
 $(B)/man/%: src/man/%.scd $(B)/subst.stamp
 	@mkdir -p $(@D)
 	@command -v $(SCDOC) >/dev/null || { echo "$(SCDOC) not found: the manuals need scdoc (Debian package scdoc; make deps installs it)" >&2; exit 1; }
 	$(call say,SCDOC,$<)
-	$(Q)sed $(SUBST) $< | $(SCDOC) >$@.tmp && mv $@.tmp $@
+	$(Q)sed $(SUBST) $< >$@.scd && $(SCDOC) <$@.scd >$@.tmp && sed -i '/^\.TH /a .nh' $@.tmp && mv $@.tmp $@ && rm $@.scd
 $(B)/units/%: units/%.in $(B)/subst.stamp
 	@mkdir -p $(@D)
 	$(Q)sed $(SUBST) $< >$@

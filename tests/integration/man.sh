@@ -5,7 +5,7 @@
 #  - healthdog-ostree(8): every verb, option and exit code of `healthdog-ostree --help`;
 #  - healthdog.conf(5): every [section] and key that `healthdog config dump` prints, for a config
 #    with one check of every kind the binary knows, each key described under its own section (and
-#    a check kind's keys under the kind), with the default the dump shows.
+#    a check kind's keys under the kind), with the default the dump shows; its EXAMPLES are valid.
 set -euo pipefail
 cd "${SRCDIR:-$(dirname "$0")/../..}"
 T=${TEST_TMPDIR:-$(mktemp -d)}
@@ -220,6 +220,14 @@ for k in $kinds; do
         has_word "$type_item" "$k" || fail "healthdog.conf(5): kind '$k' is not listed under type="
 done
 echo "healthdog.conf(5): $n_keys keys of $(grep -c '^\[' "$T/dump") sections, kinds: $kinds"
+
+# The EXAMPLES of healthdog.conf(5) (main file and drop-ins, no section twice) are valid together.
+block "$page" EXAMPLES | awk '{ indent = match($0, /[^ ]/) - 1 } indent >= 11 { print substr($0, 12) }' \
+        >"$T/conf/examples.conf"
+chmod 644 "$T/conf/examples.conf"
+grep -q '^\[check\.' "$T/conf/examples.conf" || fail "healthdog.conf(5): no check in EXAMPLES"
+out=$("$healthdog" config check -c "$T/conf/examples.conf" 2>&1) ||
+        fail "healthdog.conf(5): the EXAMPLES do not pass config check: $out"
 
 [ $failures -eq 0 ] || { echo "$failures failures"; exit 1; }
 echo "manuals OK"

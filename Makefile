@@ -8,12 +8,15 @@ DATADIR        ?= $(PREFIX)/share
 DOCDIR         ?= $(DATADIR)/doc/healthdog
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 VENDORCONFDIR  ?= $(PREFIX)/lib/healthdog/conf.d
+MANDIR         ?= $(DATADIR)/man
+BASHCOMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 LOCALSTATEDIR  ?= /var
 DESTDIR        ?=
 
 VERSION := 0.1
 B ?= build
 PKG_CONFIG ?= pkg-config
+SCDOC ?= scdoc
 PKGS := libsystemd inih libubootenv
 
 CFLAGS ?= -O2 -g
@@ -35,6 +38,18 @@ ifneq ($(file <$(B)/paths.stamp),$(PATHS))
 $(shell mkdir -p $(B))
 $(file >$(B)/paths.stamp,$(PATHS))
 endif
+
+# The manuals (scdoc sources in src/man/) and the units name the installed paths: filled in here,
+# rebuilt when they change.
+SUBST := -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VENDORCONFDIR@|$(VENDORCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g'
+ifneq ($(file <$(B)/subst.stamp),$(SUBST))
+$(shell mkdir -p $(B))
+$(file >$(B)/subst.stamp,$(SUBST))
+endif
+MAN_PAGES := healthdog.8 healthdog.conf.5 healthdog-ostree.8
+UNITS := healthdog.service healthdog-ostree.socket healthdog-ostree@.service
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -74,7 +89,7 @@ UNIT_TESTS := test-util test-config test-check-state test-check-run test-values 
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
-all: $(B)/healthdog $(B)/healthdog-ostree
+all: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
 	@mkdir -p $(@D)
@@ -86,6 +101,17 @@ $(B)/asan/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 $(B)/tests:
 	@mkdir -p $@
+
+# scdoc turns hyphenation off before .TH, which turns it on again: off once more after it, so
+# that no path or variable name is split at the end of a line.
+$(B)/man/%: src/man/%.scd $(B)/subst.stamp
+	@mkdir -p $(@D)
+	@command -v $(SCDOC) >/dev/null || { echo "$(SCDOC) not found: the manuals need scdoc (Debian package scdoc; make deps installs it)" >&2; exit 1; }
+	$(call say,SCDOC,$<)
+	$(Q)sed $(SUBST) $< >$@.scd && $(SCDOC) <$@.scd >$@.tmp && sed -i '/^\.TH /a .nh' $@.tmp && mv $@.tmp $@ && rm $@.scd
+$(B)/units/%: units/%.in $(B)/subst.stamp
+	@mkdir -p $(@D)
+	$(Q)sed $(SUBST) $< >$@
 
 $(B)/healthdog: $(DAEMON_OBJS) $(B)/obj/daemon/main.o
 	$(call say,LD,$@)
@@ -129,7 +155,7 @@ $(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs libsystemd)
 
-install: $(B)/healthdog $(B)/healthdog-ostree
+install: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%) $(UNITS:%=$(B)/units/%)
 	install -Dm755 $(B)/healthdog $(DESTDIR)$(SBINDIR)/healthdog
 	install -Dm755 $(B)/healthdog-ostree $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree
 	install -Dm644 conf/healthdog.conf $(DESTDIR)$(SYSCONFDIR)/healthdog/healthdog.conf
@@ -137,18 +163,16 @@ install: $(B)/healthdog $(B)/healthdog-ostree
 		$(DESTDIR)$(SYSCONFDIR)/healthdog/green.d $(DESTDIR)$(SYSCONFDIR)/healthdog/red.d
 	install -dm755 $(DESTDIR)$(DOCDIR)/examples
 	install -m644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
-	for u in healthdog.service healthdog-ostree@.service; do \
-		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
-			-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' units/$$u.in > $(B)/$$u && \
-		install -Dm644 $(B)/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
-	done
-	install -Dm644 units/healthdog-ostree.socket $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree.socket
+	install -m644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	for u in $(UNITS); do install -Dm644 $(B)/units/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	for m in $(MAN_PAGES); do install -Dm644 $(B)/man/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; done
+	install -Dm644 conf/bash-completion/healthdog $(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog.service $(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree@.service \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/healthdog-ostree.socket \
-		$(DESTDIR)$(DOCDIR)/examples/*.conf
+		$(UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) $(DESTDIR)$(DOCDIR)/examples/*.conf $(DESTDIR)$(DOCDIR)/README.md \
+		$(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
+	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 # The Debian packages the build and the tests need; installed when missing (needs root).
 deps:
@@ -164,7 +188,7 @@ check:
 check-host: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
 		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy \
-		$(FUZZ_TARGETS:%=$(B)/tests/%)
+		$(FUZZ_TARGETS:%=$(B)/tests/%) $(MAN_PAGES:%=$(B)/man/%)
 	tests/run
 	B=$(B) SOAK_CYCLES=5000 tests/soak/run
 

@@ -1,0 +1,41 @@
+# A trial fails, and then healthdog restarts again and again (issue 15 #6): every restart of the
+# old daemon opened and programmed the watchdog, which pings it, so a crash loop kept the board
+# alive for ever with nothing supervised. A reset decided in this boot stands: the restarted
+# daemon learns it from the state directory before it touches the device, leaves the device
+# alone, and the i6300esb resets the VM within its timeout however often systemd restarts it.
+TIMEOUT=240
+
+guest() {
+        cat <<'GUEST'
+case $boot in
+1) update vm/good ;;
+2)
+        broken_check
+        this_boot_only broken
+        wait_status feeding false 30 || abort "healthdog did not stop feeding"
+        say "healthdog stopped feeding; now killing it every second until the watchdog resets the VM"
+        for i in $(seq 1 40); do
+                pid=$(systemctl show -P MainPID healthdog)
+                [ "$pid" != 0 ] && kill -9 "$pid" && echo "@@killed $i"
+                sleep 1
+        done
+        abort "the watchdog did not reset the VM while healthdog was restarted"
+        ;;
+*)
+        wait_status verdict confirmed 60 || abort "the update was not confirmed"
+        finish
+        ;;
+esac
+GUEST
+}
+
+expect() {
+        expect_eq "watchdog resets (QMP)" "$(vm_json "$VM_DIR" watchdog_resets)" 1
+        expect_eq "boots" "$(vm_json "$VM_DIR" boots)" 3
+        expect_console "\[healthdog\] A reset was decided earlier in this boot"
+        expect_console "\[healthdog\] Not opening '/dev/watchdog0': it was left armed"
+        expect_eq "rejected trial boots in the verdict history" \
+                "$(vm_report "$VM_DIR" verdict | grep -c '"verdict":"rejected","verdict_reason":"[^"]*check broken')" 1
+        expect_eq "verdict of the last boot" "$(vm_status "$VM_DIR" 'j["boot"]["verdict"]')" confirmed
+        expect_eq "upgrade_available (fw_printenv on the host)" "$(vm_env "$VM_DIR" upgrade_available)" 0
+}

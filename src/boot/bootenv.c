@@ -41,7 +41,10 @@
  *   unset variable, like for an empty one. fw_setenv on a bad environment without a default
  *   environment file fails and writes nothing. */
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 #include <libuboot.h>
@@ -51,7 +54,6 @@
 /* Header of one copy: the CRC, plus the flags byte for a redundant environment. */
 #define HEADER_SINGLE 4
 #define HEADER_REDUNDANT 5
-#define LOCK_POLL_USEC (20 * USEC_PER_MSEC)
 
 typedef struct EnvConfig {
         char *devices[2];
@@ -129,26 +131,20 @@ static int names_check(const char *const *names, size_t n) {
         return 0;
 }
 
-/* Waits until nobody holds libubootenv's lock, for at most BOOTENV_LOCK_TIMEOUT_USEC. The lock
- * cannot be kept for libubootenv: it flock()s its own open file description and would wait for
- * ours. Returns 0 or -EBUSY. */
-static int lock_wait(void) {
-        usec_t deadline = now(CLOCK_MONOTONIC) + BOOTENV_LOCK_TIMEOUT_USEC;
-        _cleanup_(closep) int fd = -1;
+/* Makes sure the lock file exists before libubootenv opens it. Where it cannot be created,
+ * libubootenv cannot open it either and goes on without the lock. */
+static void lock_prepare(void) {
+        _cleanup_(closep) int fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+}
 
-        fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-        if (fd < 0)
-                return 0; /* libubootenv cannot open it either and goes on without the lock */
+/* In the child that runs libubootenv (env_run()): where it tells the parent that it is about to
+ * wait for the environment's lock in libubootenv ('W'), that it holds it ('L') and that it
+ * released it ('U'). */
+static int env_token_fd = -1;
 
-        for (;;) {
-                if (flock(fd, LOCK_EX | LOCK_NB) >= 0)
-                        return 0; /* released by closing fd */
-                if (errno != EWOULDBLOCK && errno != EINTR)
-                        return 0; /* libubootenv's flock() fails the same way and goes on */
-                if (now(CLOCK_MONOTONIC) >= deadline)
-                        return -EBUSY;
-                (void) nanosleep(&(struct timespec) { .tv_nsec = LOCK_POLL_USEC * NSEC_PER_USEC }, NULL);
-        }
+static void env_token(char token) {
+        if (env_token_fd >= 0)
+                (void) write(env_token_fd, &token, 1);
 }
 
 /* Releases the lock and everything else. Accepts NULL; returns NULL. */
@@ -156,6 +152,7 @@ static struct uboot_ctx *env_close(struct uboot_ctx *ctx) {
         if (ctx) {
                 libuboot_close(ctx);
                 libuboot_exit(ctx);
+                env_token('U');
         }
         return NULL;
 }
@@ -169,10 +166,7 @@ static int env_open(const char *config, struct uboot_ctx **ret) {
         _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
         int r;
 
-        r = lock_wait();
-        if (r < 0)
-                return r;
-
+        lock_prepare();
         r = libuboot_initialize(&ctx, NULL);
         if (r < 0)
                 return r;
@@ -181,7 +175,10 @@ static int env_open(const char *config, struct uboot_ctx **ret) {
                 /* Checked just before: only a race gets here. */
                 return r == -EBADF ? -ENOENT : r;
 
+        env_token('W');
         r = libuboot_open(ctx);
+        if (r == -ENODATA || r >= 0)
+                env_token('L');
         if (r == -ENODATA)
                 return -EBADMSG;
         if (r < 0)
@@ -227,7 +224,7 @@ static int env_check_writable(const EnvConfig *c) {
         return 0;
 }
 
-int bootenv_read(const char *config, const char *const *names, size_t n, char **values) {
+static int env_read(const char *config, const char *const *names, size_t n, char **values) {
         _cleanup_(env_config_done) EnvConfig c = {};
         _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
         int r;
@@ -259,8 +256,8 @@ int bootenv_read(const char *config, const char *const *names, size_t n, char **
         return 0;
 }
 
-int bootenv_write(const char *config, const char *const *names, const char *const *values,
-                  const char *const *expected, size_t n) {
+static int env_write(const char *config, const char *const *names, const char *const *values,
+                     const char *const *expected, size_t n) {
         _cleanup_(env_config_done) EnvConfig c = {};
         _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
         size_t header;
@@ -310,6 +307,173 @@ int bootenv_write(const char *config, const char *const *names, const char *cons
         if (r < 0)
                 return r;
         return env_matches(ctx, names, values, n) ? 0 : -EIO;
+}
+
+/* ---- libubootenv in a child process
+ *
+ * libubootenv waits in flock() without a timeout: a hung holder of the lock (an OTA client,
+ * fw_setenv) would stall the caller (the daemon's event loop, its pings) for as long as it holds
+ * it, and no look at the lock beforehand helps, since another process may take it right after.
+ * So the library runs in a child, which says when it starts to wait for the lock in libubootenv,
+ * when it holds it and when it let go of it. One that does not hold it within ENV_LOCK_USEC of
+ * starting to wait is killed, which is safe: it has neither read nor written anything. One that
+ * holds it is waited for: it may be writing, and a copy cut off half-way is what a redundant
+ * environment survives but a single one does not. Before it waits (reading fw_env.config) it only
+ * works: that is not bounded, so that a loaded machine is not taken for a held lock. The reply: 'R', the
+ * result (int), then for a read each value as its length (int, -1 for unset) and its bytes. */
+#define ENV_LOCK_USEC BOOTENV_LOCK_TIMEOUT_USEC
+
+typedef struct EnvJob {
+        const char *config;
+        const char *const *names, *const *values, *const *expected;
+        size_t n;
+        char **read_values;        /* a read: the values, set from the reply */
+} EnvJob;
+
+static bool write_all(int fd, const void *p, size_t n) {
+        for (const char *c = p; n > 0;) {
+                ssize_t k = write(fd, c, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                c += k;
+                n -= (size_t) k;
+        }
+        return true;
+}
+
+_noreturn_ static void env_child(EnvJob *job, int fd) {
+        char *values[8] = {};
+        int r;
+
+        env_token_fd = fd;
+        if (job->read_values)
+                r = env_read(job->config, job->names, job->n, values);
+        else
+                r = env_write(job->config, job->names, job->values, job->expected, job->n);
+        if (!write_all(fd, "R", 1) || !write_all(fd, &r, sizeof(r)))
+                _exit(1);
+        for (size_t i = 0; job->read_values && r >= 0 && i < job->n; i++) {
+                int len = values[i] ? (int) strlen(values[i]) : -1;
+                if (!write_all(fd, &len, sizeof(len)) || (len > 0 && !write_all(fd, values[i], (size_t) len)))
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+/* Reads n bytes, waiting as long as it takes (the child holds the lock, or is done). */
+static int read_all(int fd, void *p, size_t n) {
+        for (char *c = p; n > 0;) {
+                ssize_t k = read(fd, c, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -EIO;
+                c += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Waits for the child's next token: while it waits for the lock, at most until deadline.
+ * Returns the token, -ETIMEDOUT, or -EIO when the child died without a reply. */
+static int env_next_token(int fd, bool waiting, usec_t deadline) {
+        char token;
+
+        if (waiting) {
+                usec_t t = now(CLOCK_MONOTONIC);
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int k;
+
+                do
+                        k = poll(&p, 1, t >= deadline ? 0 : (int) ((deadline - t + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
+                while (k < 0 && errno == EINTR && (t = now(CLOCK_MONOTONIC)) < deadline);
+                if (k <= 0)
+                        return -ETIMEDOUT;
+        }
+        return read_all(fd, &token, 1) < 0 ? -EIO : token;
+}
+
+static int env_reply(EnvJob *job, int fd) {
+        int r;
+
+        if (read_all(fd, &r, sizeof(r)) < 0)
+                return -EIO;
+        for (size_t i = 0; job->read_values && r >= 0 && i < job->n; i++) {
+                int len;
+
+                if (read_all(fd, &len, sizeof(len)) < 0 || len < -1 || len > 1024 * 1024)
+                        return -EIO;
+                if (len < 0)
+                        continue;
+                job->read_values[i] = malloc((size_t) len + 1);
+                if (!job->read_values[i] || read_all(fd, job->read_values[i], (size_t) len) < 0)
+                        return -ENOMEM;
+                job->read_values[i][len] = '\0';
+        }
+        return r;
+}
+
+static int env_run(EnvJob *job) {
+        _cleanup_(closep) int fd = -1;
+        bool waiting = false;
+        int pipefd[2], r, token;
+        usec_t deadline = 0;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(pipefd[0]);
+                env_child(job, pipefd[1]);
+        }
+        close(pipefd[1]);
+        fd = pipefd[0];
+
+        for (;;) {
+                token = env_next_token(fd, waiting, deadline);
+                if (token == 'W') {
+                        waiting = true;
+                        deadline = now(CLOCK_MONOTONIC) + ENV_LOCK_USEC;
+                } else if (token == 'L' || token == 'U')
+                        waiting = false;
+                else
+                        break;
+        }
+        if (token == 'R')
+                r = env_reply(job, fd);
+        else {
+                /* Killed while it waits for the lock, or dead: nothing was written by it then. */
+                (void) kill(pid, SIGKILL);
+                r = token == -ETIMEDOUT ? -EBUSY : -EIO;
+        }
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0 && job->read_values)
+                for (size_t i = 0; i < job->n; i++)
+                        job->read_values[i] = (free(job->read_values[i]), NULL);
+        return r;
+}
+
+int bootenv_read(const char *config, const char *const *names, size_t n, char **values) {
+        for (size_t i = 0; i < n; i++)
+                values[i] = NULL;
+        if (n > 8)
+                return -E2BIG;
+        return env_run(&(EnvJob) { .config = config, .names = names, .n = n, .read_values = values });
+}
+
+int bootenv_write(const char *config, const char *const *names, const char *const *values,
+                  const char *const *expected, size_t n) {
+        return env_run(&(EnvJob) { .config = config, .names = names, .values = values, .expected = expected, .n = n });
 }
 
 /* What -EINVAL and -EIO from reading config mean, found by looking again. */

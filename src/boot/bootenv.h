@@ -6,10 +6,11 @@
 /* libubootenv 0.3.2 locks every access with a blocking flock() on this fixed file (U-Boot's
  * fw_printenv uses the same one); it is not configurable in that version. */
 #define BOOTENV_LOCK_FILE "/var/lock/fw_printenv.lock"
-/* How long bootenv_read()/bootenv_write() wait for another holder of that lock. The daemon's
- * event loop waits with them, so this must stay well inside any ping window: on -EBUSY the caller
- * tries again later rather than waiting longer. */
-#define BOOTENV_LOCK_TIMEOUT_USEC (100 * USEC_PER_MSEC)
+/* How long bootenv_read()/bootenv_write() wait for another holder of that lock (libubootenv runs
+ * in a child process, killed when it waits longer). The daemon's event loop waits with them, so
+ * this must stay well inside any ping window: on -EBUSY the caller tries again later rather than
+ * waiting longer. */
+#define BOOTENV_LOCK_TIMEOUT_USEC (250 * USEC_PER_MSEC)
 
 /* Reads the n variables names[] of the U-Boot environment described by the fw_env.config at
  * config (one line: a single environment; two lines: a redundant one, the valid copy with the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* healthdog-ostree: the short-lived helper through which healthdog changes OSTree deployments.
- * The daemon spawns it (it never links libostree itself) and relies on its exit codes, its one
- * line of error on stderr and the JSON of `status --json`; people run it by hand too. */
+ * The daemon spawns it (it never links libostree itself) and relies on its exit codes and the one
+ * JSON object each verb prints with --json, apart from whatever libostree writes to stderr;
+ * people run it by hand too, without --json. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -22,7 +23,8 @@
 
 #define EXIT_CODES_HELP \
         "Exit codes:\n" \
-        "  0  done (identify-failed: printed the checksum, or nothing when no deployment failed)\n" \
+        "  0  done (identify-failed without --json: printed the checksum, or nothing when no deployment\n" \
+        "     failed); with --json, standard output holds the one JSON object, and only then\n" \
         "  1  error (the reason, naming the path or checksum, is the last line on stderr)\n" \
         "  2  usage error\n" \
         "  3  not an OSTree system: SYSROOT has no ostree/repo or ostree/deploy, or (identify-failed,\n" \
@@ -31,8 +33,9 @@
         "  5  refused: that is the booted deployment\n" \
         "  6  refused: that is the staged deployment (an update waiting for its reboot)\n" \
         "  7  refused: that deployment is pinned\n" \
-        "  8  no deployment has that checksum (already removed?)\n" \
-        "\n" \
+        "  8  no deployment has that name (already removed?)\n"
+
+#define SERVE_HELP \
         "healthdog-ostree serve runs one request healthdog sent through healthdog-ostree.socket\n" \
         "(healthdog-ostree@.service): standard input and output are the connection.\n"
 
@@ -43,12 +46,13 @@ static const char *arg_sysroot = "/";
 static const char *arg_state_dir = HEALTHDOG_STATE_DIR;
 static bool arg_verbose;
 static bool arg_json;
-static const char *arg_checksum;
+static const char *arg_deployment;
 static unsigned arg_keep = UINT_MAX;
 
-/* Results and JSON go here: the real stdout. libostree prints progress to stdout itself
- * ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to /dev/null (to
- * stderr with --verbose) and only this stream reaches the caller's stdout. */
+/* The result stream, the text or the JSON object: the real stdout. libostree prints progress to
+ * stdout itself ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to
+ * /dev/null (to stderr with --verbose) and only this stream reaches the caller's stdout. Messages
+ * and errors go to stderr. */
 static FILE *out;
 
 static const Verb *verb_find(const char *name) {
@@ -70,6 +74,9 @@ static int on_shared_option(int c, const char *arg) {
                 break;
         case 'D':
                 arg_state_dir = arg;
+                break;
+        case 'J':
+                arg_json = true;
                 break;
         default:
                 arg_verbose = true;
@@ -192,22 +199,13 @@ static void print_table(const Deployment *d, size_t n, char **quarantined) {
         }
 }
 
-static int on_status_option(const Verb *v, int c, const char *arg) {
-        arg_json = true;
-        return 0;
-}
-
 static int verb_status(int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "json", no_argument, NULL, 'J' },
-                {}
-        };
         const Verb *v = verb_find("status");
         _cleanup_(admin_freep) Admin *a = NULL;
         _cleanup_(strv_freep) char **quarantined = NULL;
         Deployment *d = NULL;
         size_t n = 0;
-        int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
+        int i = parse_verb_options(v, argc, argv, NULL, NULL), r;
 
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
@@ -233,6 +231,59 @@ static int verb_status(int argc, char *argv[]) {
         return OSTREE_EXIT_OK;
 }
 
+/* Appends "key":D, D the deployment d[i] as identify-failed --json shows it, or "key":null when
+ * i < 0. */
+static int append_deployment(char **buf, size_t *len, size_t *cap, const char *key, const Deployment *d,
+                             ssize_t i) {
+        int r;
+
+        if (i < 0)
+                return buf_appendf(buf, len, cap, "\"%s\":null", key);
+        r = buf_appendf(buf, len, cap, "\"%s\":{\"name\":\"%s.%d\",\"checksum\":\"%s\",\"serial\":%d,\"osname\":", key,
+                        d[i].checksum, d[i].serial, d[i].checksum, d[i].serial);
+        if (r >= 0)
+                r = json_append_string(buf, len, cap, d[i].osname);
+        if (r >= 0)
+                r = buf_appendf(buf, len, cap, ",\"version\":");
+        if (r >= 0)
+                r = d[i].version ? json_append_string(buf, len, cap, d[i].version) : buf_appendf(buf, len, cap, "null");
+        if (r >= 0)
+                r = buf_appendf(buf, len, cap, ",\"staged\":%s,\"pinned\":%s}", d[i].staged ? "true" : "false",
+                                d[i].pinned ? "true" : "false");
+        return r;
+}
+
+/* Writes a verb's JSON object (buf, without the newline) as its result, or reports r. */
+static int print_result(const Verb *v, const char *buf, int r) {
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: Failed to format the result: %s\n", v->name, strerror(-r));
+                return OSTREE_EXIT_ERROR;
+        }
+        fprintf(out, "%s\n", buf);
+        return OSTREE_EXIT_OK;
+}
+
+static int print_identified(const Verb *v, const Deployment *d, size_t n, ssize_t failed) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap, "{");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "booted", d, deploy_booted(d, n));
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "default", d, deploy_default(d, n));
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "failed", d, failed);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "}");
+        return print_result(v, buf, r);
+}
+
 static int verb_identify_failed(int argc, char *argv[]) {
         const Verb *v = verb_find("identify-failed");
         _cleanup_(admin_freep) Admin *a = NULL;
@@ -252,7 +303,9 @@ static int verb_identify_failed(int argc, char *argv[]) {
                 fprintf(stderr, "healthdog-ostree identify-failed: No deployment of '%s' is booted: cannot tell which one failed\n",
                         arg_sysroot);
                 r = OSTREE_EXIT_NOT_OSTREE;
-        } else if (failed < 0) {
+        } else if (arg_json)
+                r = print_identified(v, d, n, failed);
+        else if (failed < 0) {
                 if (arg_verbose)
                         fprintf(stderr, "healthdog-ostree identify-failed: The default deployment of '%s' is the booted one\n",
                                 arg_sysroot);
@@ -265,9 +318,52 @@ static int verb_identify_failed(int argc, char *argv[]) {
         return r;
 }
 
-/* Prints what was removed (before the removal: the list is gone after) and removes it. */
-static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n, const bool *remove) {
-        char err[1024] = "", size[32];
+/* The JSON of a removal: {"removed":[NAME...],"quarantined":CHECKSUM|null (remove-failed only),
+ * "objects_pruned":N,"objects_total":N,"bytes_freed":N}. */
+static int print_removal_json(const Verb *v, const Deployment *d, size_t n, const bool *remove, bool with_quarantine,
+                              const char *quarantined, const AdminCleanup *stats) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        bool first = true;
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap, "{\"removed\":[");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (remove[i]) {
+                        r = buf_appendf(&buf, &len, &cap, "%s\"%s.%d\"", first ? "" : ",", d[i].checksum, d[i].serial);
+                        first = false;
+                }
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "]");
+        if (r >= 0 && with_quarantine)
+                r = quarantined ? buf_appendf(&buf, &len, &cap, ",\"quarantined\":\"%s\"", quarantined)
+                                : buf_appendf(&buf, &len, &cap, ",\"quarantined\":null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"objects_pruned\":%d,\"objects_total\":%d,\"bytes_freed\":%llu}",
+                                stats->objects_pruned, stats->objects_total, (unsigned long long) stats->bytes_freed);
+        return print_result(v, buf, r);
+}
+
+static void print_removal_text(const Deployment *d, size_t n, const bool *remove, const AdminCleanup *stats) {
+        char size[32];
+
+        for (size_t i = 0; i < n; i++)
+                if (remove[i])
+                        fprintf(out, "Removed deployment %s.%d (version %s)\n", d[i].checksum, d[i].serial,
+                                d[i].version ?: "unknown");
+        if (stats->bytes_freed >= 1024 * 1024)
+                snprintf(size, sizeof(size), "%.1f MiB", (double) stats->bytes_freed / (1024.0 * 1024.0));
+        else
+                snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats->bytes_freed);
+        fprintf(out, "Pruned %d of %d objects, %s freed\n", stats->objects_pruned, stats->objects_total, size);
+}
+
+/* Removes the marked deployments, then prints what went (the names are gone from the sysroot
+ * after, not from d). with_quarantine: remove-failed's result, quarantined the checksum it added
+ * to the quarantine (NULL: it was there already). */
+static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n, const bool *remove,
+                         bool with_quarantine, const char *quarantined) {
+        char err[1024] = "";
         AdminCleanup stats = {};
         int r;
 
@@ -276,31 +372,26 @@ static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n,
                 fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err);
                 return OSTREE_EXIT_ERROR;
         }
-        for (size_t i = 0; i < n; i++)
-                if (remove[i])
-                        fprintf(out, "Removed deployment %s.%d (version %s)\n", d[i].checksum, d[i].serial,
-                                d[i].version ?: "unknown");
-        if (stats.bytes_freed >= 1024 * 1024)
-                snprintf(size, sizeof(size), "%.1f MiB", (double) stats.bytes_freed / (1024.0 * 1024.0));
-        else
-                snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats.bytes_freed);
-        fprintf(out, "Pruned %d of %d objects, %s freed\n", stats.objects_pruned, stats.objects_total, size);
+        if (arg_json)
+                return print_removal_json(v, d, n, remove, with_quarantine, quarantined, &stats);
+        print_removal_text(d, n, remove, &stats);
         return OSTREE_EXIT_OK;
 }
 
 static int on_remove_option(const Verb *v, int c, const char *arg) {
         if (!deploy_name_valid(arg)) {
-                fprintf(stderr, "healthdog-ostree %s: bad checksum '%s' (expected 64 hex digits, optionally .SERIAL)\n",
-                        v->name, arg);
+                fprintf(stderr, "healthdog-ostree %s: bad deployment '%s' (expected a checksum of 64 hex digits, "
+                        "optionally .SERIAL)\n", v->name, arg);
                 return -1;
         }
-        arg_checksum = arg;
+        arg_deployment = arg;
         return 0;
 }
 
 static int verb_remove_failed(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "checksum", required_argument, NULL, 'C' },
+                { "deployment", required_argument, NULL, 'C' },
+                { "checksum",   required_argument, NULL, 'C' },
                 {}
         };
         const Verb *v = verb_find("remove-failed");
@@ -309,41 +400,42 @@ static int verb_remove_failed(int argc, char *argv[]) {
         char checksum[DEPLOY_CHECKSUM_LEN + 1];
         Deployment *d = NULL;
         size_t n = 0;
+        bool added;
         int i = parse_verb_options(v, argc, argv, options, on_remove_option), r;
 
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
-        if (!arg_checksum) {
-                fprintf(stderr, "healthdog-ostree remove-failed: --checksum is required\n");
+        if (!arg_deployment) {
+                fprintf(stderr, "healthdog-ostree remove-failed: --deployment is required\n");
                 help_verb(stderr, v);
                 return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
         if (r < 0)
                 return exit_code_for_open(r);
-        snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_checksum);
+        snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_deployment);
 
         remove = calloc(n ?: 1, sizeof(bool));
-        r = remove ? deploy_plan_remove(d, n, arg_checksum, remove) : -ENOMEM;
+        r = remove ? deploy_plan_remove(d, n, arg_deployment, remove) : -ENOMEM;
         switch (r) {
         case -ENOENT:
-                fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' has checksum %s\n", arg_sysroot,
-                        arg_checksum);
+                fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' is %s\n", arg_sysroot,
+                        arg_deployment);
                 r = OSTREE_EXIT_UNKNOWN;
                 goto finish;
         case -EBUSY:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the booted deployment of '%s'\n",
-                        arg_checksum, arg_sysroot);
+                        arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_BOOTED;
                 goto finish;
         case -EINPROGRESS:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the staged deployment of '%s', "
-                        "an update waiting for its reboot\n", arg_checksum, arg_sysroot);
+                        "an update waiting for its reboot\n", arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_STAGED;
                 goto finish;
         case -EPERM:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is pinned in '%s' "
-                        "(ostree admin pin --unpin)\n", arg_checksum, arg_sysroot);
+                        "(ostree admin pin --unpin)\n", arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_PINNED;
                 goto finish;
         default:
@@ -363,9 +455,10 @@ static int verb_remove_failed(int argc, char *argv[]) {
                 r = OSTREE_EXIT_ERROR;
                 goto finish;
         }
-        if (r > 0)
+        added = r > 0;
+        if (added && !arg_json)
                 fprintf(out, "Quarantined %s in %s/%s\n", checksum, arg_state_dir, QUARANTINE_FILE);
-        r = remove_marked(v, a, d, n, remove);
+        r = remove_marked(v, a, d, n, remove, true, added ? checksum : NULL);
 finish:
         deployments_free(d, n);
         return r;
@@ -412,40 +505,53 @@ static int verb_prune(int argc, char *argv[]) {
                 fprintf(stderr, "healthdog-ostree prune: %s\n", strerror(-r));
                 r = OSTREE_EXIT_ERROR;
         } else
-                r = remove_marked(v, a, d, n, remove);
+                r = remove_marked(v, a, d, n, remove, false, NULL);
         deployments_free(d, n);
         return r;
 }
 
 static const Verb verbs[] = {
-        { "status", "[--json]",
+        { "status", "",
           "List the deployments.\n"
           "Each with its index, state (booted; staged; pending: newer than the booted one; rollback:\n"
-          "older), version, pinned, quarantined. Read only, takes no lock.",
-          verb_status,
-          "      --json            one JSON document on stdout instead of the table:\n"
-          "                        {\"sysroot\", \"booted\": INDEX|null, \"default\": INDEX|null,\n"
-          "                         \"deployments\": [{\"index\", \"osname\", \"checksum\", \"deployserial\",\n"
-          "                         \"version\": STRING|null, \"booted\", \"default\", \"pending\", \"rollback\",\n"
-          "                         \"staged\", \"pinned\", \"quarantined\"}], \"quarantined\": [CHECKSUM...]}\n" },
+          "older), version, pinned, quarantined. Read only, takes no lock.\n"
+          "\n"
+          "With --json, instead of the table:\n"
+          "  {\"sysroot\", \"booted\": INDEX|null, \"default\": INDEX|null,\n"
+          "   \"deployments\": [{\"index\", \"osname\", \"checksum\", \"deployserial\", \"version\": STRING|null,\n"
+          "   \"booted\", \"default\", \"pending\", \"rollback\", \"staged\", \"pinned\", \"quarantined\"}],\n"
+          "   \"quarantined\": [CHECKSUM...]}",
+          verb_status },
         { "identify-failed", "",
           "Print the checksum of the deployment that failed its trial.\n"
           "For a rolled-back boot: the default deployment (first boot entry) when it is not the booted\n"
           "one. A staged update is never it. Prints nothing when the booted deployment is the default\n"
-          "one. Read only, takes no lock.",
+          "one. Read only, takes no lock.\n"
+          "\n"
+          "With --json: {\"booted\": D|null, \"default\": D|null, \"failed\": D|null}, each D\n"
+          "  {\"name\": \"CHECKSUM.SERIAL\", \"checksum\", \"serial\", \"osname\", \"version\": STRING|null,\n"
+          "   \"staged\", \"pinned\"}\n"
+          "\"failed\" is null when the default deployment is booted.",
           verb_identify_failed },
-        { "remove-failed", "--checksum C",
+        { "remove-failed", "--deployment NAME",
           "Quarantine and undeploy a failed deployment, then prune.\n"
-          "Records C in STATE_DIR/quarantine (one checksum a line) and undeploys every deployment of\n"
-          "that commit (or only C.SERIAL), then prunes the objects nothing references. Refuses the\n"
-          "booted, a staged and a pinned deployment.",
+          "Records the commit checksum of NAME in STATE_DIR/quarantine (one checksum a line) and\n"
+          "undeploys NAME: CHECKSUM.SERIAL is that one deployment, CHECKSUM every deployment of the\n"
+          "commit. Then prunes the objects nothing references. Refuses the booted, a staged and a\n"
+          "pinned deployment.\n"
+          "\n"
+          "With --json: {\"removed\": [NAME...], \"quarantined\": CHECKSUM|null (null: it was in the\n"
+          "quarantine already), \"objects_pruned\", \"objects_total\", \"bytes_freed\"}",
           verb_remove_failed,
-          "      --checksum C      the deployment: a commit checksum, or CHECKSUM.SERIAL\n" },
+          "      --deployment NAME the deployment: CHECKSUM.SERIAL, or CHECKSUM for every deployment\n"
+          "                        of that commit (--checksum is another name for it)\n" },
         { "prune", "--keep-rollback N",
           "Keep the booted deployment and N rollbacks, undeploy the rest.\n"
           "For after a confirmed trial: keeps the N newest older (rollback) deployments that are not\n"
           "pinned, undeploys the other rollbacks, then prunes the objects nothing references. Never\n"
-          "touches pinned or staged deployments, nor ones newer than the booted one.",
+          "touches pinned or staged deployments, nor ones newer than the booted one.\n"
+          "\n"
+          "With --json: {\"removed\": [NAME...], \"objects_pruned\", \"objects_total\", \"bytes_freed\"}",
           verb_prune,
           "      --keep-rollback N the number of unpinned rollback deployments to keep (0 or more)\n" },
         {}
@@ -454,6 +560,7 @@ static const Verb verbs[] = {
 static const struct option shared_options[] = {
         { "sysroot",   required_argument, NULL, 'S' },
         { "state-dir", required_argument, NULL, 'D' },
+        { "json",      no_argument,       NULL, 'J' },
         { "verbose",   no_argument,       NULL, 'v' },
         {}
 };
@@ -469,9 +576,11 @@ static const Program program = {
         .shared_help = "      --sysroot PATH    the OSTree sysroot (default /, the running system)\n"
                        "      --state-dir DIR   healthdog's state directory, for the quarantine file\n"
                        "                        (default " HEALTHDOG_STATE_DIR ")\n"
+                       "      --json            print the result as one JSON object on one line, and nothing\n"
+                       "                        else on standard output (each verb's help shows it)\n"
                        "  -v, --verbose         let libostree's messages through to stderr\n",
         .on_shared = on_shared_option,
-        .footer = "\n" EXIT_CODES_HELP,
+        .footer = "\n" EXIT_CODES_HELP "\n" SERVE_HELP,
         .column = 32,
 };
 

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* healthdog-ostree: the short-lived helper through which healthdog changes OSTree deployments.
- * The daemon spawns it (it never links libostree itself) and relies on its exit codes and the one
- * JSON object each verb prints with --json, apart from whatever libostree writes to stderr;
- * people run it by hand too, without --json. */
+ * The daemon never links libostree: it runs `healthdog-ostree serve` (through
+ * healthdog-ostree.socket, or as its child over a socket pair) and relies on its exit codes and
+ * the one JSON object each verb prints with --json, apart from whatever libostree writes to
+ * stderr; people run it by hand too, without --json. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "ostree-admin.h"
 #include "ostree-deploy.h"
@@ -20,6 +25,16 @@
 #ifndef HEALTHDOG_STATE_DIR
 #define HEALTHDOG_STATE_DIR "/var/lib/healthdog"
 #endif
+
+/* What serve() keeps of a verb's output: its result whole (the biggest, status --json, is
+ * about 400 bytes a deployment), the last bytes of its messages (the reason for a failure is the
+ * last line). */
+#define SERVE_REQUEST_MAX 4096
+#define SERVE_ARGS_MAX 30
+#define SERVE_RESULT_MAX 32768
+#define SERVE_MESSAGES_MAX 8192
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 #define EXIT_CODES_HELP \
         "Exit codes:\n" \
@@ -36,8 +51,15 @@
         "  8  no deployment has that name (already removed?)\n"
 
 #define SERVE_HELP \
-        "healthdog-ostree serve runs one request healthdog sent through healthdog-ostree.socket\n" \
-        "(healthdog-ostree@.service): standard input and output are the connection.\n"
+        "healthdog-ostree serve runs one request from healthdog, through healthdog-ostree.socket\n" \
+        "(healthdog-ostree@.service) or as healthdog's child; standard input and output are the\n" \
+        "connection. The request: the arguments, each ended by a NUL byte, then end of file (less\n" \
+        "than " STRINGIFY(SERVE_REQUEST_MAX) " bytes, at most " STRINGIFY(SERVE_ARGS_MAX) " arguments). The reply:\n" \
+        "  RESULT NUL MESSAGES NUL CODE\n" \
+        "RESULT is what the verb printed on standard output (with --json: its JSON object when CODE\n" \
+        "is 0, else nothing), at most " STRINGIFY(SERVE_RESULT_MAX) " bytes. MESSAGES is what it wrote on stderr,\n" \
+        "libostree's messages included: the last " STRINGIFY(SERVE_MESSAGES_MAX) " bytes at most. CODE is its exit code\n" \
+        "in decimal. Neither part holds a NUL byte (the verb's become spaces).\n"
 
 static const Verb verbs[];
 static const Program program;
@@ -653,21 +675,235 @@ static int run(int argc, char *argv[]) {
         }
 }
 
-/* One request from healthdog through healthdog-ostree.socket (src/deploy.c): the arguments, each
- * ended by a NUL byte, on standard input until end of file. The reply, on standard output, is what
- * the verb prints (stderr included), a NUL byte, and the exit code. */
+/* What serve() keeps of one of the verb's streams. */
+typedef struct Capture {
+        int fd;                 /* the pipe's read end, -1 at its end */
+        char *data;             /* max bytes */
+        size_t len, max;
+        bool keep_tail;         /* past max, keep the last bytes (messages) instead of the first (result) */
+        uint64_t dropped;
+} Capture;
+
+static void capture_append(Capture *c, const char *p, size_t k) {
+        size_t excess;
+
+        if (!c->keep_tail) {
+                size_t room = c->max - c->len;
+
+                memcpy(c->data + c->len, p, k < room ? k : room);
+                c->len += k < room ? k : room;
+                c->dropped += k > room ? k - room : 0;
+                return;
+        }
+        if (k >= c->max) {
+                c->dropped += c->len + (k - c->max);
+                memcpy(c->data, p + (k - c->max), c->max);
+                c->len = c->max;
+                return;
+        }
+        excess = c->len + k > c->max ? c->len + k - c->max : 0;
+        memmove(c->data, c->data + excess, c->len - excess);
+        c->len -= excess;
+        c->dropped += excess;
+        memcpy(c->data + c->len, p, k);
+        c->len += k;
+}
+
+static void capture_printf(Capture *c, const char *fmt, ...) _printf_(2, 3);
+static void capture_printf(Capture *c, const char *fmt, ...) {
+        char line[512];
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (k > 0)
+                capture_append(c, line, (size_t) k < sizeof(line) ? (size_t) k : sizeof(line) - 1);
+}
+
+/* Reads both pipes until the verb's process closed them (it exited). Returns 0 or -errno. */
+static int capture_all(Capture *c, size_t n) {
+        struct pollfd p[2];
+        char scratch[4096];
+
+        for (size_t i = 0; i < n; i++)
+                p[i] = (struct pollfd) { .fd = c[i].fd, .events = POLLIN };
+        for (;;) {
+                bool open = false;
+
+                for (size_t i = 0; i < n; i++)
+                        open = open || p[i].fd >= 0;
+                if (!open)
+                        return 0;
+                if (poll(p, n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        ssize_t k;
+
+                        if (p[i].fd < 0 || p[i].revents == 0)
+                                continue;
+                        k = read(p[i].fd, scratch, sizeof(scratch));
+                        if (k > 0)
+                                capture_append(&c[i], scratch, (size_t) k);
+                        else if (k == 0 || errno != EINTR) {
+                                /* poll() skips a negative descriptor. */
+                                close(p[i].fd);
+                                p[i].fd = c[i].fd = -1;
+                        }
+                }
+        }
+}
+
+/* Runs the verb in a child process whose stdout and stderr are the two pipes of c: no byte of
+ * libostree's reaches the connection directly, and a verb that crashes (libostree aborts on
+ * some internal errors) still gets a reply. Returns the verb's exit code. */
+static int serve_run(int n, char *args[], Capture c[2]) {
+        int result[2] = { -1, -1 }, messages[2] = { -1, -1 }, status, r;
+        pid_t pid;
+
+        if (pipe2(result, O_CLOEXEC) < 0 || pipe2(messages, O_CLOEXEC) < 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to make a pipe: %m\n");
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to fork: %m\n");
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        if (pid == 0) {
+                int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                /* Nothing is exec'd: the pipes are closed by hand, and the connection is replaced
+                 * everywhere, so that only the parent writes to it. */
+                if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(result[1], STDOUT_FILENO) < 0 ||
+                    dup2(messages[1], STDERR_FILENO) < 0)
+                        _exit(OSTREE_EXIT_ERROR);
+                close(null_fd);
+                close(result[0]);
+                close(result[1]);
+                close(messages[0]);
+                close(messages[1]);
+                exit(run(n, args));
+        }
+
+        close(result[1]);
+        close(messages[1]);
+        result[1] = messages[1] = -1;
+        c[0].fd = TAKE_FD(result[0]);
+        c[1].fd = TAKE_FD(messages[0]);
+        r = capture_all(c, 2);
+        if (r < 0)
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to read the verb's output: %s\n", strerror(-r));
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        capture_printf(&c[1], "healthdog-ostree serve: Failed to wait for the verb: %m\n");
+                        r = OSTREE_EXIT_ERROR;
+                        goto finish;
+                }
+        if (WIFEXITED(status))
+                r = r < 0 ? OSTREE_EXIT_ERROR : WEXITSTATUS(status);
+        else {
+                capture_printf(&c[1], "healthdog-ostree serve: The verb was killed by signal %s\n",
+                               sigabbrev_np(WTERMSIG(status)) ?: "?");
+                r = OSTREE_EXIT_ERROR;
+        }
+        if (c[0].dropped > 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: The result is longer than %d bytes\n", SERVE_RESULT_MAX);
+                r = OSTREE_EXIT_ERROR;
+        }
+finish:
+        for (size_t i = 0; i < 2; i++) {
+                closep(&result[i]);
+                closep(&messages[i]);
+                closep(&c[i].fd);
+        }
+        return r;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Writes the reply: RESULT NUL MESSAGES NUL CODE (see serve()). */
+static int serve_reply(Capture c[2], int code) {
+        _cleanup_(freep) char *frame = NULL;
+        const char *messages = c[1].data;
+        size_t len = 0, cap = 0, mlen = c[1].len;
+        char dropped[64] = "";
+        int r;
+
+        if (c[0].dropped > 0)
+                c[0].len = 0;
+        if (c[1].dropped > 0) {
+                /* Cut to whole lines; the lines that were dropped are counted. */
+                const char *nl = memchr(messages, '\n', mlen);
+
+                if (nl && nl + 1 < messages + mlen) {
+                        c[1].dropped += (size_t) (nl + 1 - messages);
+                        mlen -= (size_t) (nl + 1 - messages);
+                        messages = nl + 1;
+                }
+                snprintf(dropped, sizeof(dropped), "[%llu bytes of messages dropped]\n",
+                         (unsigned long long) c[1].dropped);
+        }
+        /* A NUL byte is the separator: none may come from the verb. */
+        for (size_t i = 0; i < 2; i++)
+                for (char *z = memchr(c[i].data, 0, c[i].len); z; z = memchr(z, 0, c[i].len - (size_t) (z - c[i].data)))
+                        *z = ' ';
+        r = buf_appendf(&frame, &len, &cap, "%.*s%c%s%.*s%c%d", (int) c[0].len, c[0].data, 0, dropped, (int) mlen,
+                        messages, 0, code);
+        if (r < 0)
+                return r;
+        return write_all(STDOUT_FILENO, frame, len);
+}
+
+/* One request from healthdog, through healthdog-ostree.socket (healthdog-ostree@.service) or as
+ * healthdog's child over a socket pair: standard input and output are the connection. The
+ * request is the arguments, each ended by a NUL byte, until end of file. The reply is
+ *     RESULT NUL MESSAGES NUL CODE
+ * RESULT what the verb wrote on standard output (with --json, its one JSON object; empty unless
+ * CODE is 0), MESSAGES what it wrote on stderr (libostree's messages, and the reason for a
+ * failure on the last line; only the last SERVE_MESSAGES_MAX bytes, whole lines after a
+ * "[N bytes of messages dropped]" line), CODE its exit code in decimal, OSTREE_EXIT_ERROR when
+ * it was killed. Neither part holds a NUL byte: the verb's become spaces. The verb runs in a
+ * child process with its stdout and stderr on pipes, so that libostree cannot write to the
+ * connection by itself. */
 static int serve(void) {
-        char request[4096], *args[32] = { (char *) "healthdog-ostree" };
-        _cleanup_(closep) int reply = dup(STDOUT_FILENO);
+        char request[SERVE_REQUEST_MAX], *args[SERVE_ARGS_MAX + 2] = { (char *) "healthdog-ostree" };
+        _cleanup_(freep) char *result = malloc(SERVE_RESULT_MAX), *messages = malloc(SERVE_MESSAGES_MAX);
+        Capture c[2] = {
+                { .fd = -1, .data = result, .max = SERVE_RESULT_MAX },
+                { .fd = -1, .data = messages, .max = SERVE_MESSAGES_MAX, .keep_tail = true },
+        };
         size_t len = 0;
         int n = 1, code;
         ssize_t k;
 
-        if (reply < 0 || dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+        if (!result || !messages)
                 return OSTREE_EXIT_ERROR;
+        /* A connection closed before the reply is the caller's business, not a reason to die
+         * before the exit code. */
+        (void) signal(SIGPIPE, SIG_IGN);
         while (len < sizeof(request) && (k = read(STDIN_FILENO, request + len, sizeof(request) - len)) != 0) {
                 if (k < 0 && errno != EINTR) {
-                        fprintf(stderr, "healthdog-ostree serve: Failed to read the request: %s\n", strerror(errno));
+                        capture_printf(&c[1], "healthdog-ostree serve: Failed to read the request: %m\n");
                         code = OSTREE_EXIT_ERROR;
                         goto reply;
                 }
@@ -679,15 +915,15 @@ static int serve(void) {
                 args[n++] = request + i;
         }
         if (len == 0 || len == sizeof(request) || request[len - 1] != '\0' || n == (int) ELEMENTSOF(args) - 1) {
-                fprintf(stderr, "healthdog-ostree serve: malformed request (%zu bytes): expected NUL-terminated "
-                        "arguments, at most %zu bytes and %zu arguments\n", len, sizeof(request) - 1, ELEMENTSOF(args) - 2);
+                capture_printf(&c[1], "healthdog-ostree serve: malformed request (%zu bytes): expected NUL-terminated "
+                               "arguments, at most %zu bytes and %zu arguments\n", len, sizeof(request) - 1,
+                               ELEMENTSOF(args) - 2);
                 code = OSTREE_EXIT_USAGE;
                 goto reply;
         }
-        code = run(n, args);
+        code = serve_run(n, args, c);
 reply:
-        fflush(stderr);
-        return dprintf(reply, "%c%d", 0, code) < 0 ? OSTREE_EXIT_ERROR : code;
+        return serve_reply(c, code) < 0 ? OSTREE_EXIT_ERROR : code;
 }
 
 int main(int argc, char *argv[]) {

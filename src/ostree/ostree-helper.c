@@ -58,8 +58,9 @@
         "  RESULT NUL MESSAGES NUL CODE\n" \
         "RESULT is what the verb printed on standard output (with --json: its JSON object when CODE\n" \
         "is 0, else nothing), at most " STRINGIFY(SERVE_RESULT_MAX) " bytes. MESSAGES is what it wrote on stderr,\n" \
-        "libostree's messages included: the last " STRINGIFY(SERVE_MESSAGES_MAX) " bytes at most. CODE is its exit code\n" \
-        "in decimal. Neither part holds a NUL byte (the verb's become spaces).\n"
+        "libostree's messages included: at most its last " STRINGIFY(SERVE_MESSAGES_MAX) " bytes, in whole lines after a\n" \
+        "line \"[N bytes of messages dropped]\" when there was more. CODE is its exit code in\n" \
+        "decimal (1 when it was killed). Neither part holds a NUL byte (the verb's become spaces).\n"
 
 static const Verb verbs[];
 static const Program program;
@@ -441,8 +442,8 @@ static int verb_remove_failed(int argc, char *argv[]) {
         r = remove ? deploy_plan_remove(d, n, arg_deployment, remove) : -ENOMEM;
         switch (r) {
         case -ENOENT:
-                fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' is %s\n", arg_sysroot,
-                        arg_deployment);
+                fprintf(stderr, "healthdog-ostree remove-failed: No deployment %s in '%s'\n", arg_deployment,
+                        arg_sysroot);
                 r = OSTREE_EXIT_UNKNOWN;
                 goto finish;
         case -EBUSY:
@@ -730,11 +731,11 @@ static int capture_all(Capture *c, size_t n) {
         for (size_t i = 0; i < n; i++)
                 p[i] = (struct pollfd) { .fd = c[i].fd, .events = POLLIN };
         for (;;) {
-                bool open = false;
+                bool any = false;
 
                 for (size_t i = 0; i < n; i++)
-                        open = open || p[i].fd >= 0;
-                if (!open)
+                        any = any || p[i].fd >= 0;
+                if (!any)
                         return 0;
                 if (poll(p, n, -1) < 0) {
                         if (errno == EINTR)

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* healthdog-ostree: the short-lived helper through which healthdog changes OSTree deployments.
- * The daemon spawns it (it never links libostree itself) and relies on its exit codes, its one
- * line of error on stderr and the JSON of `status --json`; people run it by hand too. */
+ * The daemon never links libostree: it runs `healthdog-ostree serve` (through
+ * healthdog-ostree.socket, or as its child over a socket pair) and relies on its exit codes and
+ * the one JSON object each verb prints with --json, apart from whatever libostree writes to
+ * stderr; people run it by hand too, without --json. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "ostree-admin.h"
 #include "ostree-deploy.h"
@@ -20,9 +26,20 @@
 #define HEALTHDOG_STATE_DIR "/var/lib/healthdog"
 #endif
 
+/* What serve() keeps of a verb's output: its result whole (the biggest, status --json, is
+ * about 400 bytes a deployment), the last bytes of its messages (the reason for a failure is the
+ * last line). */
+#define SERVE_REQUEST_MAX 4096
+#define SERVE_ARGS_MAX 30
+#define SERVE_RESULT_MAX 32768
+#define SERVE_MESSAGES_MAX 8192
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 #define EXIT_CODES_HELP \
         "Exit codes:\n" \
-        "  0  done (identify-failed: printed the checksum, or nothing when no deployment failed)\n" \
+        "  0  done (identify-failed without --json: printed the checksum, or nothing when no deployment\n" \
+        "     failed); with --json, standard output holds the one JSON object, and only then\n" \
         "  1  error (the reason, naming the path or checksum, is the last line on stderr)\n" \
         "  2  usage error\n" \
         "  3  not an OSTree system: SYSROOT has no ostree/repo or ostree/deploy, or (identify-failed,\n" \
@@ -31,10 +48,19 @@
         "  5  refused: that is the booted deployment\n" \
         "  6  refused: that is the staged deployment (an update waiting for its reboot)\n" \
         "  7  refused: that deployment is pinned\n" \
-        "  8  no deployment has that checksum (already removed?)\n" \
-        "\n" \
-        "healthdog-ostree serve runs one request healthdog sent through healthdog-ostree.socket\n" \
-        "(healthdog-ostree@.service): standard input and output are the connection.\n"
+        "  8  no deployment has that name (already removed?)\n"
+
+#define SERVE_HELP \
+        "healthdog-ostree serve runs one request from healthdog, through healthdog-ostree.socket\n" \
+        "(healthdog-ostree@.service) or as healthdog's child; standard input and output are the\n" \
+        "connection. The request: the arguments, each ended by a NUL byte, then end of file (less\n" \
+        "than " STRINGIFY(SERVE_REQUEST_MAX) " bytes, at most " STRINGIFY(SERVE_ARGS_MAX) " arguments). The reply:\n" \
+        "  RESULT NUL MESSAGES NUL CODE\n" \
+        "RESULT is what the verb printed on standard output (with --json: its JSON object when CODE\n" \
+        "is 0, else nothing), at most " STRINGIFY(SERVE_RESULT_MAX) " bytes. MESSAGES is what it wrote on stderr,\n" \
+        "libostree's messages included: at most its last " STRINGIFY(SERVE_MESSAGES_MAX) " bytes, in whole lines after a\n" \
+        "line \"[N bytes of messages dropped]\" when there was more. CODE is its exit code in\n" \
+        "decimal (1 when it was killed). Neither part holds a NUL byte (the verb's become spaces).\n"
 
 static const Verb verbs[];
 static const Program program;
@@ -43,12 +69,13 @@ static const char *arg_sysroot = "/";
 static const char *arg_state_dir = HEALTHDOG_STATE_DIR;
 static bool arg_verbose;
 static bool arg_json;
-static const char *arg_checksum;
+static const char *arg_deployment;
 static unsigned arg_keep = UINT_MAX;
 
-/* Results and JSON go here: the real stdout. libostree prints progress to stdout itself
- * ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to /dev/null (to
- * stderr with --verbose) and only this stream reaches the caller's stdout. */
+/* The result stream, the text or the JSON object: the real stdout. libostree prints progress to
+ * stdout itself ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to
+ * /dev/null (to stderr with --verbose) and only this stream reaches the caller's stdout. Messages
+ * and errors go to stderr. */
 static FILE *out;
 
 static const Verb *verb_find(const char *name) {
@@ -70,6 +97,9 @@ static int on_shared_option(int c, const char *arg) {
                 break;
         case 'D':
                 arg_state_dir = arg;
+                break;
+        case 'J':
+                arg_json = true;
                 break;
         default:
                 arg_verbose = true;
@@ -192,22 +222,13 @@ static void print_table(const Deployment *d, size_t n, char **quarantined) {
         }
 }
 
-static int on_status_option(const Verb *v, int c, const char *arg) {
-        arg_json = true;
-        return 0;
-}
-
 static int verb_status(int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "json", no_argument, NULL, 'J' },
-                {}
-        };
         const Verb *v = verb_find("status");
         _cleanup_(admin_freep) Admin *a = NULL;
         _cleanup_(strv_freep) char **quarantined = NULL;
         Deployment *d = NULL;
         size_t n = 0;
-        int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
+        int i = parse_verb_options(v, argc, argv, NULL, NULL), r;
 
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
@@ -233,6 +254,59 @@ static int verb_status(int argc, char *argv[]) {
         return OSTREE_EXIT_OK;
 }
 
+/* Appends "key":D, D the deployment d[i] as identify-failed --json shows it, or "key":null when
+ * i < 0. */
+static int append_deployment(char **buf, size_t *len, size_t *cap, const char *key, const Deployment *d,
+                             ssize_t i) {
+        int r;
+
+        if (i < 0)
+                return buf_appendf(buf, len, cap, "\"%s\":null", key);
+        r = buf_appendf(buf, len, cap, "\"%s\":{\"name\":\"%s.%d\",\"checksum\":\"%s\",\"serial\":%d,\"osname\":", key,
+                        d[i].checksum, d[i].serial, d[i].checksum, d[i].serial);
+        if (r >= 0)
+                r = json_append_string(buf, len, cap, d[i].osname);
+        if (r >= 0)
+                r = buf_appendf(buf, len, cap, ",\"version\":");
+        if (r >= 0)
+                r = d[i].version ? json_append_string(buf, len, cap, d[i].version) : buf_appendf(buf, len, cap, "null");
+        if (r >= 0)
+                r = buf_appendf(buf, len, cap, ",\"staged\":%s,\"pinned\":%s}", d[i].staged ? "true" : "false",
+                                d[i].pinned ? "true" : "false");
+        return r;
+}
+
+/* Writes a verb's JSON object (buf, without the newline) as its result, or reports r. */
+static int print_result(const Verb *v, const char *buf, int r) {
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: Failed to format the result: %s\n", v->name, strerror(-r));
+                return OSTREE_EXIT_ERROR;
+        }
+        fprintf(out, "%s\n", buf);
+        return OSTREE_EXIT_OK;
+}
+
+static int print_identified(const Verb *v, const Deployment *d, size_t n, ssize_t failed) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap, "{");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "booted", d, deploy_booted(d, n));
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "default", d, deploy_default(d, n));
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "failed", d, failed);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "}");
+        return print_result(v, buf, r);
+}
+
 static int verb_identify_failed(int argc, char *argv[]) {
         const Verb *v = verb_find("identify-failed");
         _cleanup_(admin_freep) Admin *a = NULL;
@@ -252,7 +326,9 @@ static int verb_identify_failed(int argc, char *argv[]) {
                 fprintf(stderr, "healthdog-ostree identify-failed: No deployment of '%s' is booted: cannot tell which one failed\n",
                         arg_sysroot);
                 r = OSTREE_EXIT_NOT_OSTREE;
-        } else if (failed < 0) {
+        } else if (arg_json)
+                r = print_identified(v, d, n, failed);
+        else if (failed < 0) {
                 if (arg_verbose)
                         fprintf(stderr, "healthdog-ostree identify-failed: The default deployment of '%s' is the booted one\n",
                                 arg_sysroot);
@@ -265,9 +341,52 @@ static int verb_identify_failed(int argc, char *argv[]) {
         return r;
 }
 
-/* Prints what was removed (before the removal: the list is gone after) and removes it. */
-static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n, const bool *remove) {
-        char err[1024] = "", size[32];
+/* The JSON of a removal: {"removed":[NAME...],"quarantined":CHECKSUM|null (remove-failed only),
+ * "objects_pruned":N,"objects_total":N,"bytes_freed":N}. */
+static int print_removal_json(const Verb *v, const Deployment *d, size_t n, const bool *remove, bool with_quarantine,
+                              const char *quarantined, const AdminCleanup *stats) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        bool first = true;
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap, "{\"removed\":[");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (remove[i]) {
+                        r = buf_appendf(&buf, &len, &cap, "%s\"%s.%d\"", first ? "" : ",", d[i].checksum, d[i].serial);
+                        first = false;
+                }
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "]");
+        if (r >= 0 && with_quarantine)
+                r = quarantined ? buf_appendf(&buf, &len, &cap, ",\"quarantined\":\"%s\"", quarantined)
+                                : buf_appendf(&buf, &len, &cap, ",\"quarantined\":null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"objects_pruned\":%d,\"objects_total\":%d,\"bytes_freed\":%llu}",
+                                stats->objects_pruned, stats->objects_total, (unsigned long long) stats->bytes_freed);
+        return print_result(v, buf, r);
+}
+
+static void print_removal_text(const Deployment *d, size_t n, const bool *remove, const AdminCleanup *stats) {
+        char size[32];
+
+        for (size_t i = 0; i < n; i++)
+                if (remove[i])
+                        fprintf(out, "Removed deployment %s.%d (version %s)\n", d[i].checksum, d[i].serial,
+                                d[i].version ?: "unknown");
+        if (stats->bytes_freed >= 1024 * 1024)
+                snprintf(size, sizeof(size), "%.1f MiB", (double) stats->bytes_freed / (1024.0 * 1024.0));
+        else
+                snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats->bytes_freed);
+        fprintf(out, "Pruned %d of %d objects, %s freed\n", stats->objects_pruned, stats->objects_total, size);
+}
+
+/* Removes the marked deployments, then prints what went (the names are gone from the sysroot
+ * after, not from d). with_quarantine: remove-failed's result, quarantined the checksum it added
+ * to the quarantine (NULL: it was there already). */
+static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n, const bool *remove,
+                         bool with_quarantine, const char *quarantined) {
+        char err[1024] = "";
         AdminCleanup stats = {};
         int r;
 
@@ -276,31 +395,26 @@ static int remove_marked(const Verb *v, Admin *a, const Deployment *d, size_t n,
                 fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err);
                 return OSTREE_EXIT_ERROR;
         }
-        for (size_t i = 0; i < n; i++)
-                if (remove[i])
-                        fprintf(out, "Removed deployment %s.%d (version %s)\n", d[i].checksum, d[i].serial,
-                                d[i].version ?: "unknown");
-        if (stats.bytes_freed >= 1024 * 1024)
-                snprintf(size, sizeof(size), "%.1f MiB", (double) stats.bytes_freed / (1024.0 * 1024.0));
-        else
-                snprintf(size, sizeof(size), "%llu bytes", (unsigned long long) stats.bytes_freed);
-        fprintf(out, "Pruned %d of %d objects, %s freed\n", stats.objects_pruned, stats.objects_total, size);
+        if (arg_json)
+                return print_removal_json(v, d, n, remove, with_quarantine, quarantined, &stats);
+        print_removal_text(d, n, remove, &stats);
         return OSTREE_EXIT_OK;
 }
 
 static int on_remove_option(const Verb *v, int c, const char *arg) {
         if (!deploy_name_valid(arg)) {
-                fprintf(stderr, "healthdog-ostree %s: bad checksum '%s' (expected 64 hex digits, optionally .SERIAL)\n",
-                        v->name, arg);
+                fprintf(stderr, "healthdog-ostree %s: bad deployment '%s' (expected a checksum of 64 hex digits, "
+                        "optionally .SERIAL)\n", v->name, arg);
                 return -1;
         }
-        arg_checksum = arg;
+        arg_deployment = arg;
         return 0;
 }
 
 static int verb_remove_failed(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "checksum", required_argument, NULL, 'C' },
+                { "deployment", required_argument, NULL, 'C' },
+                { "checksum",   required_argument, NULL, 'C' },
                 {}
         };
         const Verb *v = verb_find("remove-failed");
@@ -309,41 +423,42 @@ static int verb_remove_failed(int argc, char *argv[]) {
         char checksum[DEPLOY_CHECKSUM_LEN + 1];
         Deployment *d = NULL;
         size_t n = 0;
+        bool added;
         int i = parse_verb_options(v, argc, argv, options, on_remove_option), r;
 
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
-        if (!arg_checksum) {
-                fprintf(stderr, "healthdog-ostree remove-failed: --checksum is required\n");
+        if (!arg_deployment) {
+                fprintf(stderr, "healthdog-ostree remove-failed: --deployment is required\n");
                 help_verb(stderr, v);
                 return OSTREE_EXIT_USAGE;
         }
         r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
         if (r < 0)
                 return exit_code_for_open(r);
-        snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_checksum);
+        snprintf(checksum, sizeof(checksum), "%.*s", DEPLOY_CHECKSUM_LEN, arg_deployment);
 
         remove = calloc(n ?: 1, sizeof(bool));
-        r = remove ? deploy_plan_remove(d, n, arg_checksum, remove) : -ENOMEM;
+        r = remove ? deploy_plan_remove(d, n, arg_deployment, remove) : -ENOMEM;
         switch (r) {
         case -ENOENT:
-                fprintf(stderr, "healthdog-ostree remove-failed: No deployment of '%s' has checksum %s\n", arg_sysroot,
-                        arg_checksum);
+                fprintf(stderr, "healthdog-ostree remove-failed: No deployment %s in '%s'\n", arg_deployment,
+                        arg_sysroot);
                 r = OSTREE_EXIT_UNKNOWN;
                 goto finish;
         case -EBUSY:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the booted deployment of '%s'\n",
-                        arg_checksum, arg_sysroot);
+                        arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_BOOTED;
                 goto finish;
         case -EINPROGRESS:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is the staged deployment of '%s', "
-                        "an update waiting for its reboot\n", arg_checksum, arg_sysroot);
+                        "an update waiting for its reboot\n", arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_STAGED;
                 goto finish;
         case -EPERM:
                 fprintf(stderr, "healthdog-ostree remove-failed: Refusing to remove %s: it is pinned in '%s' "
-                        "(ostree admin pin --unpin)\n", arg_checksum, arg_sysroot);
+                        "(ostree admin pin --unpin)\n", arg_deployment, arg_sysroot);
                 r = OSTREE_EXIT_REFUSED_PINNED;
                 goto finish;
         default:
@@ -363,9 +478,10 @@ static int verb_remove_failed(int argc, char *argv[]) {
                 r = OSTREE_EXIT_ERROR;
                 goto finish;
         }
-        if (r > 0)
+        added = r > 0;
+        if (added && !arg_json)
                 fprintf(out, "Quarantined %s in %s/%s\n", checksum, arg_state_dir, QUARANTINE_FILE);
-        r = remove_marked(v, a, d, n, remove);
+        r = remove_marked(v, a, d, n, remove, true, added ? checksum : NULL);
 finish:
         deployments_free(d, n);
         return r;
@@ -412,40 +528,53 @@ static int verb_prune(int argc, char *argv[]) {
                 fprintf(stderr, "healthdog-ostree prune: %s\n", strerror(-r));
                 r = OSTREE_EXIT_ERROR;
         } else
-                r = remove_marked(v, a, d, n, remove);
+                r = remove_marked(v, a, d, n, remove, false, NULL);
         deployments_free(d, n);
         return r;
 }
 
 static const Verb verbs[] = {
-        { "status", "[--json]",
+        { "status", "",
           "List the deployments.\n"
           "Each with its index, state (booted; staged; pending: newer than the booted one; rollback:\n"
-          "older), version, pinned, quarantined. Read only, takes no lock.",
-          verb_status,
-          "      --json            one JSON document on stdout instead of the table:\n"
-          "                        {\"sysroot\", \"booted\": INDEX|null, \"default\": INDEX|null,\n"
-          "                         \"deployments\": [{\"index\", \"osname\", \"checksum\", \"deployserial\",\n"
-          "                         \"version\": STRING|null, \"booted\", \"default\", \"pending\", \"rollback\",\n"
-          "                         \"staged\", \"pinned\", \"quarantined\"}], \"quarantined\": [CHECKSUM...]}\n" },
+          "older), version, pinned, quarantined. Read only, takes no lock.\n"
+          "\n"
+          "With --json, instead of the table:\n"
+          "  {\"sysroot\", \"booted\": INDEX|null, \"default\": INDEX|null,\n"
+          "   \"deployments\": [{\"index\", \"osname\", \"checksum\", \"deployserial\", \"version\": STRING|null,\n"
+          "   \"booted\", \"default\", \"pending\", \"rollback\", \"staged\", \"pinned\", \"quarantined\"}],\n"
+          "   \"quarantined\": [CHECKSUM...]}",
+          verb_status },
         { "identify-failed", "",
           "Print the checksum of the deployment that failed its trial.\n"
           "For a rolled-back boot: the default deployment (first boot entry) when it is not the booted\n"
           "one. A staged update is never it. Prints nothing when the booted deployment is the default\n"
-          "one. Read only, takes no lock.",
+          "one. Read only, takes no lock.\n"
+          "\n"
+          "With --json: {\"booted\": D|null, \"default\": D|null, \"failed\": D|null}, each D\n"
+          "  {\"name\": \"CHECKSUM.SERIAL\", \"checksum\", \"serial\", \"osname\", \"version\": STRING|null,\n"
+          "   \"staged\", \"pinned\"}\n"
+          "\"failed\" is null when the default deployment is booted.",
           verb_identify_failed },
-        { "remove-failed", "--checksum C",
+        { "remove-failed", "--deployment NAME",
           "Quarantine and undeploy a failed deployment, then prune.\n"
-          "Records C in STATE_DIR/quarantine (one checksum a line) and undeploys every deployment of\n"
-          "that commit (or only C.SERIAL), then prunes the objects nothing references. Refuses the\n"
-          "booted, a staged and a pinned deployment.",
+          "Records the commit checksum of NAME in STATE_DIR/quarantine (one checksum a line) and\n"
+          "undeploys NAME: CHECKSUM.SERIAL is that one deployment, CHECKSUM every deployment of the\n"
+          "commit. Then prunes the objects nothing references. Refuses the booted, a staged and a\n"
+          "pinned deployment.\n"
+          "\n"
+          "With --json: {\"removed\": [NAME...], \"quarantined\": CHECKSUM|null (null: it was in the\n"
+          "quarantine already), \"objects_pruned\", \"objects_total\", \"bytes_freed\"}",
           verb_remove_failed,
-          "      --checksum C      the deployment: a commit checksum, or CHECKSUM.SERIAL\n" },
+          "      --deployment NAME the deployment: CHECKSUM.SERIAL, or CHECKSUM for every deployment\n"
+          "                        of that commit (--checksum is another name for it)\n" },
         { "prune", "--keep-rollback N",
           "Keep the booted deployment and N rollbacks, undeploy the rest.\n"
           "For after a confirmed trial: keeps the N newest older (rollback) deployments that are not\n"
           "pinned, undeploys the other rollbacks, then prunes the objects nothing references. Never\n"
-          "touches pinned or staged deployments, nor ones newer than the booted one.",
+          "touches pinned or staged deployments, nor ones newer than the booted one.\n"
+          "\n"
+          "With --json: {\"removed\": [NAME...], \"objects_pruned\", \"objects_total\", \"bytes_freed\"}",
           verb_prune,
           "      --keep-rollback N the number of unpinned rollback deployments to keep (0 or more)\n" },
         {}
@@ -454,6 +583,7 @@ static const Verb verbs[] = {
 static const struct option shared_options[] = {
         { "sysroot",   required_argument, NULL, 'S' },
         { "state-dir", required_argument, NULL, 'D' },
+        { "json",      no_argument,       NULL, 'J' },
         { "verbose",   no_argument,       NULL, 'v' },
         {}
 };
@@ -469,9 +599,11 @@ static const Program program = {
         .shared_help = "      --sysroot PATH    the OSTree sysroot (default /, the running system)\n"
                        "      --state-dir DIR   healthdog's state directory, for the quarantine file\n"
                        "                        (default " HEALTHDOG_STATE_DIR ")\n"
+                       "      --json            print the result as one JSON object on one line, and nothing\n"
+                       "                        else on standard output (each verb's help shows it)\n"
                        "  -v, --verbose         let libostree's messages through to stderr\n",
         .on_shared = on_shared_option,
-        .footer = "\n" EXIT_CODES_HELP,
+        .footer = "\n" EXIT_CODES_HELP "\n" SERVE_HELP,
         .column = 32,
 };
 
@@ -544,21 +676,235 @@ static int run(int argc, char *argv[]) {
         }
 }
 
-/* One request from healthdog through healthdog-ostree.socket (src/deploy.c): the arguments, each
- * ended by a NUL byte, on standard input until end of file. The reply, on standard output, is what
- * the verb prints (stderr included), a NUL byte, and the exit code. */
+/* What serve() keeps of one of the verb's streams. */
+typedef struct Capture {
+        int fd;                 /* the pipe's read end, -1 at its end */
+        char *data;             /* max bytes */
+        size_t len, max;
+        bool keep_tail;         /* past max, keep the last bytes (messages) instead of the first (result) */
+        uint64_t dropped;
+} Capture;
+
+static void capture_append(Capture *c, const char *p, size_t k) {
+        size_t excess;
+
+        if (!c->keep_tail) {
+                size_t room = c->max - c->len;
+
+                memcpy(c->data + c->len, p, k < room ? k : room);
+                c->len += k < room ? k : room;
+                c->dropped += k > room ? k - room : 0;
+                return;
+        }
+        if (k >= c->max) {
+                c->dropped += c->len + (k - c->max);
+                memcpy(c->data, p + (k - c->max), c->max);
+                c->len = c->max;
+                return;
+        }
+        excess = c->len + k > c->max ? c->len + k - c->max : 0;
+        memmove(c->data, c->data + excess, c->len - excess);
+        c->len -= excess;
+        c->dropped += excess;
+        memcpy(c->data + c->len, p, k);
+        c->len += k;
+}
+
+static void capture_printf(Capture *c, const char *fmt, ...) _printf_(2, 3);
+static void capture_printf(Capture *c, const char *fmt, ...) {
+        char line[512];
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (k > 0)
+                capture_append(c, line, (size_t) k < sizeof(line) ? (size_t) k : sizeof(line) - 1);
+}
+
+/* Reads both pipes until the verb's process closed them (it exited). Returns 0 or -errno. */
+static int capture_all(Capture *c, size_t n) {
+        struct pollfd p[2];
+        char scratch[4096];
+
+        for (size_t i = 0; i < n; i++)
+                p[i] = (struct pollfd) { .fd = c[i].fd, .events = POLLIN };
+        for (;;) {
+                bool any = false;
+
+                for (size_t i = 0; i < n; i++)
+                        any = any || p[i].fd >= 0;
+                if (!any)
+                        return 0;
+                if (poll(p, n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        ssize_t k;
+
+                        if (p[i].fd < 0 || p[i].revents == 0)
+                                continue;
+                        k = read(p[i].fd, scratch, sizeof(scratch));
+                        if (k > 0)
+                                capture_append(&c[i], scratch, (size_t) k);
+                        else if (k == 0 || errno != EINTR) {
+                                /* poll() skips a negative descriptor. */
+                                close(p[i].fd);
+                                p[i].fd = c[i].fd = -1;
+                        }
+                }
+        }
+}
+
+/* Runs the verb in a child process whose stdout and stderr are the two pipes of c: no byte of
+ * libostree's reaches the connection directly, and a verb that crashes (libostree aborts on
+ * some internal errors) still gets a reply. Returns the verb's exit code. */
+static int serve_run(int n, char *args[], Capture c[2]) {
+        int result[2] = { -1, -1 }, messages[2] = { -1, -1 }, status, r;
+        pid_t pid;
+
+        if (pipe2(result, O_CLOEXEC) < 0 || pipe2(messages, O_CLOEXEC) < 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to make a pipe: %m\n");
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to fork: %m\n");
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        if (pid == 0) {
+                int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                /* Nothing is exec'd: the pipes are closed by hand, and the connection is replaced
+                 * everywhere, so that only the parent writes to it. */
+                if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(result[1], STDOUT_FILENO) < 0 ||
+                    dup2(messages[1], STDERR_FILENO) < 0)
+                        _exit(OSTREE_EXIT_ERROR);
+                close(null_fd);
+                close(result[0]);
+                close(result[1]);
+                close(messages[0]);
+                close(messages[1]);
+                exit(run(n, args));
+        }
+
+        close(result[1]);
+        close(messages[1]);
+        result[1] = messages[1] = -1;
+        c[0].fd = TAKE_FD(result[0]);
+        c[1].fd = TAKE_FD(messages[0]);
+        r = capture_all(c, 2);
+        if (r < 0)
+                capture_printf(&c[1], "healthdog-ostree serve: Failed to read the verb's output: %s\n", strerror(-r));
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        capture_printf(&c[1], "healthdog-ostree serve: Failed to wait for the verb: %m\n");
+                        r = OSTREE_EXIT_ERROR;
+                        goto finish;
+                }
+        if (WIFEXITED(status))
+                r = r < 0 ? OSTREE_EXIT_ERROR : WEXITSTATUS(status);
+        else {
+                capture_printf(&c[1], "healthdog-ostree serve: The verb was killed by signal %s\n",
+                               sigabbrev_np(WTERMSIG(status)) ?: "?");
+                r = OSTREE_EXIT_ERROR;
+        }
+        if (c[0].dropped > 0) {
+                capture_printf(&c[1], "healthdog-ostree serve: The result is longer than %d bytes\n", SERVE_RESULT_MAX);
+                r = OSTREE_EXIT_ERROR;
+        }
+finish:
+        for (size_t i = 0; i < 2; i++) {
+                closep(&result[i]);
+                closep(&messages[i]);
+                closep(&c[i].fd);
+        }
+        return r;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Writes the reply: RESULT NUL MESSAGES NUL CODE (see serve()). */
+static int serve_reply(Capture c[2], int code) {
+        _cleanup_(freep) char *frame = NULL;
+        const char *messages = c[1].data;
+        size_t len = 0, cap = 0, mlen = c[1].len;
+        char dropped[64] = "";
+        int r;
+
+        if (c[0].dropped > 0)
+                c[0].len = 0;
+        if (c[1].dropped > 0) {
+                /* Cut to whole lines; the lines that were dropped are counted. */
+                const char *nl = memchr(messages, '\n', mlen);
+
+                if (nl && nl + 1 < messages + mlen) {
+                        c[1].dropped += (size_t) (nl + 1 - messages);
+                        mlen -= (size_t) (nl + 1 - messages);
+                        messages = nl + 1;
+                }
+                snprintf(dropped, sizeof(dropped), "[%llu bytes of messages dropped]\n",
+                         (unsigned long long) c[1].dropped);
+        }
+        /* A NUL byte is the separator: none may come from the verb. */
+        for (size_t i = 0; i < 2; i++)
+                for (char *z = memchr(c[i].data, 0, c[i].len); z; z = memchr(z, 0, c[i].len - (size_t) (z - c[i].data)))
+                        *z = ' ';
+        r = buf_appendf(&frame, &len, &cap, "%.*s%c%s%.*s%c%d", (int) c[0].len, c[0].data, 0, dropped, (int) mlen,
+                        messages, 0, code);
+        if (r < 0)
+                return r;
+        return write_all(STDOUT_FILENO, frame, len);
+}
+
+/* One request from healthdog, through healthdog-ostree.socket (healthdog-ostree@.service) or as
+ * healthdog's child over a socket pair: standard input and output are the connection. The
+ * request is the arguments, each ended by a NUL byte, until end of file. The reply is
+ *     RESULT NUL MESSAGES NUL CODE
+ * RESULT what the verb wrote on standard output (with --json, its one JSON object; empty unless
+ * CODE is 0), MESSAGES what it wrote on stderr (libostree's messages, and the reason for a
+ * failure on the last line; only the last SERVE_MESSAGES_MAX bytes, whole lines after a
+ * "[N bytes of messages dropped]" line), CODE its exit code in decimal, OSTREE_EXIT_ERROR when
+ * it was killed. Neither part holds a NUL byte: the verb's become spaces. The verb runs in a
+ * child process with its stdout and stderr on pipes, so that libostree cannot write to the
+ * connection by itself. */
 static int serve(void) {
-        char request[4096], *args[32] = { (char *) "healthdog-ostree" };
-        _cleanup_(closep) int reply = dup(STDOUT_FILENO);
+        char request[SERVE_REQUEST_MAX], *args[SERVE_ARGS_MAX + 2] = { (char *) "healthdog-ostree" };
+        _cleanup_(freep) char *result = malloc(SERVE_RESULT_MAX), *messages = malloc(SERVE_MESSAGES_MAX);
+        Capture c[2] = {
+                { .fd = -1, .data = result, .max = SERVE_RESULT_MAX },
+                { .fd = -1, .data = messages, .max = SERVE_MESSAGES_MAX, .keep_tail = true },
+        };
         size_t len = 0;
         int n = 1, code;
         ssize_t k;
 
-        if (reply < 0 || dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+        if (!result || !messages)
                 return OSTREE_EXIT_ERROR;
+        /* A connection closed before the reply is the caller's business, not a reason to die
+         * before the exit code. */
+        (void) signal(SIGPIPE, SIG_IGN);
         while (len < sizeof(request) && (k = read(STDIN_FILENO, request + len, sizeof(request) - len)) != 0) {
                 if (k < 0 && errno != EINTR) {
-                        fprintf(stderr, "healthdog-ostree serve: Failed to read the request: %s\n", strerror(errno));
+                        capture_printf(&c[1], "healthdog-ostree serve: Failed to read the request: %m\n");
                         code = OSTREE_EXIT_ERROR;
                         goto reply;
                 }
@@ -570,15 +916,15 @@ static int serve(void) {
                 args[n++] = request + i;
         }
         if (len == 0 || len == sizeof(request) || request[len - 1] != '\0' || n == (int) ELEMENTSOF(args) - 1) {
-                fprintf(stderr, "healthdog-ostree serve: malformed request (%zu bytes): expected NUL-terminated "
-                        "arguments, at most %zu bytes and %zu arguments\n", len, sizeof(request) - 1, ELEMENTSOF(args) - 2);
+                capture_printf(&c[1], "healthdog-ostree serve: malformed request (%zu bytes): expected NUL-terminated "
+                               "arguments, at most %zu bytes and %zu arguments\n", len, sizeof(request) - 1,
+                               ELEMENTSOF(args) - 2);
                 code = OSTREE_EXIT_USAGE;
                 goto reply;
         }
-        code = run(n, args);
+        code = serve_run(n, args, c);
 reply:
-        fflush(stderr);
-        return dprintf(reply, "%c%d", 0, code) < 0 ? OSTREE_EXIT_ERROR : code;
+        return serve_reply(c, code) < 0 ? OSTREE_EXIT_ERROR : code;
 }
 
 int main(int argc, char *argv[]) {

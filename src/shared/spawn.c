@@ -12,7 +12,7 @@ struct Spawn {
         spawn_handler_t on_exit;    /* NULL once abandoned */
         void *userdata;
         pid_t pid;
-        int fd;                     /* read end of the program's stdout+stderr */
+        int fd;                     /* read end of the program's stdout+stderr, -1 with stdio_fd */
         sd_event_source *output;
         sd_event_source *child;     /* floating: the event loop owns it; it owns the Spawn */
         size_t len;
@@ -149,12 +149,16 @@ int spawn_start(sd_event *event, const SpawnOptions *o, spawn_handler_t on_exit,
                 if (strv_extend(&env, *e) < 0)
                         return -ENOMEM;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
-        out_r = pipefd[0];
-        out_w = pipefd[1];
-        if (fcntl(out_r, F_SETFL, O_NONBLOCK) < 0)
-                return -errno;
+        if (o->stdio_fd < 0 || (o->stdio_fd > 0 && o->stdio_fd <= STDERR_FILENO))
+                return -EBADF;
+        if (o->stdio_fd == 0) {
+                if (pipe2(pipefd, O_CLOEXEC) < 0)
+                        return -errno;
+                out_r = pipefd[0];
+                out_w = pipefd[1];
+                if (fcntl(out_r, F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
+        }
 
         s = calloc(1, sizeof(Spawn));
         if (!s)
@@ -187,9 +191,11 @@ int spawn_start(sd_event *event, const SpawnOptions *o, spawn_handler_t on_exit,
         (void) sd_event_source_set_floating(s->child, true);
         sd_event_source_unref(s->child);
 
-        r = sd_event_add_io(event, &s->output, s->fd, EPOLLIN, on_output, s);
-        if (r < 0)
-                spawn_close_output(s); /* the verdict does not depend on the output */
+        if (s->fd >= 0) {
+                r = sd_event_add_io(event, &s->output, s->fd, EPOLLIN, on_output, s);
+                if (r < 0)
+                        spawn_close_output(s); /* the verdict does not depend on the output */
+        }
 
         *ret = s;
         return 0;

@@ -13,7 +13,7 @@ expect_rc 2 "no verb"
 run_helper frobnicate
 expect_rc 2 "unknown verb"
 run_helper remove-failed --sysroot "$T"
-expect_rc 2 "remove-failed without --checksum"
+expect_rc 2 "remove-failed without --deployment"
 run_helper remove-failed --checksum 1234
 expect_rc 2 "remove-failed --checksum 1234"
 run_helper prune
@@ -29,7 +29,7 @@ expect_rc 0 "--help"
 grep -q "^  4  the sysroot is locked" <<<"$OUT" || fail "--help does not document the exit codes: $OUT"
 run_helper remove-failed --help
 expect_rc 0 "remove-failed --help"
-grep -q -- "--checksum C" <<<"$OUT" && grep -q "^  6  refused: that is the staged" <<<"$OUT" || fail "verb help: $OUT"
+grep -q -- "--deployment NAME" <<<"$OUT" && grep -q "^  6  refused: that is the staged" <<<"$OUT" || fail "verb help: $OUT"
 
 echo "== not an OSTree system: exit 3, one line naming the path"
 mkdir -p "$T/plain/ostree"

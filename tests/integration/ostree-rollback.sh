@@ -48,7 +48,7 @@ note "ok: the booted deployment is refused (5)"
 grep -qx "Removed deployment $v3.0 (version 3)" <<<"$OUT" || fail "no removal reported"
 grep -qx "after=rc=0" <<<"$OUT" || fail "identify-failed after the removal should print nothing"
 grep -qx "unknown-rc=8" <<<"$OUT" || fail "a second removal should say unknown (8)"
-grep -q "No deployment of '/' has checksum $v3" <<<"$OUT" || fail "unknown message"
+grep -q "No deployment $v3 in '/'" <<<"$OUT" || fail "unknown message"
 note "ok: afterwards nothing failed; a retry says unknown (8)"
 status=$(tail -n 1 <<<"$OUT")
 [ "$(json_get "$status" '(j["booted"], j["default"], j["quarantined"])')" = "(0, 0, ['$v3'])" ] ||

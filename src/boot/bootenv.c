@@ -47,6 +47,7 @@
 #include <libuboot.h>
 
 #include "bootenv.h"
+#include "log.h"
 
 /* Header of one copy: the CRC, plus the flags byte for a redundant environment. */
 #define HEADER_SINGLE 4
@@ -129,6 +130,24 @@ static int names_check(const char *const *names, size_t n) {
         return 0;
 }
 
+/* flock() needs nothing but an open file: whoever can open the lock file can hold off every read
+ * and store of the environment, a boot's confirmation included, for as long as they like. So only
+ * its owner may open it: group and other access are taken away from a lock file we own. One
+ * someone else owns (its directory, /run/lock, is world-writable) cannot be made safe from here,
+ * it is the file libubootenv locks all the same: a warning names it. */
+static void lock_restrict(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return;
+        if ((st.st_mode & 0077) && st.st_uid == geteuid() && fchmod(fd, st.st_mode & 0700) >= 0)
+                st.st_mode &= ~0077;
+        if ((st.st_mode & 0077) || (st.st_uid != geteuid() && st.st_uid != 0))
+                log_warning("Lock file '%s' (owner uid %u, mode %04o) can be opened by others, who can then hold "
+                            "the U-Boot environment's lock and keep a boot from being confirmed, ignoring",
+                            BOOTENV_LOCK_FILE, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+}
+
 /* Waits until nobody holds libubootenv's lock, for at most BOOTENV_LOCK_TIMEOUT_USEC. The lock
  * cannot be kept for libubootenv: it flock()s its own open file description and would wait for
  * ours. Returns 0 or -EBUSY. */
@@ -136,9 +155,10 @@ static int lock_wait(void) {
         usec_t deadline = now(CLOCK_MONOTONIC) + BOOTENV_LOCK_TIMEOUT_USEC;
         _cleanup_(closep) int fd = -1;
 
-        fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+        fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
         if (fd < 0)
                 return 0; /* libubootenv cannot open it either and goes on without the lock */
+        lock_restrict(fd);
 
         for (;;) {
                 if (flock(fd, LOCK_EX | LOCK_NB) >= 0)

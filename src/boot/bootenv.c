@@ -12,10 +12,8 @@
  * - libuboot_open() first takes flock(LOCK_EX) on the fixed /var/lock/fw_printenv.lock,
  *   blocking, without timeout, and ignores a failure to open that file (it then goes on
  *   unlocked). A second libuboot_open() in the same process while the first context is open
- *   deadlocks (a new open file description). Hence: open, read or store, close, and wait for
- *   the lock here first with LOCK_NB polling and a timeout. Between that probe and
- *   libubootenv's own flock() another process can still take the lock; libubootenv then
- *   waits for it, which is only a problem if that process hangs while holding the lock.
+ *   deadlocks (a new open file description). Hence: open, read or store, close, in a child
+ *   process that is killed when it waits for the lock too long (env_run()).
  * - It then reads every copy and checks its CRC. When no copy is valid it returns -ENODATA
  *   with an empty variable list, it does not fall back to a default environment; but
  *   libuboot_env_store() would still write that empty environment, so nothing is stored
@@ -50,6 +48,7 @@
 #include <libuboot.h>
 
 #include "bootenv.h"
+#include "log.h"
 
 /* Header of one copy: the CRC, plus the flags byte for a redundant environment. */
 #define HEADER_SINGLE 4
@@ -131,10 +130,31 @@ static int names_check(const char *const *names, size_t n) {
         return 0;
 }
 
-/* Makes sure the lock file exists before libubootenv opens it. Where it cannot be created,
- * libubootenv cannot open it either and goes on without the lock. */
+/* flock() needs nothing but an open file: whoever can open the lock file can hold off every read
+ * and store of the environment, a boot's confirmation included, for as long as they like. So only
+ * its owner may open it: group and other access are taken away from a lock file we own. One
+ * someone else owns (its directory, /run/lock, is world-writable) cannot be made safe from here,
+ * it is the file libubootenv locks all the same: a warning names it. */
+static void lock_restrict(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return;
+        if ((st.st_mode & 0077) && st.st_uid == geteuid() && fchmod(fd, st.st_mode & 0700) >= 0)
+                st.st_mode &= ~0077;
+        if ((st.st_mode & 0077) || (st.st_uid != geteuid() && st.st_uid != 0))
+                log_warning("Lock file '%s' (owner uid %u, mode %04o) can be opened by others, who can then hold "
+                            "the U-Boot environment's lock and keep a boot from being confirmed, ignoring",
+                            BOOTENV_LOCK_FILE, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+}
+
+/* Makes sure the lock file exists, and is only its owner's, before libubootenv opens it. Where it
+ * cannot be created, libubootenv cannot open it either and goes on without the lock. */
 static void lock_prepare(void) {
         _cleanup_(closep) int fd = open(BOOTENV_LOCK_FILE, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+
+        if (fd >= 0)
+                lock_restrict(fd);
 }
 
 /* In the child that runs libubootenv (env_run()): where it tells the parent that it is about to

@@ -16,7 +16,9 @@
  * config (one line: a single environment; two lines: a redundant one, the valid copy with the
  * newer flags byte wins). On success values[i] is a new string the caller frees, or NULL when
  * the variable is unset; on failure every values[i] is NULL. Holds the environment lock only
- * during the call, waiting at most BOOTENV_LOCK_TIMEOUT_USEC for it. Prints nothing.
+ * during the call, waiting at most BOOTENV_LOCK_TIMEOUT_USEC for it. Creates the lock file 0600 and
+ * takes group and other access away from one healthdog owns; prints nothing but a warning when
+ * others can open the lock file all the same (someone else's file).
  * Returns 0, or:
  *   -ENOENT   config or the storage it names does not exist;
  *   -EBADMSG  no copy of the environment has a valid CRC (also what a size in config that is

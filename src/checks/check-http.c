@@ -131,9 +131,17 @@ static void http_verify(const CheckConfig *c, ConfigErrors *errors) {
                                   c->name, strlen(s->expect_body), s->max_body);
 }
 
-/* Bounds on what a server can make the probe read besides the body. */
+/* Bounds on what a server can make the probe read besides the body. A chunked body's framing
+ * (the size lines with their extensions, the CRLFs) is bounded as a whole: 1-byte chunks with
+ * long extensions would otherwise make max-body cost thousands of times its size. */
 #define HTTP_LINE_MAX 8192
 #define HTTP_HEADERS_MAX 100
+#define HTTP_FRAMING_MAX (1024 * 1024)
+
+/* What one wakeup of the event loop reads at most: a server that sends faster than the probe
+ * parses must not keep the loop (and the pings, and the probe's own timeout) waiting. */
+#define HTTP_READ_BUFFER 16384
+#define HTTP_READS_PER_EVENT 4
 
 typedef enum HttpState {
         HTTP_SENDING,
@@ -154,6 +162,7 @@ typedef struct HttpProbe {
 
         HttpState state;
         uint64_t received;          /* bytes of the response so far */
+        uint64_t framing;           /* bytes of chunk size lines and CRLFs so far */
         char line[HTTP_LINE_MAX];
         size_t line_len;
         unsigned lines;
@@ -335,6 +344,10 @@ static int http_feed(HttpProbe *p, const HttpSettings *s, const char *data, size
                 k = nl ? (size_t) (nl - data) + 1 : n;
                 if (p->line_len + k >= sizeof(p->line))
                         return http_malformed(p, "a line of the response is longer than 8 KiB", NULL);
+                if ((p->state == HTTP_CHUNK_SIZE || p->state == HTTP_CHUNK_END) &&
+                    (p->framing += k) > HTTP_FRAMING_MAX)
+                        return http_malformed(p, "the chunked body's framing (chunk sizes and extensions) exceeds 1 MiB",
+                                              NULL);
                 memcpy(p->line + p->line_len, data, k);
                 p->line_len += k;
                 data += k;
@@ -400,11 +413,13 @@ static void http_eof(Check *c, HttpProbe *p) {
         http_fail(c, why);
 }
 
+/* Reads what the socket has, up to HTTP_READS_PER_EVENT reads; the rest waits for the next
+ * wakeup (the socket stays readable), after whatever else became due in between. */
 static void http_receive(Check *c, HttpProbe *p) {
         const HttpSettings *s = check_settings(c);
-        char buf[16384];
+        char buf[HTTP_READ_BUFFER];
 
-        for (;;) {
+        for (unsigned reads = 0; reads < HTTP_READS_PER_EVENT; reads++) {
                 ssize_t k = read(p->fd, buf, sizeof(buf));
                 int r;
 

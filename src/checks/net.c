@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "net.h"
+#include "spawn.h"
 
 int net_address_parse(const char *s, NetAddress *ret) {
         NetAddress a = {};
@@ -181,6 +182,8 @@ _noreturn_ static void resolve_child(const char *name, int family, int fd, pid_t
         /* Nobody would read the answer of an orphan: die with the daemon, not after a slow lookup. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(EXIT_FAILURE);
+        /* A lookup is the probe's work: never at healthdog's realtime priority. */
+        spawn_reset_scheduling();
         /* Hold nothing of the daemon's (watchdog device, other checks' sockets) while stuck. */
         if (fd != 3 && dup2(fd, 3) < 0)
                 _exit(EXIT_FAILURE);

@@ -415,6 +415,48 @@ static void parse_file(Raw *raw, const char *path, ConfigErrors *errors) {
                 config_errors_add(errors, path, (unsigned) r, "syntax error");
 }
 
+/* Anyone who can add a file to a drop-in directory can name commands for root to run. */
+static bool dir_is_trusted(const char *path, DIR *dir, ConfigErrors *errors) {
+        struct stat st;
+        char why[64];
+
+        if (fstat(dirfd(dir), &st) < 0) {
+                config_errors_add(errors, path, 0, "cannot stat drop-in directory: %s", strerror(errno));
+                return false;
+        }
+        if (stat_is_trusted(&st, why, sizeof(why)))
+                return true;
+        config_errors_add(errors, path, 0,
+                          "refusing a drop-in directory %s: a config file added there names commands healthdog runs "
+                          "as root", why);
+        return false;
+}
+
+/* A mask switches off the drop-in of the same name, and the checks in it: only root may have
+ * made it. path is an empty file, or a symlink (to /dev/null, to an empty file or dangling). */
+static bool mask_is_trusted(const char *path, ConfigErrors *errors) {
+        struct stat link, target;
+        char why[64];
+
+        if (lstat(path, &link) < 0) {
+                config_errors_add(errors, path, 0, "cannot stat: %s", strerror(errno));
+                return false;
+        }
+        if (!stat_is_trusted(&link, why, sizeof(why)))
+                goto refuse;
+        /* Through a symlink, an empty file someone else may fill or empty again decides too. */
+        if (S_ISLNK(link.st_mode) && stat(path, &target) == 0 && S_ISREG(target.st_mode) &&
+            !stat_is_trusted(&target, why, sizeof(why)))
+                goto refuse;
+        return true;
+
+refuse:
+        config_errors_add(errors, path, 0,
+                          "refusing a mask (%s) %s: a mask switches off the checks of the drop-in of that name",
+                          S_ISLNK(link.st_mode) ? "a symlink" : "an empty file", why);
+        return false;
+}
+
 static int compare_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -432,6 +474,8 @@ static int collect_dropins(char *const *dirs, char ***ret, ConfigErrors *errors)
                                 config_errors_add(errors, *d, 0, "cannot read drop-in directory: %s", strerror(errno));
                         continue;
                 }
+                if (!dir_is_trusted(*d, dir, errors))
+                        continue;
                 while ((de = readdir(dir))) {
                         size_t l = strlen(de->d_name);
                         if (de->d_name[0] == '.' || l <= 5 || !streq(de->d_name + l - 5, ".conf"))
@@ -459,8 +503,11 @@ static int collect_dropins(char *const *dirs, char ***ret, ConfigErrors *errors)
                         } else
                                 free(p);
                 }
+                if (!found)
+                        continue;
                 /* An empty file or a link to /dev/null masks a vendor file of the same name. */
-                if (!found || stat(found, &st) < 0 || S_ISCHR(st.st_mode) || st.st_size == 0) {
+                if (stat(found, &st) < 0 || S_ISCHR(st.st_mode) || st.st_size == 0) {
+                        (void) mask_is_trusted(found, errors);
                         free(found);
                         continue;
                 }

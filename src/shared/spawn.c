@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -91,6 +92,16 @@ static void spawn_lower_limit(int resource, rlim_t max) {
         (void) setrlimit(resource, &l);
 }
 
+void spawn_reset_scheduling(void) {
+        int policy = sched_getscheduler(0);
+
+        if (policy < 0)
+                return;
+        policy &= ~SCHED_RESET_ON_FORK;
+        if (policy == SCHED_FIFO || policy == SCHED_RR)
+                (void) sched_setscheduler(0, SCHED_OTHER, &(struct sched_param) { .sched_priority = 0 });
+}
+
 _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd) {
         sigset_t none;
         int null_fd;
@@ -102,9 +113,10 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd
 
         /* Its own session and process group, so a timeout kills everything it started. */
         (void) setsid();
-        /* The limits that let healthdog be realtime (LimitRTPRIO=, LimitMEMLOCK= in its unit) are
-         * not the program's: it gets SCHED_OTHER (SCHED_RESET_ON_FORK) and, at most, the usual
-         * locked-memory limit. */
+        /* Neither healthdog's realtime scheduling nor the limits that allow it (LimitRTPRIO=,
+         * LimitMEMLOCK= in its unit) are the program's: it gets SCHED_OTHER (also when the unit
+         * lacks CPUSchedulingResetOnFork=) and, at most, the usual locked-memory limit. */
+        spawn_reset_scheduling();
         spawn_lower_limit(RLIMIT_RTPRIO, 0);
         spawn_lower_limit(RLIMIT_MEMLOCK, SPAWN_MEMLOCK_MAX);
 

@@ -40,5 +40,11 @@ int spawn_start(sd_event *event, const SpawnOptions *options, spawn_handler_t on
  * the background and on_exit is never called. Never blocks. Accepts NULL. */
 void spawn_abandon(Spawn *s);
 
+/* In a child right after fork(), before it runs anything of a probe's or a hook's: normal
+ * scheduling (SCHED_OTHER) when healthdog runs realtime without reset-on-fork (a unit's
+ * CPUSchedulingPolicy= without CPUSchedulingResetOnFork=), so that no probe can starve the ping.
+ * Best effort: a failure leaves the policy as it was. */
+void spawn_reset_scheduling(void);
+
 /* Formats how the program ended: "exit 3", "killed by signal SEGV". */
 void spawn_describe_exit(const siginfo_t *si, char *buf, size_t size);

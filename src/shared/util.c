@@ -370,6 +370,8 @@ bool stat_is_trusted(const struct stat *st, char *why, size_t size) {
                 snprintf(why, size, "owned by uid %u", (unsigned) st->st_uid);
                 return false;
         }
+        if (S_ISLNK(st->st_mode))
+                return true;
         if ((st->st_mode & S_IWOTH) || ((st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid())) {
                 snprintf(why, size, "writable by %s (mode %04o)",
                          (st->st_mode & S_IWOTH) ? "everyone" : "a non-root group", (unsigned) (st->st_mode & 07777));

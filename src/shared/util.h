@@ -136,7 +136,8 @@ struct stat;
 /* Whether a file healthdog runs, or whose commands it runs, as root could have been changed by
  * someone else: it must be owned by root (or the user running healthdog) and writable by no other
  * user or non-root group. When not, *why (of size) says why ("owned by uid 1000", "writable by
- * everyone (mode 0666)"). */
+ * everyone (mode 0666)"). For a directory, writable means that files can be added or replaced;
+ * for a symlink (lstat()), only the owner counts: its own mode is always 0777 and means nothing. */
 bool stat_is_trusted(const struct stat *st, char *why, size_t size);
 
 /* Creates a directory and its parents. Returns 0 if it exists afterwards, or -errno. */

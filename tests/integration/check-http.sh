@@ -2,8 +2,9 @@
 # type=http against a scripted HTTP server on 127.0.0.1 that answers by path: 200 with a length,
 # chunked (the expected text split across chunks), to the end of the connection, 500, 1xx then
 # 200, headers then a stall (the timeout; under the daemon every abandoned connection is closed
-# at once), an endless body (the read stops at max-body), something that is not HTTP; and a port
-# with nothing behind it.
+# at once), an endless body (the read stops at max-body), 1-byte chunks with long extensions
+# (the framing is bounded; the pings stay regular), something that is not HTTP; and a port with
+# nothing behind it.
 source "$(dirname "$0")/lib.sh"
 
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "no python3"
@@ -66,6 +67,20 @@ def handle(c):
         except OSError:
             pass
         log(connlog, "huge %d %.3f" % (sent, time.monotonic() - start))
+    elif path == "/chunky":
+        # A broken or hostile server: 1-byte chunks, each with an 8000-byte chunk extension, as
+        # fast as the socket takes them, for up to 20 s (a reader that takes all of it in one go
+        # never gets back to its event loop).
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        block = (b"1;ext=" + b"e" * 8000 + b"\r\nx\r\n") * 128
+        sent = 0
+        try:
+            while time.monotonic() - start < 20:
+                c.sendall(block)
+                sent += len(block)
+        except OSError:
+            pass
+        log(connlog, "chunky %d %.3f" % (sent, time.monotonic() - start))
     elif path == "/ssh":
         c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
         time.sleep(0.2)
@@ -170,6 +185,12 @@ type = http
 url = http://127.0.0.1:$PORT/huge?2
 expect-body = needle
 
+[check.chunky]
+type = http
+url = http://127.0.0.1:$PORT/chunky
+timeout = 1s
+max-body = 16777216
+
 [check.not-http]
 type = http
 url = http://127.0.0.1:$PORT/ssh
@@ -210,6 +231,16 @@ for sent in $(awk '$1 == "huge" { print $2 }' "$T/conns.log"); do
         assert_cmp "huge: bytes the server could send" "$sent" "<" $((64 << 20))
 done
 
+# 1-byte chunks with 8000-byte extensions, sent as fast as loopback goes (16 MiB of body would
+# take 128 GiB): the probe fails within its timeout (at a bound on the framing, or at the
+# timeout), and the server's connection is closed then, not after the 20 s it would keep sending.
+expect chunky 1 "^127\\.0\\.0\\.1:$PORT: the chunked body's framing \\(chunk sizes and extensions\\) exceeds 1 MiB$"
+assert_cmp "chunky: seconds to fail (timeout 1s)" "$SECS" "<" 2
+wait_until 5 grep -q '^chunky ' "$T/conns.log" || fail "the server still sends its chunks"
+note "chunky: bytes the server got to send, seconds: $(grep '^chunky ' "$T/conns.log" | cut -d' ' -f2-)"
+assert_cmp "chunky: seconds the server sent" "$(awk '$1 == "chunky" { print $3 }' "$T/conns.log")" "<" 5
+assert_cmp "chunky: bytes the server could send" "$(awk '$1 == "chunky" { print $2 }' "$T/conns.log")" "<" $((64 << 20))
+
 # Under the daemon: every run of the stalled request is abandoned at 100 ms and its connection
 # closed then, not left open; and the pings never stop.
 : >"$T/conns.log"
@@ -242,4 +273,41 @@ note "stalled connections, seconds open: $(awk '$1 == "stall" { print $2 }' "$T/
 assert_cmp "stalled connections closed" "$(grep -c '^stall ' "$T/conns.log")" ">=" 6
 assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<=" 0.25
 assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+
+# Under the daemon, the chunky server again, run after run: each run ends within its timeout and
+# the pings stay regular (a reader that never returns to the event loop would starve them).
+: >"$T/conns.log"
+DAEMON_LOG=$T/daemon-chunky.log
+STANDIN_LOG=$T/standin-chunky.log
+write_config <<EOF
+[watchdog]
+device = $DEV
+timeout = 2s
+interval = 100ms
+
+[supervisor]
+state-directory = $STATE
+startup-grace = 0
+
+[check.chunky]
+type = http
+url = http://127.0.0.1:$PORT/chunky
+interval = 1s
+timeout = 500ms
+max-body = 16777216
+fail-after = 1
+required = no
+EOF
+start_standin 2
+LOG_LEVEL=debug start_daemon
+t0=$(now)
+sleep 4
+t1=$(now)
+stop_daemon 0
+stop_standin
+runs=$(grep -c "^<7>Check 'chunky': " "$DAEMON_LOG")
+note "chunky runs: $runs: $(grep -m1 "^<7>Check 'chunky': " "$DAEMON_LOG")"
+assert_cmp "chunky runs in 4 s (interval 1s)" "$runs" ">=" 3
+assert_cmp "max gap between pings under the chunky server (s)" "$(max_gap "$t0" "$t1")" "<=" 0.5
+assert_cmp "pings in 4 s (interval 100ms)" "$(pings "$t0" "$t1")" ">=" 30
 echo "PASS"

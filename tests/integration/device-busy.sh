@@ -1,7 +1,10 @@
 #!/bin/bash
 # A device that cannot be opened (a directory, a missing path) is a clear startup error naming
-# the path, exit 1. device = none is a dry run: the checks run, nothing is armed, SIGTERM exits 0.
-# (EBUSY, another process holding the device, needs a real watchdog driver: see the VM tests.)
+# the path, exit 1. A device another process holds (EBUSY) gets the diagnosis of who usually
+# holds a watchdog and how to hand it over: the kernel's watchdog core answers a second open with
+# EBUSY, and so does a terminal held with TIOCEXCL to anyone without CAP_SYS_ADMIN, which is how
+# it is made here (a pty whose holder set TIOCEXCL; the daemon started without CAP_SYS_ADMIN).
+# device = none is a dry run: the checks run, nothing is armed, SIGTERM exits 0.
 source "$(dirname "$0")/lib.sh"
 
 # config DEVICE
@@ -65,4 +68,25 @@ sleep 0.5
 assert_cmp "exec runs in the last 0.5 s" "$(( $(wc -l <"$T/runs") - runs_before ))" ">=" 3
 stop_daemon 0
 assert_no_grep "$DAEMON_LOG" "Leaving|disarmed|Armed"
+
+# Busy: a pty held with TIOCEXCL, opened by a daemon without CAP_SYS_ADMIN.
+PY=$(command -v /usr/bin/python3 || command -v python3) || skip "the first cases passed; no python3 for the busy device"
+cat >"$T/holder.py" <<'EOF'
+import fcntl, os, sys, termios, time
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCEXCL)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(os.ttyname(slave) + "\n")
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+EOF
+"$PY" "$T/holder.py" "$T/busy-tty" 2>"$T/holder-err.log" &
+lib_pids+=($!)
+wait_until 3 test -s "$T/busy-tty" || fail "the pty holder did not start: $(cat "$T/holder-err.log")"
+busy=$(cat "$T/busy-tty")
+setpriv --bounding-set=-sys_admin true 2>/dev/null || skip "the first cases passed; cannot drop CAP_SYS_ADMIN for the busy device"
+DAEMON_LOG=$T/daemon-busy.log
+rm -f "$T/runs"
+HEALTHDOG=$(healthdog_via no-sys-admin setpriv --bounding-set=-sys_admin) \
+        cannot_open "$busy" "Device or resource busy\\. Another process holds the watchdog: most often systemd \\(RuntimeWatchdogSec= in /etc/systemd/system\\.conf: set it to off and run 'systemctl daemon-reexec'\\) or a watchdog daemon \\(wd_keepalive, watchdog, watchdogd: stop and disable it\\)\\. Only one process can feed the device\\."
 echo "PASS"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for bootenv_read() and bootenv_write() on real U-Boot environment images made with
  * mkenvimage in a throwaway directory, with the results checked from outside with fw_printenv and
- * by comparing the image bytes. The lock tests hold libubootenv's real lock file with flock(1). */
+ * by comparing the image bytes. The lock tests hold libubootenv's real lock file with flock(1);
+ * the lock file's own mode is tested on a tmpfs mounted over its directory in a private mount
+ * namespace, so the system's lock file is never touched. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,6 +101,18 @@ static uint8_t *slurp(const char *path, size_t *size) {
         assert_non_null(buf);
         assert_int_equal(fread(buf, 1, l, f), (size_t) l);
         *size = l;
+        return buf;
+}
+
+/* The whole file as a string, "" when it is empty; *size gets its length. */
+static char *slurp_or_empty(const char *path, size_t *size) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        char *buf;
+
+        assert_non_null(f);
+        buf = calloc(1, 4096);
+        assert_non_null(buf);
+        *size = fread(buf, 1, 4095, f);
         return buf;
 }
 
@@ -673,6 +687,80 @@ static void test_lock_held(void **state) {
         assert_true(took < BOOTENV_LOCK_TIMEOUT_USEC + USEC_PER_SEC);
 }
 
+/* Runs bootenv_read() of bootcount with stderr going to the file output; returns its result. */
+static int read_capturing_stderr(const char *config, const char *output) {
+        static const char *const names[] = { "bootcount" };
+        _cleanup_(closep) int out = -1, saved_err = -1;
+        char *got = NULL;
+        int r;
+
+        out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(out >= 0);
+        fflush(stderr);
+        saved_err = dup(STDERR_FILENO);
+        assert_true(saved_err >= 0);
+        assert_true(dup2(out, STDERR_FILENO) >= 0);
+        r = bootenv_read(config, names, 1, &got);
+        fflush(stderr);
+        assert_true(dup2(saved_err, STDERR_FILENO) >= 0);
+        free(got);
+        return r;
+}
+
+static mode_t lock_mode(void) {
+        struct stat st;
+
+        assert_int_equal(stat(BOOTENV_LOCK_FILE, &st), 0);
+        return st.st_mode & 07777;
+}
+
+/* Whoever can open the lock file can flock() it and hold off every read and store of the
+ * environment, a boot's confirmation included, for as long as they like: healthdog creates it
+ * 0600 and takes group and other access away from one it owns; one someone else owns is named
+ * in a warning, and used all the same. */
+static void test_lock_file_mode(void **state) {
+        const char *dir = *state;
+        _cleanup_(freep) char *image = make_image(dir, "uboot.env", VARS, false);
+        _cleanup_(freep) char *config = make_config1(dir, image);
+        _cleanup_(freep) char *output = test_path(dir, "stderr");
+        _cleanup_(freep) char *lockdir = strdup(BOOTENV_LOCK_FILE), *text = NULL;
+        size_t size;
+
+        assert_non_null(lockdir);
+        *strrchr(lockdir, '/') = '\0';
+        if (geteuid() != 0 || (!unshared && unshare(CLONE_NEWNS) < 0)) {
+                print_message("needs root and a private mount namespace (%m), skipping\n");
+                skip();
+        }
+        unshared = true;
+        assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+        assert_int_equal(mount("tmpfs", lockdir, "tmpfs", 0, "mode=1777"), 0);
+
+        /* Created: 0600 whatever the umask. */
+        assert_int_equal(read_capturing_stderr(config, output), 0);
+        assert_int_equal(lock_mode(), 0600);
+
+        /* Made 0666 by an older healthdog or fw_setenv: taken back to 0600. */
+        assert_int_equal(chmod(BOOTENV_LOCK_FILE, 0666), 0);
+        assert_int_equal(read_capturing_stderr(config, output), 0);
+        assert_int_equal(lock_mode(), 0600);
+        text = slurp_or_empty(output, &size);
+        assert_int_equal(size, 0);
+        free(text);
+
+        /* Someone else's (the directory is world-writable): a warning naming it, and read anyway. */
+        assert_int_equal(chown(BOOTENV_LOCK_FILE, 4321, 4321), 0);
+        assert_int_equal(chmod(BOOTENV_LOCK_FILE, 0644), 0);
+        assert_int_equal(read_capturing_stderr(config, output), 0);
+        assert_int_equal(lock_mode(), 0644);
+        text = slurp_or_empty(output, &size);
+        print_message("%s", text);
+        assert_non_null(strstr(text, "'" BOOTENV_LOCK_FILE "' (owner uid 4321, mode 0644)"));
+        assert_non_null(strstr(text, ", ignoring\n"));
+
+        assert_int_equal(umount2(lockdir, MNT_DETACH), 0);
+}
+
 /* libubootenv prints nothing itself, also on errors (the tools do). */
 static void test_quiet(void **state) {
         const char *dir = *state;
@@ -741,6 +829,7 @@ int main(void) {
                 T(test_bad_arguments),
                 T(test_read_only),
                 T(test_lock_held),
+                T(test_lock_file_mode),
                 T(test_quiet),
 #undef T
         };

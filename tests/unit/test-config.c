@@ -595,6 +595,119 @@ static void test_untrusted_files(void **state) {
         }
 }
 
+/* A drop-in directory others can write to is refused: anyone could add a file naming commands. */
+static void test_untrusted_dropin_dirs(void **state) {
+        const char *dir = *state;
+        _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "[watchdog]\ntimeout = 30s\n");
+        _cleanup_(freep) char *vendor = test_path(dir, "vendor"), *admin = test_path(dir, "admin");
+        _cleanup_(freep) char *v = write_conf(dir, "vendor/50-app.conf", "[check.app]\ntype = file\npath = /a\n");
+        _cleanup_(freep) char *a = write_conf(dir, "admin/60-x.conf", "[watchdog]\ntimeout = 20s\n");
+        char *dirs[] = { vendor, admin, NULL };
+        static const mode_t refused[] = { 0777, 01777, 0757 };
+
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                char mode[16];
+
+                assert_int_equal(chmod(admin, refused[i]), 0);
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                snprintf(mode, sizeof(mode), "(mode %04o)", (unsigned) refused[i]);
+                assert_error(&errors, admin, 0, "refusing a drop-in directory writable by everyone");
+                assert_error(&errors, admin, 0, mode);
+        }
+        /* Also when it holds no drop-in yet: the next file anyone adds would be read. */
+        assert_int_equal(chmod(admin, 0755), 0);
+        assert_int_equal(chmod(vendor, 0777), 0);
+        assert_int_equal(unlink(v), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, vendor, 0, "drop-in directory writable by everyone (mode 0777)");
+        }
+        assert_int_equal(chmod(vendor, 0755), 0);
+        {
+                _cleanup_(config_freep) Config *c = load_ok(main_path, dirs);
+                assert_int_equal(c->watchdog.timeout, SEC(20));
+        }
+        if (geteuid() != 0) {
+                print_message("not root: skipping the owner and group checks\n");
+                return;
+        }
+        assert_int_equal(chown(admin, 4321, 0), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, admin, 0, "refusing a drop-in directory owned by uid 4321");
+        }
+        assert_int_equal(chown(admin, 0, 4321), 0);
+        assert_int_equal(chmod(admin, 0775), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, admin, 0, "refusing a drop-in directory writable by a non-root group");
+        }
+        (void) a;
+}
+
+/* A mask switches a vendor drop-in (and its checks) off: only root may have made it. */
+static void test_untrusted_masks(void **state) {
+        const char *dir = *state;
+        _cleanup_(freep) char *main_path = write_conf(dir, "healthdog.conf", "");
+        _cleanup_(freep) char *vendor = test_path(dir, "vendor"), *admin = test_path(dir, "admin"),
+                           *link = test_path(dir, "admin/60-other.conf");
+        _cleanup_(freep) char *v1 = write_conf(dir, "vendor/50-app.conf", "[check.app]\ntype = file\npath = /a\n");
+        _cleanup_(freep) char *v2 = write_conf(dir, "vendor/60-other.conf", "[check.other]\ntype = file\npath = /o\n");
+        _cleanup_(freep) char *empty = write_conf(dir, "admin/50-app.conf", "");
+        char *dirs[] = { vendor, admin, NULL };
+
+        assert_int_equal(symlink("/dev/null", link), 0);
+        {
+                _cleanup_(config_freep) Config *c = load_ok(main_path, dirs);
+                assert_int_equal(c->n_checks, 0);
+        }
+
+        /* An empty file anyone can write to. */
+        assert_int_equal(chmod(empty, 0666), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, empty, 0, "refusing a mask (an empty file) writable by everyone (mode 0666)");
+        }
+        assert_int_equal(chmod(empty, 0644), 0);
+        if (geteuid() != 0) {
+                print_message("not root: skipping the owner checks\n");
+                return;
+        }
+        assert_int_equal(chown(empty, 4321, 0), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, empty, 0, "refusing a mask (an empty file) owned by uid 4321");
+        }
+        assert_int_equal(chown(empty, 0, 0), 0);
+
+        /* A symlink to /dev/null someone else made; its own mode (0777) means nothing. */
+        assert_int_equal(lchown(link, 4321, 0), 0);
+        {
+                _cleanup_(config_errors_clear) ConfigErrors errors = {};
+                load_fail(main_path, dirs, &errors);
+                assert_int_equal(config_errors_count(&errors), 1);
+                assert_error(&errors, link, 0, "refusing a mask (a symlink) owned by uid 4321");
+        }
+        assert_int_equal(lchown(link, 0, 0), 0);
+        {
+                _cleanup_(config_freep) Config *c = load_ok(main_path, dirs);
+                assert_int_equal(c->n_checks, 0);
+        }
+        (void) v1, (void) v2;
+}
+
 static void test_missing_main_file(void **state) {
         _cleanup_(freep) char *p = test_path(*state, "absent.conf");
         _cleanup_(config_errors_clear) ConfigErrors errors = {};
@@ -860,6 +973,8 @@ int main(void) {
                 T(test_errors_kept_from_before),
                 T(test_cross_field_errors),
                 T(test_untrusted_files),
+                T(test_untrusted_dropin_dirs),
+                T(test_untrusted_masks),
                 T(test_missing_main_file),
                 T(test_check_settings),
                 T(test_dump),

@@ -660,8 +660,9 @@ static void manager_setup_realtime(Manager *m) {
                 if (sched_getparam(0, &p) < 0)
                         p.sched_priority = 0;
                 if (!(policy & SCHED_RESET_ON_FORK))
-                        log_warning("Running SCHED_FIFO without reset-on-fork: probes and hooks inherit it "
-                                    "(set CPUSchedulingResetOnFork=yes in the unit), ignoring");
+                        log_warning("Running SCHED_FIFO without reset-on-fork: probes and hooks are set back to "
+                                    "normal scheduling as they start (CPUSchedulingResetOnFork=yes in the unit "
+                                    "saves that step), ignoring");
         } else if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) < 0) {
                 log_warning_errno(errno, "Failed to switch to SCHED_FIFO priority %u: %m (under systemd, set "
                                   "CPUSchedulingPolicy=fifo, CPUSchedulingPriority=%u and "
@@ -697,7 +698,8 @@ static void manager_log_watchdog(Manager *m) {
          * kind) gets one line rather than five. */
         if ((w->unsupported & none) == none)
                 log_warning("'%s' answers no watchdog ioctl (is it a watchdog?): pinging by write(), "
-                            "assuming the configured timeout", w->path);
+                            "assuming the configured timeout%s", w->path,
+                            m->config->watchdog.pretimeout > 0 ? "; the pretimeout is not supported" : "");
         else
                 for (size_t i = 0; i < ELEMENTSOF(notes); i++)
                         if (w->unsupported & notes[i].flag)

@@ -8,6 +8,9 @@
 # - It answers after 3 s: the pings go on meanwhile, then the phase is decided with its answer.
 # - It hangs: it is killed at [ostree] timeout and reaped, and the environment alone decides: a
 #   trial stays a trial.
+# - It prints something other than its result, with exit 0 (issue 15 #2: the old daemon took any
+#   output with exit 0 for "an older deployment is booted", and a library warning made a trial
+#   "rolled-back", its variables cleared): a malformed reply proves nothing, the trial stays.
 source "$(dirname "$0")/bootlib.sh"
 
 HELPER=$T/fake-helper
@@ -19,6 +22,10 @@ cat >/dev/null
 read -r delay <"${0%/*}/helper-delay"
 sleep "$delay"
 d='{"name":"1111111111111111111111111111111111111111111111111111111111111111.0","serial":0}'
+if [ -e "${0%/*}/helper-garbage" ]; then
+        printf '%s\0%s\0%d' "(ostree:42): GLib-WARNING **: something" "" 0
+        exit 0
+fi
 printf '%s\0%s\0%d' "{\"booted\":$d,\"default\":$d,\"failed\":null}" "a libostree warning on stderr" 0
 EOF
 chmod 0755 "$HELPER"
@@ -72,6 +79,19 @@ no_helper() { ! pgrep -f -- "$HELPER" >/dev/null; }
 wait_until 3 no_helper || fail "the killed helper is still there: $(pgrep -af -- "$HELPER")"
 zombies=$(ps -o stat=,pid= --ppid "$DAEMON_PID" | grep -c '^Z')
 assert_cmp "zombie children of the daemon" "$zombies" "==" 0
+assert_verdict verdict pending
+stop_daemon
+
+echo "== the helper prints a warning where its result belongs, and exits 0"
+echo 0 >"$T/helper-delay"
+: >"$T/helper-garbage"
+sig=$(file_sig "$ENV")
+start_boot 1
+wait_for_log "$DAEMON_LOG" "Cannot tell which OSTree deployment is booted \\(a malformed reply" 10
+assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial "
+assert_no_grep "$DAEMON_LOG" "rolled-back|Cleared upgrade_available"
+assert_env upgrade_available 1
+assert_sig_same "the environment" "$ENV" "$sig"
 assert_verdict verdict pending
 stop_daemon
 check_sanitizers

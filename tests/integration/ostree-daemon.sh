@@ -91,6 +91,46 @@ grep -q "OSTree prune done" <<<"$ERR" || fail "prune did not finish"
 expect_deployments "$S" 2
 note "ok: pruned to the booted deployment (keep-rollback = 0)"
 
+echo "== an update deployed and armed before its reboot, then healthdog restarts (issue 15 #1)"
+# A steady boot of 3. An OTA client deploys 4 without staging (it is the default now) and sets
+# upgrade_available=1; then the daemon restarts in the same boot. Its phase is the one decided
+# when the boot started: steady. The old daemon read "default is not booted" as a rollback,
+# cleared the variables and removed 4 before it ever booted.
+S=$T/sysroot-pending
+sysroot_with "$S" 3
+setup upgrade_available=0 bootcount=0 bootlimit=3
+boot "$(deployments "$S" | awk 'NR == 1 { print $1 }')" 2
+grep -q "Boot phase: steady" <<<"$ERR" || fail "boot of 3 is not steady"
+booted3=$(deployments "$S" | awk 'NR == 1 { print $1 }')
+commit_version "$S" 4 >/dev/null
+deploy "$S"
+expect_deployments "$S" 4 3 2 1
+printf '%s\n' upgrade_available=1 bootcount=0 >"$T/arm.script"
+fw_setenv -c "$T/fw_env.config" -s "$T/arm.script" || fail "fw_setenv failed"
+boot "$booted3" 3
+grep -q "Boot phase: steady (.*), as decided when this boot started" <<<"$ERR" || fail "the restart decided the phase anew"
+grep -q "rolled-back\|Removing the failed deployment" <<<"$ERR" && fail "the pending update was taken for a rollback"
+expect_deployments "$S" 4 3 2 1
+[ "$(fw_printenv -c "$T/fw_env.config" -n upgrade_available 2>/dev/null)" = 1 ] ||
+        fail "the armed trial was cleared: $(fw_printenv -c "$T/fw_env.config")"
+note "ok: the update deployed before the reboot stays, its trial stays armed"
+
+echo "== rolled back, but the variables cannot be cleared: nothing is removed (issue 15 #3)"
+# With the variables still set, the next boot runs altbootcmd again and boots an older deployment:
+# removing the failed one now would make the known-good one look failed then.
+S=$T/sysroot-roenv
+sysroot_with "$S" 3
+v2=$(csum_of "$S" 2)
+setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
+WAIT_SOCKET=/run/ro.sock boot "$v2.0" 4 /bin/sh -c 'mount --bind -o ro /var/hd/uboot.env /var/hd/uboot.env &&
+        exec python3 -c "import socket, time; s = socket.socket(socket.AF_UNIX); s.bind(\"/run/ro.sock\"); time.sleep(30)"'
+grep -q "Boot phase: rolled-back" <<<"$ERR" || fail "not seen as rolled back"
+grep -q "Failed to clear the rollback state .*removing nothing until then" <<<"$ERR" || fail "the failed clear was not reported"
+grep -q "Removing the failed deployment" <<<"$ERR" && fail "a deployment was removed before the variables were cleared"
+expect_deployments "$S" 3 2 1
+[ "$(fw_printenv -c "$T/fw_env.config" -n rollback 2>/dev/null)" = 1 ] || fail "the read-only environment changed"
+note "ok: the variables could not be cleared, every deployment stays"
+
 echo "== through healthdog-ostree.socket: the helper is not the daemon's child"
 # As under systemd: a socket whose connections each start `healthdog-ostree serve` (here
 # systemd-socket-activate in inetd mode; healthdog-ostree@.service on a device). The daemon has

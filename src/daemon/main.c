@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
+#include <link.h>
 #include <signal.h>
+#include <sys/mman.h>
 
 #include "config.h"
 #include "control.h"
@@ -64,6 +66,39 @@ static int no_arguments(const Verb *v, int argc, char *argv[], int i) {
         return 0;
 }
 
+/* dl_iterate_phdr() callback: unmaps the pages of one loaded object's read-only segments. */
+static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *userdata) {
+        const uintptr_t page = *(const uintptr_t *) userdata;
+
+        if (strstr(info->dlpi_name, "linux-vdso"))
+                return 0;
+        for (size_t i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+                /* Whole pages inside the segment only: never a page shared with a writable one. */
+                uintptr_t start = (info->dlpi_addr + p->p_vaddr + page - 1) & ~(page - 1);
+                uintptr_t end = (info->dlpi_addr + p->p_vaddr + p->p_filesz) & ~(page - 1);
+
+                if (p->p_type == PT_LOAD && !(p->p_flags & PF_W) && end > start)
+                        (void) madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+        return 0;
+}
+
+/* Start-up touches code and tables the steady state never runs again: the dynamic loader's
+ * symbol lookups through every library's hash tables (libsystemd's dependencies libgcrypt, lz4,
+ * zstd, lzma, libcap included, which the daemon never calls), the libraries' constructors, the
+ * config parser. The kernel maps file pages in 64 kB windows around each fault, so all of that
+ * stays resident, as RSS, for as long as the daemon runs (about 1.3 MB here). Unmapping the
+ * read-only segments once started leaves those pages to the page cache (shared, clean, nothing
+ * is lost: they are read back from the file on the next touch); the steady state faults back
+ * in only what it runs. Writable segments (data, relocated pointers, RELRO) are never touched,
+ * and with locked memory (realtime-priority) madvise() refuses and everything stays. */
+static void release_startup_memory(void) {
+        uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
+
+        dl_iterate_phdr(drop_readonly_segments, &page);
+}
+
 static int verb_run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         Config *config = NULL;
@@ -84,6 +119,7 @@ static int verb_run(int argc, char *argv[]) {
         r = manager_start(m);
         if (r < 0)
                 return EXIT_FAILURE;
+        release_startup_memory();
         r = manager_run(m);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");

@@ -69,18 +69,25 @@ static int no_arguments(const Verb *v, int argc, char *argv[], int i) {
 /* dl_iterate_phdr() callback: unmaps the pages of one loaded object's read-only segments. */
 static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *userdata) {
         const uintptr_t page = *(const uintptr_t *) userdata;
+        struct {
+                uintptr_t start, end;
+        } drop[16];
+        size_t n = 0;
 
         if (strstr(info->dlpi_name, "linux-vdso"))
                 return 0;
-        for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        /* The program headers live in the first segment: read them all before unmapping any. */
+        for (size_t i = 0; i < info->dlpi_phnum && n < ELEMENTSOF(drop); i++) {
                 const ElfW(Phdr) *p = &info->dlpi_phdr[i];
                 /* Whole pages inside the segment only: never a page shared with a writable one. */
                 uintptr_t start = (info->dlpi_addr + p->p_vaddr + page - 1) & ~(page - 1);
                 uintptr_t end = (info->dlpi_addr + p->p_vaddr + p->p_filesz) & ~(page - 1);
 
                 if (p->p_type == PT_LOAD && !(p->p_flags & PF_W) && end > start)
-                        (void) madvise((void *) start, end - start, MADV_DONTNEED);
+                        drop[n++] = (typeof(drop[0])) { start, end };
         }
+        for (size_t i = 0; i < n; i++)
+                (void) madvise((void *) drop[i].start, drop[i].end - drop[i].start, MADV_DONTNEED);
         return 0;
 }
 

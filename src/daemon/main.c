@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <link.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #include "config.h"
@@ -74,7 +75,8 @@ static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *
         } drop[16];
         size_t n = 0;
 
-        if (strstr(info->dlpi_name, "linux-vdso"))
+        /* Not the vDSO; and not by its name, which for the loader is in the program's first page. */
+        if (info->dlpi_addr == getauxval(AT_SYSINFO_EHDR))
                 return 0;
         /* The program headers live in the first segment: read them all before unmapping any. */
         for (size_t i = 0; i < info->dlpi_phnum && n < ELEMENTSOF(drop); i++) {

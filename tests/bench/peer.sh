@@ -78,9 +78,9 @@ sandbox_found() {
         [ -n "$SUT_PID" ] && [ -n "$SUT_APP_PID" ]
 }
 sandbox_stop() {
-        # unshare --kill-child: its end kills the namespace's init, and with it everything inside.
-        kill -TERM "$SANDBOX_PID" 2>/dev/null
-        wait_until 3 dead "$SANDBOX_PID" || kill -KILL "$SANDBOX_PID" 2>/dev/null
+        # unshare --fork ignores SIGTERM; with --kill-child its end kills the namespace's init, and
+        # with it everything inside.
+        kill -KILL "$SANDBOX_PID" 2>/dev/null
         wait "$SANDBOX_PID" 2>/dev/null
 }
 

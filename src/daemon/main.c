@@ -102,10 +102,21 @@ static int drop_readonly_segments(struct dl_phdr_info *info, size_t size, void *
  * is lost: they are read back from the file on the next touch); the steady state faults back
  * in only what it runs. Writable segments (data, relocated pointers, RELRO) are never touched,
  * and with locked memory (realtime-priority) madvise() refuses and everything stays. */
-static void release_startup_memory(void) {
+static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
         uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
 
         dl_iterate_phdr(drop_readonly_segments, &page);
+        return 0;
+}
+
+/* Done once the checks have run a few times, so that their first runs' one-off code goes too
+ * (unmapping right before the loop left ~70 kB more). A floating one-shot source: the loop
+ * frees it. */
+#define STARTUP_SETTLED_USEC (5 * USEC_PER_SEC)
+static void release_startup_memory(Manager *m) {
+        if (sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, STARTUP_SETTLED_USEC, USEC_PER_SEC,
+                                       on_settled, NULL) < 0)
+                log_debug("Failed to schedule the release of start-up memory, ignoring");
 }
 
 static int verb_run(int argc, char *argv[]) {
@@ -128,7 +139,7 @@ static int verb_run(int argc, char *argv[]) {
         r = manager_start(m);
         if (r < 0)
                 return EXIT_FAILURE;
-        release_startup_memory();
+        release_startup_memory(m);
         r = manager_run(m);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");

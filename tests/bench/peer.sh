@@ -1,8 +1,9 @@
-# shellcheck shell=bash disable=SC2154 # run's globals (top, T, OUT, DEV, INTERVAL, ...)
+# shellcheck shell=bash disable=SC2154 # run's globals (top, T, OUT, INTERVAL, ...)
 # Sourced by tests/bench/run: healthdog beside a peer, Debian's watchdog 5.16 (issue 18), with the
-# same 7 probes at the same interval, each daemon in the same sandbox (tests/bench/sandbox) with
-# the same application, against the same stand-in, measured the same way; then the application
-# dies and the stand-in tells when the last ping came. Adds PEER_ROWS for the final table.
+# same 7 probes at the same interval. Each daemon runs in a sandbox of its own
+# (tests/bench/sandbox) with its own copy of the application and its own stand-in, both at once,
+# so that the machine's load is the same for both, and both are measured the same way; then both
+# applications die and the stand-ins tell when the last ping came. Adds PEER_ROWS for the table.
 #
 # The probes: a heartbeat file that must change within 5 s, the application's pidfile, a ping
 # to 127.0.0.1, interface lo, the 1-minute load, available memory, and a test program. The
@@ -13,75 +14,77 @@ PEER=${BENCH_PEER:-/usr/sbin/watchdog}
 P=$T/peer
 PEER_ROWS=$OUT/peer-table.txt
 : >"$PEER_ROWS"
+SUTS=(healthdog peer)
+declare -A SUT_PID SUT_APP SUT_SANDBOX SUT_STANDIN
 
+# peer_setup: for each of healthdog and the peer, a directory $P/NAME with the stand-in's FIFO,
+# the application's files, the test program and the config.
 peer_setup() {
-        local memtotal_kb
+        local memtotal_kb name d
         rm -rf "$P"
-        mkdir -p "$P/peer-log" "$P/peer-test.d"
-        printf '#!/bin/sh\n# the application'\''s self-test: its heartbeat file is there\ntest -f %s/alive\n' "$P" >"$P/app-test"
-        chmod 0755 "$P/app-test"
-        PEER_APP="echo \$\$ >$P/app.pid; while :; do touch $P/alive; sleep 1; done"
+        for name in "${SUTS[@]}"; do
+                d=$P/$name
+                mkdir -p "$d/log" "$d/test.d"
+                printf '#!/bin/sh\n# the application'\''s self-test: its heartbeat file is there\ntest -f %s/alive\n' \
+                        "$d" >"$d/app-test"
+                chmod 0755 "$d/app-test"
+        done
         memtotal_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
-        # min-memory is in pages: 1% of the memory, as healthdog's min-available = 1%.
-        cat >"$P/watchdog.conf" <<EOF
-watchdog-device = $DEV
-watchdog-timeout = $((INTERVAL * 3))
-interval = $INTERVAL
-realtime = no
-# no mail, its own log and test directories
-admin =
-log-dir = $P/peer-log
-test-directory = $P/peer-test.d
-# a failure counts after 3 runs in a row, as healthdog's fail-after = 3 (the retry timer acts
-# when more than retry-timeout seconds passed since the first failure)
-retry-timeout = 1
-file = $P/alive
-change = 5
-pidfile = $P/app.pid
-ping = 127.0.0.1
-interface = lo
-max-load-1 = 100
-min-memory = $((memtotal_kb / 100 / 4))
-test-binary = $P/app-test
-test-timeout = $INTERVAL
-EOF
+        d=$P/peer
+        # min-memory is in pages: 1% of the memory, as healthdog's min-available = 1%. A failure
+        # counts after 3 runs in a row, as healthdog's fail-after = 3: the retry timer acts when
+        # more than retry-timeout seconds passed since the first failure. No mail (admin =).
+        printf '%s\n' "watchdog-device = $d/watchdog" "watchdog-timeout = $((INTERVAL * 3))" \
+                "interval = $INTERVAL" "realtime = no" "admin =" "log-dir = $d/log" "test-directory = $d/test.d" \
+                "retry-timeout = 1" "file = $d/alive" "change = 5" "pidfile = $d/app.pid" "ping = 127.0.0.1" \
+                "interface = lo" "max-load-1 = 100" "min-memory = $((memtotal_kb / 100 / 4))" \
+                "test-binary = $d/app-test" "test-timeout = $INTERVAL" >"$d/watchdog.conf"
+        d=$P/healthdog
         {
-                printf '[watchdog]\ndevice = %s\ntimeout = %ss\ninterval = %ss\n\n' "$DEV" $((INTERVAL * 3)) "$INTERVAL"
-                printf '[supervisor]\nstate-directory = %s\nstartup-grace = 0\nrealtime-priority = 0\n' "$P/state"
-                printf '\n[check.heartbeat]\ntype = file\npath = %s\nmax-age = 5s\n' "$P/alive"
-                printf '\n[check.app-process]\ntype = process\npidfile = %s\n' "$P/app.pid"
+                printf '[watchdog]\ndevice = %s\ntimeout = %ss\ninterval = %ss\n\n' "$d/watchdog" $((INTERVAL * 3)) "$INTERVAL"
+                printf '[supervisor]\nstate-directory = %s\nruntime-directory = %s\nstartup-grace = 0\nrealtime-priority = 0\n' \
+                        "$d/state" "$d/run"
+                printf '\n[check.heartbeat]\ntype = file\npath = %s\nmax-age = 5s\n' "$d/alive"
+                printf '\n[check.app-process]\ntype = process\npidfile = %s\n' "$d/app.pid"
                 printf '\n[check.loopback-ping]\ntype = ping\nhost = 127.0.0.1\ncount = 1\nreply-timeout = 500ms\n'
                 printf '\n[check.loopback]\ntype = link\ninterface = lo\n'
                 printf '\n[check.load]\ntype = loadavg\nmax-load = 100\n'
                 printf '\n[check.memory]\ntype = memory\nmin-available = 1%%\n'
-                printf '\n[check.app-test]\ntype = exec\ncommand = %s\n' "$P/app-test"
-        } | sed "/^\[check\./a interval = ${INTERVAL}s" | write_config "$P/healthdog.conf"
+                printf '\n[check.app-test]\ntype = exec\ncommand = %s\n' "$d/app-test"
+        } | sed "/^\[check\./a interval = ${INTERVAL}s" | write_config "$d/healthdog.conf"
 }
 
-# sandbox_start NAME COMMAND...: COMMAND in the sandbox beside the application, stderr to
-# $OUT/peer-NAME.log; sets SANDBOX_PID (unshare's), SUT_PID and SUT_APP_PID (pids outside).
-sandbox_start() {
-        local name=$1
+# sut_start NAME COMMAND...: NAME's stand-in (SCHED_FIFO 90, as start_standin_rt), then COMMAND in
+# a sandbox beside NAME's application, stderr to $OUT/peer-NAME.log. Sets SUT_PID[NAME] and
+# SUT_APP[NAME] (pids outside the sandbox), SUT_SANDBOX[NAME] (unshare's), SUT_STANDIN[NAME].
+sut_start() {
+        local name=$1 d=$P/$1 log=$OUT/peer-$1-standin.log
         shift
-        "$top/tests/bench/sandbox" --app "$PEER_APP" -- "$@" >"$OUT/peer-$name.log" 2>&1 &
-        SANDBOX_PID=$!
-        lib_pids+=("$SANDBOX_PID")
-        SUT_PID="" SUT_APP_PID=""
-        wait_until 5 sandbox_found "$(basename "$1")" || fail "$name did not start in the sandbox: $(cat "$OUT/peer-$name.log")"
+        chrt -f 90 "$STANDIN" --device "$d/watchdog" --timeout "$((INTERVAL * 3))" --log "$log" &
+        SUT_STANDIN[$name]=$!
+        lib_pids+=("$!")
+        wait_until 3 grep -q ' READY ' "$log" || fail "$name's stand-in did not start"
+        "$top/tests/bench/sandbox" --app "echo \$\$ >$d/app.pid; while :; do touch $d/alive; sleep 1; done" \
+                -- "$@" >"$OUT/peer-$name.log" 2>&1 &
+        SUT_SANDBOX[$name]=$!
+        lib_pids+=("$!")
+        wait_until 5 sut_found "$name" "$(basename "$1")" || fail "$name did not start in the sandbox: $(cat "$OUT/peer-$name.log")"
 }
-sandbox_found() {
+sut_found() {
         local init
-        init=$(pgrep -P "$SANDBOX_PID" | head -n 1)
+        init=$(pgrep -P "${SUT_SANDBOX[$1]}" | head -n 1)
         [ -n "$init" ] || return 1
-        SUT_PID=$(pgrep -P "$init" -x "$1" | head -n 1)
-        SUT_APP_PID=$(pgrep -P "$init" -x sh | head -n 1)
-        [ -n "$SUT_PID" ] && [ -n "$SUT_APP_PID" ]
+        SUT_PID[$1]=$(pgrep -P "$init" -x "$2" | head -n 1)
+        SUT_APP[$1]=$(pgrep -P "$init" -x sh | head -n 1)
+        [ -n "${SUT_PID[$1]}" ] && [ -n "${SUT_APP[$1]}" ]
 }
-sandbox_stop() {
+sut_stop() {
         # unshare --fork ignores SIGTERM; with --kill-child its end kills the namespace's init, and
         # with it everything inside.
-        kill -KILL "$SANDBOX_PID" 2>/dev/null
-        wait "$SANDBOX_PID" 2>/dev/null
+        kill -KILL "${SUT_SANDBOX[$1]}" 2>/dev/null
+        wait "${SUT_SANDBOX[$1]}" 2>/dev/null
+        kill -TERM "${SUT_STANDIN[$1]}" 2>/dev/null
+        wait "${SUT_STANDIN[$1]}" 2>/dev/null
 }
 
 # sandbox_verify PID: refuses to go on unless PID is in a PID and a mount namespace of its own
@@ -102,54 +105,69 @@ sandbox_verify() {
 children_ticks() { awk '{ print $16 + $17 }' "/proc/$1/stat"; }
 # gap_stats LOG FROM TO: "MAX MEDIAN" of the ping gaps within [FROM, TO].
 gap_stats() {
-        awk -v f="$2" -v t="$3" '$2 == "PING" && $1 >= f && $1 <= t { if (p != "") print $1 - p; p = $1 }' "$1" | sort -n | awk '{ d[++n] = $1 } END {
-                if (!n) exit; m = n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2
-                printf "%.6f %.6f\n", d[n], m }'
+        awk -v f="$2" -v t="$3" '$2 == "PING" && $1 >= f && $1 <= t { if (p != "") print $1 - p; p = $1 }' "$1" |
+                sort -n | awk '{ d[++n] = $1 } END { if (!n) exit
+                        printf "%.6f %.6f\n", d[n], n % 2 ? d[(n + 1) / 2] : (d[n / 2] + d[n / 2 + 1]) / 2 }'
 }
+# sample NAME: "<t> <cpu ns> <children ticks> <ctx switches>" of NAME's daemon.
+sample() { echo "$(now) $(cpu_ns "${SUT_PID[$1]}") $(children_ticks "${SUT_PID[$1]}") $(ctxsw "${SUT_PID[$1]}")"; }
 
-# peer_measure NAME COMMAND...: the steady window and the failure for one daemon; appends
-# "NAME RSS USS USS_ALONE CPU CHILDREN CTXSW MAXGAP MEDGAP FAULT_TO_LAST THREADS" to $P/results.
+# peer_measure: both daemons at once, the steady window then the failure; writes one line per
+# daemon to $P/results: "NAME RSS USS USS_ALONE CPU CHILDREN CTXSW MAXGAP MEDGAP FAULT_TO_LAST THREADS".
 peer_measure() {
-        local name=$1 pid t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared rss hz gmax gmed
-        local sentinel t_fault last threads
-        shift
-        rm -rf "$P/state" "$P/alive" "$P/app.pid"
-        start_standin_rt "$OUT/peer-$name-standin.log"
-        sandbox_start "$name" "$@"
-        pid=$SUT_PID
-        sandbox_verify "$pid"
-        sleep 3
-        dead "$pid" && fail "$name ended: $(cat "$OUT/peer-$name.log")"
-        read -r uss_alone uss_shared < <(uss_pair "$pid")
+        local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed
+        local -A uss first last rss threads fault lastping
+        sut_start healthdog "$HEALTHDOG" run -c "$P/healthdog/healthdog.conf"
+        sut_start peer "$PEER" -F -c "$P/peer/watchdog.conf"
+        for name in "${SUTS[@]}"; do
+                sandbox_verify "${SUT_PID[$name]}"
+        done
+        # Past start-up: healthdog gives back its start-up pages 5 s after it started (main.c).
+        sleep 6
+        for name in "${SUTS[@]}"; do
+                dead "${SUT_PID[$name]}" && fail "$name ended: $(cat "$OUT/peer-$name.log")"
+                uss[$name]=$(uss_pair "${SUT_PID[$name]}")
+        done
         hz=$(getconf CLK_TCK)
-        t0=$(now); c0=$(cpu_ns "$pid"); k0=$(children_ticks "$pid"); s0=$(ctxsw "$pid")
+        for name in "${SUTS[@]}"; do first[$name]=$(sample "$name"); done
         sleep "$SECONDS_STEADY"
-        t1=$(now); c1=$(cpu_ns "$pid"); k1=$(children_ticks "$pid"); s1=$(ctxsw "$pid")
-        rss=$(smaps_kb "$pid" Rss)
-        threads=$(status_field "$pid" Threads)
-        cp "/proc/$pid/smaps" "$OUT/peer-$name-smaps.txt"
-        cp "/proc/$pid/status" "$OUT/peer-$name-status.txt"
-        read -r gmax gmed < <(gap_stats "$STANDIN_LOG" "$t0" "$t1")
-        # The failure: the application dies; a process outside the sandbox must outlive whatever
-        # the daemon does about it (the peer kills every process it sees, then calls reboot()).
+        for name in "${SUTS[@]}"; do
+                pid=${SUT_PID[$name]}
+                last[$name]=$(sample "$name")
+                rss[$name]=$(smaps_kb "$pid" Rss)
+                threads[$name]=$(status_field "$pid" Threads)
+                cp "/proc/$pid/smaps" "$OUT/peer-$name-smaps.txt"
+                cp "/proc/$pid/status" "$OUT/peer-$name-status.txt"
+        done
+        # The failure: the applications die; a process outside the sandboxes must outlive whatever
+        # the daemons do about it (the peer kills every process it sees, then calls reboot()).
         sleep 600 &
         sentinel=$!
         lib_pids+=("$sentinel")
-        sleep 0.3
-        t_fault=$(now)
-        kill -KILL "$SUT_APP_PID"
-        wait_until 30 grep -q ' RESET ' "$STANDIN_LOG" || fail "$name: no reset 30 s after the application died"
-        last=$(last_ping)
-        alive "$sentinel" || fail "$name: a process outside the sandbox died after the failure"
+        for name in "${SUTS[@]}"; do
+                fault[$name]=$(now)
+                kill -KILL "${SUT_APP[$name]}"
+        done
+        for name in "${SUTS[@]}"; do
+                STANDIN_LOG=$OUT/peer-$name-standin.log
+                wait_until 30 grep -q ' RESET ' "$STANDIN_LOG" || fail "$name: no reset 30 s after the application died"
+                lastping[$name]=$(last_ping)
+                echo "$name fault ${fault[$name]} last-ping ${lastping[$name]} reset $(event_time RESET)" >>"$OUT/peer-failure.txt"
+        done
+        alive "$sentinel" || fail "a process outside the sandboxes died after the failure"
         kill "$sentinel" 2>/dev/null
         wait "$sentinel" 2>/dev/null
-        echo "$name fault $t_fault last-ping $last reset $(event_time RESET)" >>"$OUT/peer-failure.txt"
-        [ -f "$P/state/reset-reason.json" ] && cp "$P/state/reset-reason.json" "$OUT/peer-$name-reset-reason.json"
-        sandbox_stop
-        stop_supervision
-        echo "$name $rss $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
-                "$(calc "($k1 - $k0) / $hz / ($t1 - $t0) * 60")" "$(calc "($s1 - $s0) / ($t1 - $t0)")" \
-                "$gmax $gmed $(calc "$last - $t_fault") $threads" >>"$P/results"
+        cp "$P/healthdog/state/reset-reason.json" "$OUT/peer-healthdog-reset-reason.json" 2>/dev/null
+        for name in "${SUTS[@]}"; do
+                sut_stop "$name"
+                read -r t0 c0 k0 s0 <<<"${first[$name]}"
+                read -r t1 c1 k1 s1 <<<"${last[$name]}"
+                read -r uss_alone uss_shared <<<"${uss[$name]}"
+                read -r gmax gmed < <(gap_stats "$OUT/peer-$name-standin.log" "$t0" "$t1")
+                echo "$name ${rss[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
+                        "$(calc "($k1 - $k0) / $hz / ($t1 - $t0) * 60")" "$(calc "($s1 - $s0) / ($t1 - $t0)")" \
+                        "$gmax $gmed $(calc "${lastping[$name]} - ${fault[$name]}") ${threads[$name]}" >>"$P/results"
+        done
 }
 
 peer_table() {
@@ -168,11 +186,10 @@ peer_table() {
 }
 
 if [ -x "$PEER" ]; then
-        say "peer: healthdog and Debian's watchdog, the same 7 probes at ${INTERVAL}s, sandboxed, ${SECONDS_STEADY}s each"
+        say "peer: healthdog and Debian's watchdog at once, the same 7 probes at ${INTERVAL}s, each sandboxed, ${SECONDS_STEADY}s"
         peer_setup
         : >"$P/results"
-        peer_measure healthdog "$HEALTHDOG" run -c "$P/healthdog.conf"
-        peer_measure peer "$PEER" -F -c "$P/watchdog.conf"
+        peer_measure
         peer_table
 else
         echo "no peer: $PEER is missing (tests/install-deps bench installs Debian's watchdog)" >"$PEER_ROWS"

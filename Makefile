@@ -54,7 +54,9 @@ UNITS := healthdog.service healthdog-ostree.socket healthdog-ostree@.service
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(PATHS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
-ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+# -z now: every symbol is bound at start-up, before the daemon unmaps start-up's pages (main.c);
+# lazy binding would walk the libraries' hash tables (and fault them back in) on each first call.
+ALL_LDFLAGS = -Wl,--as-needed -Wl,-z,now $(LDFLAGS)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

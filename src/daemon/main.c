@@ -6,6 +6,7 @@
 #include "control.h"
 #include "log.h"
 #include "manager.h"
+#include "pages.h"
 #include "status.h"
 #include "verbs.h"
 
@@ -99,6 +100,7 @@ static int verb_run(int argc, char *argv[]) {
         r = manager_start(m);
         if (r < 0)
                 return EXIT_FAILURE;
+        pages_release_later(m->event);
         r = manager_run(m);
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");

@@ -138,11 +138,12 @@ assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$(now)")" "<=
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 alive "$DAEMON_PID" || fail "the daemon exited"
 
-# A daemon restart in the same boot: steady now, nothing written, still one record.
+# A daemon restart in the same boot: the boot's phase as decided when it started (a confirmed
+# trial), nothing written, still one record.
 stop_daemon
 DAEMON_LOG=$T/daemon-boot1-restart.log
 start_daemon
-assert_grep "$DAEMON_LOG" "^<5>Boot phase: steady .*upgrade_available=0 bootcount=0"
+assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\), as decided when this boot started"
 sleep 1.2
 assert_sig_same "daemon restarted after the confirmation" "$ENV" "$sig_confirmed"
 assert_cmp "verdict records of this boot after the restart" "$(verdict_records)" "==" 1

@@ -39,7 +39,7 @@ static void manager_update_status(Manager *m) {
                                   phase, a->confirmed ? " (confirmed)" : "",
                                   m->watchdog ? m->watchdog->path : "nothing (dry run)", interval, required - failing,
                                   required, m->decision.reason == FEED_GRACE ? " (startup grace)" : "",
-                                  m->config_error ? "; DEGRADED, configuration invalid: " 
+                                  m->config_error ? "; DEGRADED, configuration invalid: "
                                   : feed_degraded(m->decision.reason) ? "; DEGRADED"
                                   : m->decision.reason == FEED_HOLD ? "; maintenance hold" : "",
                                   strempty(m->config_error));

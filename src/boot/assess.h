@@ -62,6 +62,12 @@ struct Assessment {
         bool recorded;                  /* this boot has its record in the verdict history */
 };
 
+/* Whether the phase is the one this boot keeps: false while the environment's lock is awaited or
+ * the helper is asked which deployment booted. */
+static inline bool assess_phase_known(const Assessment *a) {
+        return !a->deciding && !a->env_retry_timer;
+}
+
 /* A new assessment of the boot boot_id; nothing happens before assess_start(). Returns 0 or
  * -ENOMEM. */
 int assess_new(Assessment **ret, sd_event *event, const Config *config, const char *boot_id,

@@ -691,7 +691,7 @@ static void verify_assessment(const AssessmentConfig *a, const RawSection *s, Co
                              format_duration(y, sizeof(y), a->confirm_after));
 }
 
-static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
+static int build(const Raw *raw, Config *c, bool with_checks, ConfigErrors *errors) {
         const RawSection *watchdog = NULL, *assessment = NULL;
 
         if (config_keys_set_defaults(watchdog_keys, &c->watchdog) < 0 ||
@@ -717,7 +717,7 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
                         assessment = s;
                         apply_section(assessment_keys, &c->assessment, s, errors);
                 }
-                else {
+                else if (with_checks) {
                         CheckConfig *check = build_check(s, errors), **n;
                         if (!check)
                                 continue;
@@ -736,7 +736,8 @@ static int build(const Raw *raw, Config *c, ConfigErrors *errors) {
         return 0;
 }
 
-int config_load(const char *main_path, char *const *dropin_dirs, Config **ret, ConfigErrors *errors) {
+static int load(const char *main_path, char *const *dropin_dirs, bool with_checks, Config **ret,
+                ConfigErrors *errors) {
         _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
         _cleanup_(strv_freep) char **dropins = NULL;
         size_t errors_before = config_errors_count(errors);
@@ -754,14 +755,51 @@ int config_load(const char *main_path, char *const *dropin_dirs, Config **ret, C
         for (char **d = dropins; d && *d; d++)
                 parse_file(&raw, *d, errors);
 
-        r = build(&raw, c, errors);
+        r = build(&raw, c, with_checks, errors);
         c->files = TAKE_PTR(raw.files);
         raw_done(&raw);
         if (r < 0)
                 return r;
-        if (config_errors_count(errors) > errors_before)
-                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return config_errors_count(errors) > errors_before ? -EINVAL : 0;
+}
 
+int config_load(const char *main_path, char *const *dropin_dirs, Config **ret, ConfigErrors *errors) {
+        _cleanup_(config_freep) Config *c = NULL;
+        int r = load(main_path, dropin_dirs, true, &c, errors);
+
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load_settings(const char *main_path, char *const *dropin_dirs, Config **ret) {
+        _cleanup_(config_errors_clear) ConfigErrors errors = {};
+        _cleanup_(config_freep) Config *c = NULL;
+        WatchdogConfig *w;
+        usec_t window;
+        int r;
+
+        r = load(main_path, dropin_dirs, false, &c, &errors);
+        if (r < 0 && r != -EINVAL)
+                return r;
+
+        /* What the cross-key rules refuse falls back to what they allow, so that the device is
+         * still pinged in time while a reset is being decided. */
+        w = &c->watchdog;
+        if (w->device[0] != '/' && !streq(w->device, "none")) {
+                _cleanup_(freep) char *reason = NULL;
+
+                r = config_key_parse(config_key_find(watchdog_keys, "device"), w, "", &reason);
+                if (r < 0)
+                        return r;
+        }
+        if (w->pretimeout >= w->timeout)
+                w->pretimeout = 0;
+        window = w->timeout - w->pretimeout;
+        if (w->interval > window / 2 || w->interval < 10 * USEC_PER_MSEC)
+                w->interval = window / 3 - window / 3 % USEC_PER_MSEC;
         *ret = TAKE_PTR(c);
         return 0;
 }

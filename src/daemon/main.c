@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 #include <signal.h>
+#include <systemd/sd-id128.h>
 
 #include "config.h"
 #include "control.h"
+#include "last-good.h"
 #include "log.h"
 #include "manager.h"
 #include "pages.h"
+#include "starts.h"
 #include "status.h"
 #include "verbs.h"
 
@@ -57,6 +60,58 @@ static int load_config(Config **ret) {
         return r;
 }
 
+/* What the daemon runs with (README, "How it supervises"): the configuration; when it does not
+ * load (every error printed, the first in *ret_error, allocated, their count in *ret_n), the last
+ * one that did, STATE/last-good.conf, found through the settings the files still give
+ * (config_load_settings()); with none, those settings alone (*ret_settings_only). settings gets
+ * those settings too. Returns 0 or -errno (-ENOMEM). */
+static int load_config_fail_closed(Config **ret, Config **ret_settings, char **ret_error, size_t *ret_n,
+                                   bool *ret_settings_only) {
+        _cleanup_(strv_freep) char **dirs = config_dropin_dirs(arg_config);
+        _cleanup_(config_errors_clear) ConfigErrors errors = {}, last = {};
+        _cleanup_(config_freep) Config *settings = NULL, *config = NULL;
+        int r;
+
+        if (!dirs)
+                return -ENOMEM;
+        r = config_load_settings(arg_config, dirs, &settings);
+        if (r < 0)
+                return r;
+        r = config_load(arg_config, dirs, &config, &errors);
+        for (char **e = errors.lines; e && *e; e++)
+                fprintf(stderr, "%s\n", *e);
+        *ret_error = NULL;
+        *ret_n = 0;
+        *ret_settings_only = false;
+        if (r == 0)
+                goto done;
+        if (r != -EINVAL)
+                return r;
+
+        *ret_n = config_errors_count(&errors);
+        *ret_error = strdup(*ret_n > 0 ? errors.lines[0] : arg_config);
+        if (!*ret_error)
+                return -ENOMEM;
+        r = last_good_load(settings->supervisor.state_directory, &config, &last);
+        if (r == -ENOENT || r == -EINVAL) {
+                for (char **e = last.lines; e && *e; e++)
+                        fprintf(stderr, "%s\n", *e);
+                config = NULL;
+                *ret_settings_only = true;
+        } else if (r < 0)
+                return r;
+
+done:
+        if (!config) {
+                r = config_load_settings(arg_config, dirs, &config);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(config);
+        *ret_settings = TAKE_PTR(settings);
+        return 0;
+}
+
 static int no_arguments(const Verb *v, int argc, char *argv[], int i) {
         if (i < argc) {
                 fprintf(stderr, "healthdog %s: unexpected argument '%s'\n", v->name, argv[i]);
@@ -80,21 +135,54 @@ static int options_exit(int r) {
         return r == 0 ? EXIT_SUCCESS : EXIT_USAGE;
 }
 
+/* Counts this start (RUNTIME/starts). Returns the count, this start included. */
+static unsigned count_start(const Config *settings) {
+        const char *dir = settings->supervisor.runtime_directory;
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        unsigned n = 1;
+        sd_id128_t id;
+        int r;
+
+        r = sd_id128_get_boot(&id);
+        if (r >= 0) {
+                sd_id128_to_string(id, boot_id);
+                r = starts_count(dir, boot_id, &n);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to count this start in '%s/%s': %m, ignoring", dir, STARTS_FILE);
+        return n;
+}
+
 static int verb_run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(config_freep) Config *settings = NULL;
+        _cleanup_(freep) char *config_error = NULL;
         Config *config = NULL;
+        bool settings_only;
+        size_t n_errors;
         int r = parse_no_arguments(verb_find("run"), argc, argv);
 
         if (r <= 0)
                 return options_exit(r);
 
-        if (load_config(&config) < 0) {
-                log_error("Refusing to start with an invalid configuration ('%s')", arg_config);
+        /* A configuration that does not load is no reason to stop supervising: an unconfirmed
+         * trial fails for it, any other boot runs on the last one that did. */
+        r = load_config_fail_closed(&config, &settings, &config_error, &n_errors, &settings_only);
+        if (r < 0) {
+                log_error_errno(r, "Failed to load the configuration: %m");
                 return EXIT_FAILURE;
         }
         r = manager_new(&m, arg_config, config);
         if (r < 0) {
+                config_free(config);
                 log_error_errno(r, "Failed to set up the supervisor: %m");
+                return EXIT_FAILURE;
+        }
+        /* Every start counts, before anything else can fail: a daemon that keeps failing on a
+         * trial boot must end in a reset. */
+        manager_set_starts(m, count_start(settings));
+        if (config_error && manager_set_config_invalid(m, config_error, n_errors, settings_only) < 0) {
+                log_error_errno(ENOMEM, "Failed to set up the supervisor: %m");
                 return EXIT_FAILURE;
         }
         r = manager_start(m);
@@ -102,11 +190,15 @@ static int verb_run(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         pages_release_later(m->event);
         r = manager_run(m);
+        if (r == -ECANCELED)
+                return EXIT_FAILURE;
         if (r < 0) {
                 log_error_errno(r, "Event loop failed: %m");
                 return EXIT_FAILURE;
         }
         manager_stop(m);
+        /* A clean stop: the next start is not a failure's. */
+        (void) starts_clear(settings->supervisor.runtime_directory);
         return EXIT_SUCCESS;
 }
 
@@ -320,18 +412,27 @@ static int verb_status(int argc, char *argv[]) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(json_freep) JsonValue *reply = NULL, *offline = NULL;
         _cleanup_(freep) char *text = NULL, *out = NULL;
+        _cleanup_(config_freep) Config *settings = NULL;
+        _cleanup_(freep) char *config_error = NULL;
         const JsonValue *status;
+        size_t n_errors;
+        bool settings_only;
         int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
 
         if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
                 return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
-        if (load_config(&config) < 0)
+        /* With a configuration that does not load, the daemon runs with another one: ask it
+         * where that one says. */
+        r = load_config_fail_closed(&config, &settings, &config_error, &n_errors, &settings_only);
+        if (r < 0) {
+                log_error_errno(r, "Failed to load the configuration: %m");
                 return EXIT_FAILURE;
+        }
 
         r = call_daemon(v, config, "status", &reply);
         if (r == -ESRCH) {
                 /* Nobody to ask: what can be known without the daemon, read only. */
-                r = status_json_offline(config, &text);
+                r = status_json_offline(config, config_error, n_errors, &text);
                 if (r >= 0)
                         r = json_parse(text, &offline);
                 if (r < 0) {

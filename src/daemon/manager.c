@@ -7,9 +7,11 @@
 
 #include "budget.h"
 #include "hold.h"
+#include "last-good.h"
 #include "log.h"
 #include "manager.h"
 #include "reset-reason.h"
+#include "starts.h"
 #include "status.h"
 
 static const char *state_dir(const Manager *m) {
@@ -33,12 +35,14 @@ static void manager_update_status(Manager *m) {
                 (void) sd_notifyf(false, "STATUS=Not feeding %s (%s boot): %s",
                                   m->watchdog ? m->watchdog->path : m->config->watchdog.device, phase, m->starve_detail);
         else
-                (void) sd_notifyf(false, "STATUS=%s boot%s: feeding %s every %s; %zu of %zu required checks healthy%s%s",
+                (void) sd_notifyf(false, "STATUS=%s boot%s: feeding %s every %s; %zu of %zu required checks healthy%s%s%s",
                                   phase, a->confirmed ? " (confirmed)" : "",
                                   m->watchdog ? m->watchdog->path : "nothing (dry run)", interval, required - failing,
                                   required, m->decision.reason == FEED_GRACE ? " (startup grace)" : "",
-                                  feed_degraded(m->decision.reason) ? "; DEGRADED"
-                                  : m->decision.reason == FEED_HOLD ? "; maintenance hold" : "");
+                                  m->config_error ? "; DEGRADED, configuration invalid: "
+                                  : feed_degraded(m->decision.reason) ? "; DEGRADED"
+                                  : m->decision.reason == FEED_HOLD ? "; maintenance hold" : "",
+                                  strempty(m->config_error));
 }
 
 /* ---- the feed decision */
@@ -80,15 +84,16 @@ static bool manager_take_budget(Manager *m) {
 }
 
 /* Records why before the device can fire (after the reset this is all that is left), then tells
- * the assessment. */
-static void manager_starved(Manager *m, FeedReason reason, const Check *culprit) {
-        const char *why = feed_reason_to_string(reason), *check = culprit ? culprit->config->name : NULL;
-        const char *detail = culprit ? culprit->detail : "not confirmed within trial-timeout";
+ * the assessment. check is NULL when no check decided it. */
+static void manager_starved(Manager *m, FeedReason reason, const char *check, const char *detail) {
+        const char *why = feed_reason_to_string(reason);
+        const char *device = m->watchdog ? m->watchdog->path : m->config->watchdog.device;
         int r;
 
-        snprintf(m->starve_detail, sizeof(m->starve_detail), "%s%s%s", strempty(check), check ? ": " : "", detail);
+        snprintf(m->starve_detail, sizeof(m->starve_detail), "%s%s%s%s%s", check ? "" : why, check ? "" : ": ",
+                 strempty(check), check ? ": " : "", detail);
 
-        if (!m->watchdog) {
+        if (streq(m->config->watchdog.device, "none")) {
                 /* Nothing will reset: a recorded reason would blame a later, unrelated reset. */
                 log_struct(LOG_CRIT,
                            LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_STARVE },
@@ -115,17 +120,38 @@ static void manager_starved(Manager *m, FeedReason reason, const Check *culprit)
                               { "HEALTHDOG_REASON", why },
                               { "HEALTHDOG_CHECK", check },
                               { "HEALTHDOG_DETAIL", detail },
-                              { "HEALTHDOG_DEVICE", m->watchdog->path }),
+                              { "HEALTHDOG_DEVICE", device }),
                    "%s%s%s (%s): no longer feeding %s, the device resets when it times out",
                    check ? "Required check '" : why, strempty(check), check ? "' is failing" : "", detail,
-                   m->watchdog->path);
+                   device);
         assess_starving(m->assess, why, check, detail);
 }
 
-static void manager_degraded(Manager *m, FeedReason reason, const Check *culprit) {
-        const char *check = culprit->config->name, *detail = culprit->detail;
-        _cleanup_(freep) char *why = NULL;
+/* The configuration's first error, and how many more: for the record and the reset reason.
+ * Returns a new string or NULL. */
+static char *manager_config_detail(const Manager *m) {
+        char *s;
 
+        if (m->config_errors > 1 ? asprintf(&s, "%s (and %zu more errors)", m->config_error, m->config_errors - 1)
+                                 : asprintf(&s, "%s", m->config_error) < 0)
+                return NULL;
+        return s;
+}
+
+static void manager_degraded(Manager *m, FeedReason reason, const Check *culprit) {
+        const char *check = culprit ? culprit->config->name : NULL, *detail = culprit ? culprit->detail : NULL;
+        _cleanup_(freep) char *why = NULL, *config = NULL;
+
+        if (reason == FEED_CONFIG_INVALID) {
+                config = manager_config_detail(m);
+                if (!config || asprintf(&why, "%s: %s", feed_reason_to_string(STARVE_CONFIG_INVALID), config) < 0)
+                        return (void) log_error_errno(ENOMEM, "Failed to record the verdict: %m");
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_DETAIL", config }),
+                           "The configuration does not load (%s): supervising with the last one that loaded, "
+                           "degraded (not an unconfirmed trial: nothing resets this system for it)", config);
+                assess_degraded(m->assess, why);
+                return;
+        }
         if (reason == FEED_DEGRADED)
                 log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_DEGRADED }, { "HEALTHDOG_CHECK", check }),
                            "Required check '%s' is failing (%s): staying up degraded (steady-action = degrade)",
@@ -142,6 +168,56 @@ static void manager_degraded(Manager *m, FeedReason reason, const Check *culprit
 /* The one place that decides whether the watchdog is fed: the inputs gathered, feed_decide()
  * asked, a steady reset taken from the budget as a separate step, the answer kept for on_ping
  * and acted on. */
+static int manager_open_watchdog(Manager *m);
+
+/* The device was left closed at start (see manager_start()) until the decision is known: a reset
+ * opens it once, to arm it (an earlier start may not have), and never pings it again; with
+ * nothing to supervise with, a boot that is fed ends the daemon once its phase is known, the
+ * device never opened; else it is opened as at any start. */
+static void manager_open_deferred(Manager *m, FeedDecision d) {
+        int r;
+
+        if (d.feed && m->config_settings_only) {
+                if (!assess_phase_known(m->assess))
+                        return;
+                m->open_deferred = false;
+                log_error("Refusing to start with an invalid configuration ('%s'), and none ever loaded here "
+                          "(%s/%s): not an unconfirmed trial, nothing to supervise with; not opening '%s'",
+                          m->config_path, m->config->supervisor.state_directory, LAST_GOOD_FILE,
+                          m->config->watchdog.device);
+                (void) sd_event_exit(m->event, -ECANCELED);
+                return;
+        }
+        m->open_deferred = false;
+        if (streq(m->config->watchdog.device, "none"))
+                return;
+        r = manager_open_watchdog(m);
+        if (r >= 0 && !d.feed)
+                log_notice("Opened '%s' only to arm it: it is not pinged again in this boot", m->watchdog->path);
+        else if (r < 0 && d.feed)
+                (void) sd_event_exit(m->event, -ECANCELED);
+}
+
+/* The detail of a reset decision, for the record: the check's output, or why else. */
+static const char *manager_starve_why(const Manager *m, FeedReason reason, const Check *culprit, char *buf,
+                                      size_t size) {
+        _cleanup_(freep) char *config = NULL;
+
+        switch (reason) {
+        case STARVE_TRIAL_TIMEOUT:
+                return "not confirmed within trial-timeout";
+        case STARVE_START_FAILED:
+                snprintf(buf, size, "%u starts in this boot", m->starts);
+                return buf;
+        case STARVE_CONFIG_INVALID:
+                config = manager_config_detail(m);
+                snprintf(buf, size, "%s", config ?: m->config_error);
+                return buf;
+        default:
+                return culprit ? culprit->detail : "";
+        }
+}
+
 static void manager_decide(Manager *m) {
         const Check *culprit = manager_culprit(m);
         FeedInputs in = {
@@ -155,8 +231,11 @@ static void manager_decide(Manager *m) {
                 .steady_action = m->config->assessment.steady_action,
                 .budget_spent = m->budget_spent,
                 .reset_decided = m->reset_decided,
+                .config_invalid = m->config_error,
+                .start_failed = m->starts > STARTS_MAX,
         };
         FeedDecision d = feed_decide(&in);
+        char why[CHECK_DETAIL_MAX + 128];
 
         if (d.reason == STARVE_STEADY_CHECK && !manager_take_budget(m)) {
                 in.budget_spent = true;
@@ -164,9 +243,14 @@ static void manager_decide(Manager *m) {
         }
 
         m->decision = d;
+        if (m->open_deferred)
+                manager_open_deferred(m, d);
         if (!d.feed && !m->reset_decided) {
+                bool by_check = d.reason == STARVE_TRIAL_CHECK || d.reason == STARVE_STEADY_CHECK;
+
                 m->reset_decided = true;
-                manager_starved(m, d.reason, d.reason == STARVE_TRIAL_TIMEOUT ? NULL : culprit);
+                manager_starved(m, d.reason, by_check && culprit ? culprit->config->name : NULL,
+                                manager_starve_why(m, d.reason, culprit, why, sizeof(why)));
         } else if (feed_degraded(d.reason)) {
                 m->budget_spent = d.reason == FEED_BUDGET_SPENT;
                 if (!m->assess->degraded)
@@ -492,6 +576,16 @@ int manager_reload(Manager *m, char **ret_error) {
         manager_set_ping_interval(m);
         manager_reaim_ping(m);
         log_info("Configuration reloaded: %zu checks", m->n_checks);
+        if (m->config_error)
+                log_notice("The configuration loads again: no longer running with the last one that did");
+        free(m->config_error);
+        m->config_error = NULL;
+        m->config_errors = 0;
+        m->config_settings_only = false;
+        r = last_good_save(state_dir(m), m->config);
+        if (r < 0)
+                log_warning_errno(r, "Failed to keep the configuration in '%s/%s': %m, ignoring", state_dir(m),
+                                  LAST_GOOD_FILE);
         manager_decide(m);
         (void) sd_notify(false, "READY=1");
         return 0;
@@ -511,6 +605,8 @@ static int op_status(void *userdata, char **ret) {
                         .feeding = m->decision.feed,
                         .starve_reason = m->decision.feed ? NULL : m->starve_detail,
                         .hold_until = m->hold_until,
+                        .config_error = m->config_error,
+                        .config_errors = m->config_errors,
                         .checks = m->checks,
                         .n_checks = m->n_checks,
                 }, ret);
@@ -595,6 +691,22 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         m->stopped_by_signal = true;
         (void) sd_notify(false, "STOPPING=1");
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int manager_set_config_invalid(Manager *m, const char *first, size_t n, bool settings_only) {
+        char *copy = strdup(first);
+
+        if (!copy)
+                return -ENOMEM;
+        free(m->config_error);
+        m->config_error = copy;
+        m->config_errors = n;
+        m->config_settings_only = settings_only;
+        return 0;
+}
+
+void manager_set_starts(Manager *m, unsigned starts) {
+        m->starts = starts;
 }
 
 int manager_new(Manager **ret, const char *config_path, Config *config) {
@@ -773,6 +885,23 @@ int manager_start(Manager *m) {
                 return log_error_errno(r, "Failed to create the state directory '%s': %m", state_dir(m));
         manager_load_reset_reason(m, &previous_reset);
 
+        if (!m->config_error) {
+                r = last_good_save(state_dir(m), m->config);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to keep the configuration in '%s/%s': %m, ignoring", state_dir(m),
+                                          LAST_GOOD_FILE);
+        } else
+                log_struct(LOG_CRIT, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_CONFIG_INVALID },
+                                                { "HEALTHDOG_DETAIL", m->config_error }),
+                           "The configuration in '%s' does not load (%zu error%s, the first: %s): running with %s; "
+                           "an unconfirmed trial fails for it", m->config_path, m->config_errors,
+                           m->config_errors == 1 ? "" : "s", m->config_error,
+                           m->config_settings_only ? "its settings only, no checks (no configuration ever loaded here)"
+                                                   : "the last one that loaded");
+        if (m->starts > STARTS_MAX)
+                log_warning("healthdog started %u times in this boot (more than %d without a clean stop): an "
+                            "unconfirmed trial fails for it", m->starts, STARTS_MAX);
+
         manager_setup_realtime(m);
 
         if (streq(m->config->watchdog.device, "none")) {
@@ -782,6 +911,11 @@ int manager_start(Manager *m) {
                 /* Left armed by the daemon that decided it; opening it again would ping it. */
                 log_notice("Not opening '%s': it was left armed and resets this system when it times out",
                            m->config->watchdog.device);
+                manager_set_ping_interval(m);
+        } else if (m->config_settings_only || m->starts > STARTS_MAX) {
+                /* Opening it pings it: not before the decision says whether it is to be fed. */
+                log_notice("Not opening '%s' before the boot's phase is known", m->config->watchdog.device);
+                m->open_deferred = true;
                 manager_set_ping_interval(m);
         } else {
                 r = manager_open_watchdog(m);
@@ -873,6 +1007,7 @@ Manager *manager_free(Manager *m) {
         config_free(m->config);
         strv_free(m->dropin_dirs);
         free(m->config_path);
+        free(m->config_error);
         free(m);
         return NULL;
 }

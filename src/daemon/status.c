@@ -180,6 +180,10 @@ int status_json(const StatusSource *src, char **ret) {
         if (r >= 0)
                 r = append_watchdog(&b, src);
         if (r >= 0)
+                r = str_field(&b, "config_error", src->config_error, true);
+        if (r >= 0)
+                r = buf_appendf(&b.s, &b.len, &b.cap, ",\"config_errors\":%zu", src->config_error ? src->config_errors : 0);
+        if (r >= 0)
                 r = append_hold(&b, src);
         if (r >= 0)
                 r = append_checks(&b, src);
@@ -194,13 +198,13 @@ int status_json(const StatusSource *src, char **ret) {
         return 0;
 }
 
-int status_json_offline(Config *config, char **ret) {
+int status_json_offline(Config *config, const char *config_error, size_t config_errors, char **ret) {
         const SupervisorConfig *sc = &config->supervisor;
         _cleanup_(assess_freep) Assessment *a = NULL;
         _cleanup_(freep) char *reason = NULL, *starve = NULL;
         _cleanup_(json_freep) JsonValue *v = NULL;
         char boot_id[SD_ID128_STRING_MAX] = "";
-        StatusSource src = { .config = config };
+        StatusSource src = { .config = config, .config_error = config_error, .config_errors = config_errors };
         const char *check;
         sd_id128_t id;
         int r;
@@ -342,6 +346,21 @@ static void print_watchdog(const JsonValue *s, FILE *f) {
         }
 }
 
+static void print_config(const JsonValue *s, FILE *f) {
+        const char *error = json_string(json_get(s, "config_error", NULL));
+        uint64_t n = 0;
+
+        if (!error)
+                return;
+        (void) json_uint(json_get(s, "config_errors", NULL), &n);
+        label(f, "Config");
+        fprintf(f, "INVALID (%llu error%s): %s\n", (unsigned long long) n, n == 1 ? "" : "s", error);
+        label(f, "");
+        fprintf(f, "%s\n", json_true(json_get(s, "daemon", "running", NULL))
+                                   ? "healthdog runs with the last configuration that loaded (healthdog config check)"
+                                   : "healthdog config check shows every error");
+}
+
 static void print_hold(const JsonValue *s, FILE *f) {
         const JsonValue *hold = json_get(s, "hold", NULL);
         char t[64], d[DURATION_MAX];
@@ -415,6 +434,7 @@ void status_print(const JsonValue *status, FILE *f) {
         print_daemon(status, f);
         print_boot(status, f);
         print_watchdog(status, f);
+        print_config(status, f);
         print_hold(status, f);
         print_checks(status, f);
         print_verdicts(status, f);

@@ -24,6 +24,8 @@ typedef struct StatusSource {
         const char *starve_reason;      /* why the feeding stopped (or, not running, a reset decided earlier
                                          * in this boot); NULL when none */
         usec_t hold_until;              /* CLOCK_BOOTTIME; 0 = no hold */
+        const char *config_error;       /* the configuration's first error, or NULL when it loads */
+        size_t config_errors;           /* how many */
         Check *const *checks;           /* running only: the checks, in config order */
         size_t n_checks;
 } StatusSource;
@@ -35,8 +37,9 @@ int status_json(const StatusSource *s, char **ret);
  * computed now from the boot environment (read, never written) and from the state directory
  * (the verdict history, a reset reason not yet taken by a daemon), a hold left in the runtime
  * directory, the checks as configured and not run. A boot environment that cannot be read is
- * reported in boot.env_error, not as a failure. Returns 0 with a new string, or -ENOMEM. */
-int status_json_offline(Config *config, char **ret);
+ * reported in boot.env_error, not as a failure. config_error (or NULL) and config_errors: why the
+ * configuration does not load (config is then what healthdog would run with). Returns 0 with a new string, or -ENOMEM. */
+int status_json_offline(Config *config, const char *config_error, size_t config_errors, char **ret);
 
 /* Prints the readable summary of a status document (as parsed from either of the above). */
 void status_print(const JsonValue *status, FILE *f);

@@ -45,3 +45,4 @@ int log_internal(int level, int error, const LogField *fields, const char *forma
 #define MESSAGE_BOOT_ENV_UNUSABLE "2f0a7a1c9a4e4d0b8f3a51a3c6e0d109"
 #define MESSAGE_DEGRADED        "2f0a7a1c9a4e4d0b8f3a51a3c6e0d10a"
 #define MESSAGE_HOLD            "2f0a7a1c9a4e4d0b8f3a51a3c6e0d10b"
+#define MESSAGE_CONFIG_INVALID  "2f0a7a1c9a4e4d0b8f3a51a3c6e0d10c"

@@ -92,7 +92,7 @@ static void parse_object(const char *what, const char *text) {
 
 static void check_offline_status(void) {
         _cleanup_(freep) char *text = NULL;
-        int r = status_json_offline(config, &text);
+        int r = status_json_offline(config, NULL, 0, &text);
 
         fuzz_assert(r == 0, "status_json_offline: %d", r);
         parse_object("the offline status", text);

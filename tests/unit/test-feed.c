@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for feed_decide(): whether the watchdog is fed, as a pure function of the check
  * states, the boot phase, the trial's deadline, a hold, the reboot budget and a reset already
- * decided in this boot. */
+ * decided in this boot, whether the configuration loads and whether healthdog keeps failing to
+ * start. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@ typedef struct FeedCase {
         bool budget_spent, decided;
         bool feed;
         FeedReason reason;
+        bool invalid, start_failed;  /* last, so the rows that leave them out read as false */
 } FeedCase;
 
 static const FeedCase cases[] = {
@@ -64,6 +66,28 @@ static const FeedCase cases[] = {
         { NULL,     false, false, S,    false,    false,  WAIT,   RST,   false, true,    false, STARVE_DECIDED },
         { NULL,     false, true,  S,    false,    false,  WAIT,   DEG,   false, true,    false, STARVE_DECIDED },
         { "app",    true,  false, T,    true,     false,  WAIT,   RST,   true,  true,    false, STARVE_DECIDED },
+        /* the configuration does not load (running on the last one that did): an unconfirmed trial
+         * fails closed whatever else holds; any other boot feeds on, degraded, and its checks
+         * still decide                                                                   invalid start_failed */
+        { NULL,     false, false, T,    false,    false,  WAIT,   RST,   false, false,   false, STARVE_CONFIG_INVALID, true,  false },
+        { NULL,     true,  false, T,    false,    false,  WAIT,   RST,   false, false,   false, STARVE_CONFIG_INVALID, true,  false },
+        { "app",    true,  true,  T,    false,    true,   ACC,    DEG,   false, false,   false, STARVE_CONFIG_INVALID, true,  false },
+        { NULL,     false, false, T,    true,     false,  WAIT,   RST,   false, false,   true,  FEED_CONFIG_INVALID,   true,  false },
+        { NULL,     false, false, S,    false,    false,  WAIT,   RST,   false, false,   true,  FEED_CONFIG_INVALID,   true,  false },
+        { NULL,     false, false, R,    false,    false,  WAIT,   RST,   false, false,   true,  FEED_CONFIG_INVALID,   true,  false },
+        { "app",    false, false, S,    false,    false,  WAIT,   RST,   false, false,   false, STARVE_STEADY_CHECK,   true,  false },
+        { "app",    false, false, S,    false,    false,  WAIT,   RST,   true,  false,   true,  FEED_BUDGET_SPENT,     true,  false },
+        { "app",    false, false, S,    false,    false,  WAIT,   DEG,   false, false,   true,  FEED_DEGRADED,         true,  false },
+        { "app",    false, true,  S,    false,    false,  WAIT,   RST,   false, false,   true,  FEED_HOLD,             true,  false },
+        { NULL,     false, false, S,    false,    false,  WAIT,   RST,   false, true,    false, STARVE_DECIDED,        true,  false },
+        /* healthdog started more than STARTS_MAX times in this boot: the same for a trial, nothing
+         * for any other boot */
+        { NULL,     false, false, T,    false,    false,  WAIT,   RST,   false, false,   false, STARVE_START_FAILED,   false, true },
+        { NULL,     true,  false, T,    false,    false,  WAIT,   RST,   false, false,   false, STARVE_START_FAILED,   true,  true },
+        { NULL,     false, false, T,    true,     false,  WAIT,   RST,   false, false,   true,  FEED_HEALTHY,          false, true },
+        { NULL,     false, false, S,    false,    false,  WAIT,   RST,   false, false,   true,  FEED_HEALTHY,          false, true },
+        { NULL,     false, false, R,    false,    false,  WAIT,   RST,   false, false,   true,  FEED_HEALTHY,          false, true },
+        { NULL,     false, false, T,    false,    false,  WAIT,   RST,   false, true,    false, STARVE_DECIDED,        false, true },
 };
 
 static void test_table(void **state) {
@@ -80,6 +104,8 @@ static void test_table(void **state) {
                         .steady_action = c->steady_action,
                         .budget_spent = c->budget_spent,
                         .reset_decided = c->decided,
+                        .config_invalid = c->invalid,
+                        .start_failed = c->start_failed,
                 };
                 FeedDecision d = feed_decide(&in);
 
@@ -95,7 +121,8 @@ static void test_reasons(void **state) {
         for (int r = 0; r < _FEED_REASON_MAX; r++)
                 assert_string_not_equal(feed_reason_to_string((FeedReason) r), "unknown");
         assert_string_equal(feed_reason_to_string(_FEED_REASON_MAX), "unknown");
-        assert_true(feed_degraded(FEED_DEGRADED) && feed_degraded(FEED_BUDGET_SPENT));
+        assert_true(feed_degraded(FEED_DEGRADED) && feed_degraded(FEED_BUDGET_SPENT) &&
+                    feed_degraded(FEED_CONFIG_INVALID));
         assert_false(feed_degraded(FEED_HEALTHY) || feed_degraded(FEED_HOLD) || feed_degraded(STARVE_STEADY_CHECK));
 }
 

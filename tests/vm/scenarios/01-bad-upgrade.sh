@@ -3,7 +3,7 @@
 # bootlimit (3) resets altbootcmd boots the previous deployment, and healthdog clears the
 # variables, removes the failed deployment (ostree admin status, uEnv.txt), records the verdict
 # and runs the red hook.
-TIMEOUT=300
+TIMEOUT=600
 
 guest() {
         cat <<'GUEST'

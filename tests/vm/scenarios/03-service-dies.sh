@@ -1,7 +1,7 @@
 # The application dies during a trial and cannot start again: healthdog first restarts it over
 # D-Bus (repair = restart-unit, once), then rejects the boot: one watchdog reset. The next trial
 # boot (the application starts again) is confirmed.
-TIMEOUT=180
+TIMEOUT=360
 
 guest() {
         cat <<'GUEST'

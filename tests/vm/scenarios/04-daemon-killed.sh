@@ -1,7 +1,7 @@
 # healthdog killed with SIGKILL during a trial: systemd restarts it after RestartSec=1s, well
 # inside the 5 s watchdog timeout, and the new process takes the device over and carries on with
 # the same trial: no reset, the boot is confirmed, one record for the boot.
-TIMEOUT=150
+TIMEOUT=300
 
 guest() {
         cat <<'GUEST'

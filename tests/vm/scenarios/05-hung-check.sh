@@ -2,7 +2,7 @@
 # its timeout, every run, so healthdog.service's cgroup never holds more than one probe. The
 # check's policy (required, fail-after 2) then makes a steady device reset, once, within its reboot
 # budget. The next boot reports why.
-TIMEOUT=150
+TIMEOUT=300
 
 guest() {
         cat <<'GUEST'

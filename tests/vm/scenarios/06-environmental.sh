@@ -1,7 +1,7 @@
 # An environmental check (a TCP uplink, marked environmental) fails during a trial: it holds the
 # confirmation back but never stops the feeding: no reset. After trial-timeout (20 s here)
 # trial-timeout-action = wait applies: still fed, still unconfirmed, upgrade_available stays 1.
-TIMEOUT=150
+TIMEOUT=300
 
 guest() {
         cat <<'GUEST'

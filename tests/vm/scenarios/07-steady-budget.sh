@@ -1,7 +1,7 @@
 # A steady device whose required check keeps failing: steady-action = reset, limited by the reboot
 # budget (max-resets = 2 in the image): two watchdog resets, then the device stays up, degraded,
 # and says so.
-TIMEOUT=200
+TIMEOUT=400
 
 guest() {
         cat <<'GUEST'

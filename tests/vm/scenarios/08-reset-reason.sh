@@ -1,7 +1,7 @@
 # After a reset healthdog decided, the next boot reports both sides: the watchdog's boot status
 # (WDIOF_CARDRESET from the i6300esb: the card reset the machine) and healthdog's own recorded
 # reason (check, detail), written before it stopped feeding.
-TIMEOUT=120
+TIMEOUT=240
 
 guest() {
         cat <<'GUEST'

@@ -3,7 +3,7 @@
 # alive for ever with nothing supervised. A reset decided in this boot stands: the restarted
 # daemon learns it from the state directory before it touches the device, leaves the device
 # alone, and the i6300esb resets the VM within its timeout however often systemd restarts it.
-TIMEOUT=240
+TIMEOUT=480
 
 guest() {
         cat <<'GUEST'

@@ -4,7 +4,7 @@
 # phase is decided once, when it starts, and kept across restarts; a left-over note to remove a
 # failed deployment that no boot identified is dropped, not acted on. The update then boots as a
 # trial and is confirmed.
-TIMEOUT=200
+TIMEOUT=400
 
 guest() {
         cat <<'GUEST'

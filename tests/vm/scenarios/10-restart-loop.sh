@@ -13,11 +13,15 @@ case $boot in
         broken_check
         this_boot_only broken
         wait_status feeding false 30 || abort "healthdog did not stop feeding"
-        say "healthdog stopped feeding; now killing it every second until the watchdog resets the VM"
+        say "healthdog stopped feeding; now killing it again and again until the watchdog resets the VM"
+        # Each new daemon gets 2 s after systemd restarts it (RestartSec=1s): a restart every ~3 s,
+        # well inside the 5 s timeout, so a daemon that pinged at start would keep the VM alive.
         for i in $(seq 1 40); do
-                pid=$(systemctl show -P MainPID healthdog)
-                [ "$pid" != 0 ] && kill -9 "$pid" && echo "@@killed $i"
-                sleep 1
+                old=$(systemctl show -P MainPID healthdog)
+                [ "$old" != 0 ] && kill -9 "$old" && echo "@@killed $i"
+                restarted() { new=$(systemctl show -P MainPID healthdog); [ "$new" != 0 ] && [ "$new" != "$old" ]; }
+                wait_for 10 restarted
+                sleep 2
         done
         abort "the watchdog did not reset the VM while healthdog was restarted"
         ;;

@@ -116,7 +116,9 @@ $(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(S
 		$(B)/asan/ostree/ostree-quarantine.o $(B)/asan/ostree/ostree-deploy.o | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
-$(B)/tests/%: tests/%.c | $(B)/tests
+# The test tools (tests/tools/), built into $(B)/tests/: the watchdog stand-in and a CLOCK_MONOTONIC
+# clock for the scripts.
+$(B)/tests/%: tests/tools/%.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
 # The bench's floor: the steady state's probes without healthdog (tests/bench/floor.c).
@@ -124,7 +126,7 @@ $(B)/tests/bench-floor: tests/bench/floor.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< -lsystemd
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
-$(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
+$(B)/tests/fake-systemd1: tests/tools/fake-systemd1.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs libsystemd)

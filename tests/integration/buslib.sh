@@ -1,6 +1,6 @@
 # Sourced by the systemd-* check tests, after lib.sh: a private dbus-daemon of the test's own and
-# tests/fake-systemd1 claiming org.freedesktop.systemd1 on it, with helpers to drive them and to
-# run one check.
+# tests/tools/fake-systemd1 claiming org.freedesktop.systemd1 on it, with helpers to drive them
+# and to run one check.
 
 FAKE=${FAKE_SYSTEMD1:-$lib_top/build/tests/fake-systemd1}
 [ -x "$FAKE" ] || skip "missing $FAKE: build it first (make check)"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# type = systemd-system over a real D-Bus: a private dbus-daemon and tests/fake-systemd1, which
-# claims org.freedesktop.systemd1 on it and reports the SystemState and units of a state file the
-# test rewrites. running; degraded with the failed units named (some ignored, all ignored, too
+# type = systemd-system over a real D-Bus: a private dbus-daemon and tests/tools/fake-systemd1,
+# which claims org.freedesktop.systemd1 on it and reports the SystemState and units of a state file
+# the test rewrites. running; degraded with the failed units named (some ignored, all ignored, too
 # many to list); starting; maintenance; a peer that never answers the first or the second question.
 source "$(dirname "$0")/lib.sh"
 

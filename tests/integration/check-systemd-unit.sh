@@ -1,11 +1,11 @@
 #!/bin/bash
-# type = systemd-unit over a real D-Bus: a private dbus-daemon and tests/fake-systemd1, which
-# claims org.freedesktop.systemd1 on it and reports the units of a state file the test rewrites.
-# Active, failed and missing units; a oneshot that must be inactive with Result=success; a peer
-# that never answers; no bus at all; the connection reopened after the bus daemon restarted; and
-# repair = restart-unit under `healthdog run`: a restart that helps keeps the device fed, one
-# that does not is tried repair-max times before the feeding stops, one that gets no answer
-# times out.
+# type = systemd-unit over a real D-Bus: a private dbus-daemon and tests/tools/fake-systemd1,
+# which claims org.freedesktop.systemd1 on it and reports the units of a state file the test
+# rewrites. Active, failed and missing units; a oneshot that must be inactive with Result=success;
+# a peer that never answers; no bus at all; the connection reopened after the bus daemon
+# restarted; and repair = restart-unit under `healthdog run`: a restart that helps keeps the
+# device fed, one that does not is tried repair-max times before the feeding stops, one that gets
+# no answer times out.
 source "$(dirname "$0")/lib.sh"
 
 source "$(dirname "$0")/buslib.sh"

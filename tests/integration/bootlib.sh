@@ -30,7 +30,6 @@ FW_CONFIG=$T/fw_env.config
 HOOKS=$T/hooks
 HOOK_LOG=$T/hooks.log
 RUN=$T/run
-ENV_SIZE=0x4000
 BOOT_N=0
 BOOT_ID=
 RO_FILES=
@@ -91,20 +90,7 @@ EOF
         } | write_config
 }
 
-# ---- images
-
-# make_image FILE [-r] VAR=VALUE...: an environment image of ENV_SIZE bytes (-r: one copy of a
-# redundant environment, with its flags byte, 1).
-make_image() {
-        local out=$1 redundant=
-        shift
-        if [ "${1:-}" = -r ]; then
-                redundant=-r
-                shift
-        fi
-        printf '%s\n' "$@" >"$T/vars.txt"
-        mkenvimage $redundant -s "$ENV_SIZE" -o "$out" "$T/vars.txt" || fail "mkenvimage failed"
-}
+# ---- images (make_image is lib.sh's)
 
 # fw_config LINE...: writes FW_CONFIG ("device offset size" per line).
 fw_config() { printf '%s\n' "$@" >"$FW_CONFIG"; }

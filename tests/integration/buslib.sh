@@ -1,6 +1,5 @@
 # Sourced by the systemd-* check tests, after lib.sh: a private dbus-daemon of the test's own and
-# tests/tools/fake-systemd1 claiming org.freedesktop.systemd1 on it, with helpers to drive them
-# and to run one check.
+# tests/tools/fake-systemd1 claiming org.freedesktop.systemd1 on it, with helpers to drive them.
 
 FAKE=${FAKE_SYSTEMD1:-$lib_top/build/tests/fake-systemd1}
 [ -x "$FAKE" ] || skip "missing $FAKE: build it first (make check)"
@@ -54,20 +53,8 @@ stop_pid() { # PID
 # set_state < TEXT: what the fake reports from its next call on.
 set_state() { cat >"$FAKE_STATE.tmp" && mv "$FAKE_STATE.tmp" "$FAKE_STATE"; }
 
-# run_check NAME: one `healthdog check -c $CHECK_CONF NAME`; sets RC, RESULT, DETAIL, SECS.
-run_check() {
-        local start
-        start=$(now)
-        "$HEALTHDOG" check -c "$CHECK_CONF" "$1" >"$T/check.out" 2>>"$T/check-stderr.log"
-        RC=$?
-        SECS=$(calc "$(now) - $start")
-        RESULT=$(awk -v n="$1" '$1 == n { print $4 }' "$T/check.out")
-        # CHECK TYPE REQUIRED RESULT, then TIME ("4ms", "1s 1ms") and two blanks before DETAIL.
-        DETAIL=$(awk -v n="$1" '$1 == n { r = $0; for (i = 0; i < 4; i++) sub(/^ *[^ ]+ */, "", r)
-                                           print substr(r, index(r, "  ") + 2) }' "$T/check.out")
-}
-
-# expect NAME EXIT RESULT DETAIL: the check's exit code, result and exact detail.
+# expect NAME EXIT RESULT DETAIL: the check's exit code, result and exact detail (lib.sh's
+# run_check, on CHECK_CONF).
 expect() {
         run_check "$1"
         [ "$RC" = "$2" ] && [ "$RESULT" = "$3" ] && [ "$DETAIL" = "$4" ] ||

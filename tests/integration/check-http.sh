@@ -93,25 +93,6 @@ wait_until 3 test -s "$T/port" || fail "the server did not start"
 PORT=$(cat "$T/port")
 CLOSED=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
-probe() {
-        local t0
-        t0=$(now)
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
-        RC=$?
-        SECS=$(calc "$(now) - $t0")
-        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
-        check_sanitizers
-        note "$1: exit $RC in ${SECS}s: $DETAIL"
-}
-
-# expect NAME EXIT DETAIL-ERE
-expect() {
-        probe "$1"
-        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
-        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
-}
-
 write_config <<EOF
 [watchdog]
 device = none
@@ -179,29 +160,29 @@ type = http
 url = http://127.0.0.1:$CLOSED/
 EOF
 
-expect ok 0 "^HTTP 200 in [0-9.]+m?s$"
+expect_check ok 0 "HTTP 200 in [0-9.]+m?s"
 assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: 127\\.0\\.0\\.1:$PORT \\| User-Agent: healthdog/[^ ]+ \\| Accept: \\*/\\* \\| Connection: close$"
-expect ok-by-name 0 "^HTTP 200 in [0-9.]+m?s$"
+expect_check ok-by-name 0 "HTTP 200 in [0-9.]+m?s"
 assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: localhost:$PORT \\|"
-expect wrong-body 1 '^HTTP 200 but body lacks "degraded"$'
-expect chunked 0 "^HTTP 200 in [0-9.]+m?s$"
-expect to-close 0 "^HTTP 200 in [0-9.]+m?s$"
-expect error 1 "^HTTP 500 \\(expected 200\\) in [0-9.]+m?s$"
-expect error-expected 0 "^HTTP 500 in [0-9.]+m?s$"
-expect interim 0 "^HTTP 204 in [0-9.]+m?s$"
-expect not-http 1 "^127\\.0\\.0\\.1:$PORT: not an HTTP response: \"SSH-2\\.0-OpenSSH_9\\.2p1 Debian-2\"$"
-expect refused 1 "^127\\.0\\.0\\.1:$CLOSED: Connection refused$"
+expect_check wrong-body 1 'HTTP 200 but body lacks "degraded"'
+expect_check chunked 0 "HTTP 200 in [0-9.]+m?s"
+expect_check to-close 0 "HTTP 200 in [0-9.]+m?s"
+expect_check error 1 "HTTP 500 \\(expected 200\\) in [0-9.]+m?s"
+expect_check error-expected 0 "HTTP 500 in [0-9.]+m?s"
+expect_check interim 0 "HTTP 204 in [0-9.]+m?s"
+expect_check not-http 1 "127\\.0\\.0\\.1:$PORT: not an HTTP response: \"SSH-2\\.0-OpenSSH_9\\.2p1 Debian-2\""
+expect_check refused 1 "127\\.0\\.0\\.1:$CLOSED: Connection refused"
 
 # Headers, then nothing: the probe gives up at its timeout and closes the connection.
-expect stall 1 "^timed out after 500ms$"
+expect_check stall 1 "timed out after 500ms"
 assert_cmp "stall: seconds to fail" "$SECS" ">=" 0.5
 assert_cmp "stall: seconds to fail" "$SECS" "<" 1.5
 
 # An endless body: only max-body (64 KiB) is read, then the connection is closed on the server,
 # long before the 20 s it would keep sending.
-expect huge 0 "^HTTP 200 in [0-9.]+m?s$"
+expect_check huge 0 "HTTP 200 in [0-9.]+m?s"
 assert_cmp "huge: seconds" "$SECS" "<" 2
-expect huge-needle 1 '^HTTP 200 but body lacks "needle" in its first 65536 bytes$'
+expect_check huge-needle 1 'HTTP 200 but body lacks "needle" in its first 65536 bytes'
 assert_cmp "huge-needle: seconds" "$SECS" "<" 2
 wait_until 3 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
 note "huge bodies: bytes the server got to send, seconds: $(grep '^huge ' "$T/conns.log" | cut -d' ' -f2- | tr '\n' ' ')"

@@ -83,28 +83,8 @@ reply-timeout = 300ms
 timeout = 1s
 EOF
 
-# run_check NAME [PREFIX...]: `healthdog check NAME` in the client namespace; sets RC, DETAIL,
-# SECS (wall time).
-run_check() {
-        local name=$1 out start
-        shift
-        start=$(now)
-        out=$(ip netns exec "$NSC" "$@" "$HEALTHDOG" check -c "$CONF" "$name" 2>"$T/stderr.log")
-        RC=$?
-        SECS=$(calc "$(now) - $start")
-        DETAIL=$(printf '%s\n' "$out" | awk 'NR == 1 { i = index($0, "DETAIL") } NR == 2 { print substr($0, i) }')
-        [ -s "$T/stderr.log" ] && fail "check $name wrote to stderr: $(cat "$T/stderr.log")"
-        note "$name${1:+ (${*})}: exit $RC in ${SECS}s: $DETAIL"
-}
-
-# expect NAME EXIT DETAIL-ERE [PREFIX...]
-expect() {
-        local name=$1 want_rc=$2 want=$3
-        shift 3
-        run_check "$name" "$@"
-        [ "$RC" = "$want_rc" ] || fail "check $name: exit $RC, expected $want_rc ($DETAIL)"
-        [[ "$DETAIL" =~ ^$want$ ]] || fail "check $name: detail '$DETAIL' does not match /^$want\$/"
-}
+# expect_ping NAME EXIT DETAIL-ERE [PREFIX...]: expect_check in the client namespace, under PREFIX.
+expect_ping() { expect_check "$1" "$2" "$3" ip netns exec "$NSC" "${@:4}"; }
 
 # responder MODE: answers echo requests to the peer in place of its kernel, request k by the
 # letter k of MODE (cycled): 1 = reply, 2 = reply twice, 0 = drop, l = reply 250ms late,
@@ -165,7 +145,7 @@ while True:
 EOF
 
 # ---- Without CAP_NET_RAW and outside ping_group_range: no socket, and the detail says why.
-expect lo4 1 "no ICMP socket: group 0 is not in net.ipv4.ping_group_range and no CAP_NET_RAW" "${AS_DGRAM[@]}"
+expect_ping lo4 1 "no ICMP socket: group 0 is not in net.ipv4.ping_group_range and no CAP_NET_RAW" "${AS_DGRAM[@]}"
 
 for path in raw dgram; do
         if [ $path = raw ]; then
@@ -178,42 +158,42 @@ for path in raw dgram; do
         note "---- $path socket"
 
         # Loopback.
-        expect lo4 0 "3/3 replies from 127\.0\.0\.1, avg [0-9.]+ms" "${as[@]}"
+        expect_ping lo4 0 "3/3 replies from 127\.0\.0\.1, avg [0-9.]+ms" "${as[@]}"
         assert_cmp "lo4 wall time (s), 3 echoes 200ms apart" "$SECS" ">=" 0.4
         assert_cmp "lo4 wall time (s)" "$SECS" "<" 0.9
         if [ "$ipv6" = yes ]; then
-                expect lo6 0 "5/5 replies from ::1, avg [0-9.]+ms" "${as[@]}"
+                expect_ping lo6 0 "5/5 replies from ::1, avg [0-9.]+ms" "${as[@]}"
         fi
 
         # The peer's kernel answers.
         ip netns exec "$NSP" sysctl -qw net.ipv4.icmp_echo_ignore_all=0
-        expect peer 0 "3/3 replies from $P_ADDR, avg [0-9.]+ms" "${as[@]}"
+        expect_ping peer 0 "3/3 replies from $P_ADDR, avg [0-9.]+ms" "${as[@]}"
 
         # The scripted responder instead of the peer's kernel.
         ip netns exec "$NSP" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
         responder 100
-        expect scripted 1 "1/3 replies from $P_ADDR \(67% loss > max 50%\)" "${as[@]}"
+        expect_ping scripted 1 "1/3 replies from $P_ADDR \(67% loss > max 50%\)" "${as[@]}"
         assert_cmp "requests the responder saw" "$(grep -c '^request' "$T/responder.log")" "==" 3
-        expect scripted-lenient 0 "1/3 replies from $P_ADDR \(67% loss\), avg [0-9.]+ms" "${as[@]}"
+        expect_ping scripted-lenient 0 "1/3 replies from $P_ADDR \(67% loss\), avg [0-9.]+ms" "${as[@]}"
         responder 110
-        expect scripted 0 "2/3 replies from $P_ADDR \(33% loss\), avg [0-9.]+ms" "${as[@]}"
-        expect scripted-strict 1 "2/3 replies from $P_ADDR \(33% loss > max 0%\)" "${as[@]}"
+        expect_ping scripted 0 "2/3 replies from $P_ADDR \(33% loss\), avg [0-9.]+ms" "${as[@]}"
+        expect_ping scripted-strict 1 "2/3 replies from $P_ADDR \(33% loss > max 0%\)" "${as[@]}"
         # Two copies of every reply: still 3 replies, not 6.
         responder 2
-        expect scripted-strict 0 "3/3 replies from $P_ADDR, avg [0-9.]+ms" "${as[@]}"
+        expect_ping scripted-strict 0 "3/3 replies from $P_ADDR, avg [0-9.]+ms" "${as[@]}"
         # Forgeries only: none may count.
         responder f
-        expect scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\)" "${as[@]}"
+        expect_ping scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\)" "${as[@]}"
         assert_cmp "forged replies sent" "$(grep -c ': f$' "$T/responder.log")" "==" 3
         # Replies 250ms after each request, 150ms allowed: the first two come while the probe
         # still listens (at 0.25 and 0.45s; it ends at 0.4 + 0.15s) and are counted as late.
         responder l
-        expect scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\): 2 late" "${as[@]}"
+        expect_ping scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\): 2 late" "${as[@]}"
         stop_responder
 
         # Nobody behind the address: every echo waits out its reply-timeout, and the run ends
         # with the loss, not with the check's timeout (1s).
-        expect nobody 1 "0/3 replies from $NOBODY \(100% loss > max 50%\)" "${as[@]}"
+        expect_ping nobody 1 "0/3 replies from $NOBODY \(100% loss > max 50%\)" "${as[@]}"
         assert_cmp "nobody wall time (s), >= 2 x 200ms + 300ms" "$SECS" ">=" 0.7
         assert_cmp "nobody wall time (s), < timeout" "$SECS" "<" 1.0
 done

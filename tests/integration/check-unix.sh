@@ -68,25 +68,6 @@ for mode in answer greet silent flood close full; do
         wait_until 3 test -e "$T/$mode.sock.ready" || fail "the $mode server did not start"
 done
 
-# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
-probe() {
-        local t0
-        t0=$(now)
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
-        RC=$?
-        SECS=$(calc "$(now) - $t0")
-        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
-        check_sanitizers
-        note "$1: exit $RC in ${SECS}s: $DETAIL"
-}
-
-# expect NAME EXIT DETAIL-ERE
-expect() {
-        probe "$1"
-        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
-        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
-}
-
 write_config <<EOF
 [watchdog]
 device = none
@@ -150,26 +131,26 @@ path = $T/missing.sock
 EOF
 
 S=${T//./\\.}
-expect ping-pong 0 "^$S/answer\\.sock replied \"PONG ready, 3 workers\" in [0-9.]+ms$"
+expect_check ping-pong 0 "$S/answer\\.sock replied \"PONG ready, 3 workers\" in [0-9.]+ms"
 # The server got exactly the line, newline included.
 printf 'PING\n' | cmp -s - "$T/answer.sock.log" || fail "the server received '$(od -c "$T/answer.sock.log")'"
 note "ok: the server received exactly \"PING\\n\""
-expect ping-wrong 1 "^$S/answer\\.sock replied \"PONG ready, 3 workers\" \\(expected \"OK\"\\)$"
-expect greeting 0 "^$S/greet\\.sock replied \"OK hello\" in [0-9.]+ms$"
-expect connect-only 0 "^$S/silent\\.sock connected in [0-9.]+ms$"
-expect send-only 0 "^$S/silent\\.sock connected and took the line in [0-9.]+ms$"
-expect closes 1 "^$S/close\\.sock closed the connection without a reply \\(expected \"PONG\"\\)$"
+expect_check ping-wrong 1 "$S/answer\\.sock replied \"PONG ready, 3 workers\" \\(expected \"OK\"\\)"
+expect_check greeting 0 "$S/greet\\.sock replied \"OK hello\" in [0-9.]+ms"
+expect_check connect-only 0 "$S/silent\\.sock connected in [0-9.]+ms"
+expect_check send-only 0 "$S/silent\\.sock connected and took the line in [0-9.]+ms"
+expect_check closes 1 "$S/close\\.sock closed the connection without a reply \\(expected \"PONG\"\\)"
 # Whether the server closes before or after the line went out is a race: either message.
-expect closes-before-send 1 "^$S/close\\.sock closed the connection (before taking the line|without a reply \\(expected \"PONG\"\\))$"
-expect backlog-full 1 "^$S/full\\.sock: not accepting connections \\(listen backlog full\\)$"
-expect missing 1 "^$S/missing\\.sock: No such file or directory$"
+expect_check closes-before-send 1 "$S/close\\.sock closed the connection (before taking the line|without a reply \\(expected \"PONG\"\\))"
+expect_check backlog-full 1 "$S/full\\.sock: not accepting connections \\(listen backlog full\\)"
+expect_check missing 1 "$S/missing\\.sock: No such file or directory"
 
 # A reply that never ends: decided on its first bytes, the detail stays short.
-expect flood 1 "^$S/flood\\.sock replied \"z{80}\" \\(expected \"PONG\"\\)$"
+expect_check flood 1 "$S/flood\\.sock replied \"z{80}\" \\(expected \"PONG\"\\)"
 assert_cmp "flood: seconds" "$SECS" "<" 2
 
 # Nothing comes back: abandoned at the timeout.
-expect silent 1 "^timed out after 500ms$"
+expect_check silent 1 "timed out after 500ms"
 assert_cmp "silent: seconds to fail" "$SECS" ">=" 0.5
 assert_cmp "silent: seconds to fail" "$SECS" "<" 1.5
 
@@ -194,18 +175,6 @@ interval = 200ms
 timeout = 100ms
 required = no
 EOF
-# fd_max SECONDS: the most descriptors the daemon held, sampled every 50 ms for that long (a
-# run in progress holds one socket).
-fd_max() {
-        local end max=0 n
-        end=$(calc "$(now) + $1")
-        while awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
-                n=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
-                [ "$n" -gt "$max" ] && max=$n
-                sleep 0.05
-        done
-        echo "$max"
-}
 start_standin 1
 LOG_LEVEL=debug start_daemon
 t0=$(now)

@@ -3,23 +3,6 @@
 # errors and --help.
 source "$(dirname "$0")/lib.sh"
 
-# cli ARGS...: runs healthdog, leaves OUT, ERR (file contents) and RC.
-cli() {
-        "$HEALTHDOG" "$@" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        check_sanitizers_output
-}
-check_sanitizers_output() {
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report: $ERR"
-        fi
-}
-expect_rc() {
-        [ "$RC" = "$1" ] || fail "healthdog $2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-        note "ok: healthdog $2 -> exit $RC"
-}
 # row NAME: the table row of a check, as "TYPE REQUIRED RESULT".
 row() { awk -v n="$1" '$1 == n { print $2, $3, $4 }' "$T/out"; }
 expect_row() {

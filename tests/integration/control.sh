@@ -16,60 +16,12 @@ ENV_IMG=$T/env.img
 FW_CONFIG=$T/fw_env.config
 RUN=$T/run
 SOCK=$RUN/control
-echo "$ENV_IMG 0x0 0x4000" >"$FW_CONFIG"
+echo "$ENV_IMG 0x0 $ENV_SIZE" >"$FW_CONFIG"
+CLI_CONF=$CONF
+NOBODY=$(healthdog_via nobody setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-make_env() {
-        printf '%s\n' "$@" >"$T/env.txt"
-        mkenvimage -s 0x4000 -o "$ENV_IMG" "$T/env.txt" || fail "mkenvimage failed"
-}
-
-# cli ARGS...: runs healthdog with the test config; leaves RC, OUT and ERR.
-cli() {
-        "$HEALTHDOG" "$@" -c "$CONF" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report from healthdog $*: $ERR"
-        fi
-}
-# As nobody, without groups.
-cli_nobody() {
-        setpriv --reuid=65534 --regid=65534 --clear-groups "$HEALTHDOG" "$@" -c "$CONF" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report from healthdog $* (as nobody): $ERR"
-        fi
-}
-expect_rc() {
-        [ "$RC" = "$1" ] || fail "healthdog $2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-        note "ok: healthdog $2 -> exit $RC${OUT:+: ${OUT%%$'\n'*}}${ERR:+: ${ERR%%$'\n'*}}"
-}
-expect_err() {
-        [ "$ERR" = "$1" ] || fail "stderr is '$ERR', expected '$1'"
-}
-
-js() {
-        python3 - "$1" "$2" <<'EOF'
-import json, sys, time
-d = json.load(open(sys.argv[1]))
-v = eval(sys.argv[2], {"d": d, "time": time})
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
-}
-expect_js() {
-        local got
-        got=$(js "$1" "$2") || fail "cannot evaluate $2 on $(cat "$1")"
-        [ "$got" = "$3" ] || fail "$2 is '$got', expected '$3'; document: $(cat "$1")"
-        note "ok: $2 = $got"
-}
-status_json() {
-        cli status --json
-        [ "$RC" = 0 ] || fail "healthdog status --json: exit $RC: $ERR"
-        cp "$T/out" "$1"
-}
+# cli_nobody ARGS...: cli as nobody, without groups.
+cli_nobody() { HEALTHDOG=$NOBODY cli "$@"; }
 
 # raw REQUEST [shut]: sends REQUEST (Python string escapes allowed) as it is to the socket and
 # prints the reply; with shut, closes the sending side instead of a newline.
@@ -131,7 +83,7 @@ fail-after = 2
 EOF
 }
 
-make_env upgrade_available=0 bootcount=0 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=0 bootcount=0 bootlimit=3
 config "$DEV"
 touch "$T/app"
 start_standin 2
@@ -172,8 +124,7 @@ cli hold --for 1x
 expect_rc 2 "hold --for 1x"
 cli hold
 expect_rc 2 "hold (neither --for nor --cancel)"
-"$HEALTHDOG" hold -c "$CONF" --for >"$T/out" 2>"$T/err"
-RC=$? OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+CLI_CONF= cli hold -c "$CONF" --for
 expect_rc 2 "hold --for (no value)"
 [[ "$ERR" == "healthdog hold: option '--for' needs a value"* ]] || fail "unexpected message: $ERR"
 
@@ -280,7 +231,7 @@ stop_standin
 
 echo "7. a trial: no hold; a socket left by a killed daemon is replaced"
 rm -rf "$RUN" "$STATE"
-make_env upgrade_available=1 bootcount=1 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=1 bootcount=1 bootlimit=3
 config none
 touch "$T/app"
 DAEMON_LOG=$T/daemon3.log

@@ -228,6 +228,131 @@ lib_cleanup() {
 }
 trap "lib_cleanup 2>/dev/null" EXIT
 
+# ---- one check at a time: `healthdog check`
+
+# run_check NAME [CMD...]: `healthdog check -c $CHECK_CONF NAME` (CHECK_CONF defaults to $CONF),
+# run under CMD when one is given (`ip netns exec NS`); sets RC, RESULT (the table's RESULT),
+# DETAIL (its DETAIL column, as printed), RUN_SECS (its TIME column: the probe's own duration, in
+# seconds) and SECS (the wall time of the whole command, process start included). The table is
+# left in $T/check.out; a sanitizer report or anything on stderr ($T/check-stderr.log) fails it.
+run_check() {
+        local name=$1 start
+        shift
+        start=$(now)
+        "$@" "$HEALTHDOG" check -c "${CHECK_CONF:-$CONF}" "$name" >"$T/check.out" 2>"$T/check-stderr.log"
+        RC=$?
+        SECS=$(calc "$(now) - $start")
+        RESULT=$(awk -v n="$name" 'NR > 1 && $1 == n { print $4 }' "$T/check.out")
+        DETAIL=$(awk -v n="$name" 'NR == 1 { i = index($0, "DETAIL") } NR > 1 && $1 == n { print substr($0, i) }' \
+                "$T/check.out")
+        # TIME is "0", "450ms", "1s 209ms", ...: the columns between RESULT and DETAIL.
+        RUN_SECS=$(awk -v n="$name" 'NR == 1 { i = index($0, "DETAIL") }
+                NR > 1 && $1 == n { split(substr($0, 1, i - 1), f, " +"); t = 0
+                        for (k = 5; k in f; k++) { v = f[k] + 0
+                                if (f[k] ~ /ms$/) t += v / 1e3; else if (f[k] ~ /us$/) t += v / 1e6
+                                else if (f[k] ~ /min$/) t += v * 60
+                                else if (f[k] ~ /h$/) t += v * 3600; else t += v }
+                        printf "%.6f\n", t }' "$T/check.out")
+        check_sanitizers
+        [ -s "$T/check-stderr.log" ] && fail "healthdog check $name wrote to stderr: $(cat "$T/check-stderr.log")"
+        return 0
+}
+
+# expect_check NAME EXIT DETAIL-ERE [CMD...]: run_check; the test fails unless the check exited
+# EXIT with a detail matching ^DETAIL-ERE$ (the groups are left in BASH_REMATCH).
+expect_check() {
+        local name=$1 want_rc=$2 want=$3
+        shift 3
+        run_check "$name" "$@"
+        [ "$RC" = "$want_rc" ] ||
+                fail "check $name exited $RC, expected $want_rc: $(cat "$T/check.out" "$T/check-stderr.log")"
+        [[ "$DETAIL" =~ ^$want$ ]] || fail "check $name: detail '$DETAIL' does not match /^$want\$/"
+        note "ok: $name${1:+ (under $*)}: exit $RC in ${SECS}s: $DETAIL"
+}
+
+# ere_quote TEXT: TEXT as an extended regular expression that matches exactly it.
+ere_quote() { printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
+
+# fd_max SECONDS: the most descriptors the daemon held, sampled every 50 ms for that long.
+fd_max() {
+        local end max=0 n
+        end=$(calc "$(now) + $1")
+        while awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
+                n=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+                [ "$n" -gt "$max" ] && max=$n
+                sleep 0.05
+        done
+        echo "$max"
+}
+
+# ---- the command line
+
+# cli ARGS...: `healthdog ARGS`, then `-c $CLI_CONF` when CLI_CONF is set; leaves RC, OUT and ERR
+# (also in $T/out and $T/err). A sanitizer report fails the test.
+cli() {
+        "$HEALTHDOG" "$@" ${CLI_CONF:+-c "$CLI_CONF"} >"$T/out" 2>"$T/err"
+        RC=$?
+        OUT=$(cat "$T/out")
+        ERR=$(cat "$T/err")
+        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
+                fail "sanitizer report from healthdog $*: $ERR"
+        fi
+}
+
+# expect_rc EXIT WHAT: the last cli exited EXIT (WHAT names it in the messages).
+expect_rc() {
+        [ "$RC" = "$1" ] || fail "healthdog $2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
+        note "ok: healthdog $2 -> exit $RC${ERR:+: ${ERR%%$'\n'*}}"
+}
+
+# expect_err TEXT: the last cli's stderr is exactly TEXT.
+expect_err() {
+        [ "$ERR" = "$1" ] || fail "stderr is '$ERR', expected '$1'"
+}
+
+# status_json FILE: `healthdog status --json` into FILE (exit 0 expected).
+status_json() {
+        cli status --json
+        expect_rc 0 "status --json"
+        cp "$T/out" "$1"
+}
+
+# js FILE EXPR: EXPR in Python with d = the JSON document in FILE (and the modules time and
+# json); a string prints as it is, anything else as JSON (true, null, 3, ...).
+js() {
+        python3 - "$1" "$2" <<'PY'
+import json, sys, time
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2], {"d": d, "time": time, "json": json})
+print(v if isinstance(v, str) else json.dumps(v))
+PY
+}
+
+# expect_js FILE EXPR VALUE: EXPR on FILE prints VALUE.
+expect_js() {
+        local got
+        got=$(js "$1" "$2") || fail "cannot evaluate $2 on $(cat "$1")"
+        [ "$got" = "$3" ] || fail "$2 is '$got', expected '$3'; document: $(cat "$1")"
+        note "ok: $2 = $got"
+}
+
+# ---- U-Boot environment images
+
+ENV_SIZE=0x4000
+
+# make_image FILE [-r] VAR=VALUE...: an environment image of ENV_SIZE bytes holding exactly these
+# variables (-r: one copy of a redundant environment, with its flags byte, 1). Needs mkenvimage.
+make_image() {
+        local out=$1 redundant=
+        shift
+        if [ "${1:-}" = -r ]; then
+                redundant=-r
+                shift
+        fi
+        printf '%s\n' "$@" >"$T/vars.txt"
+        mkenvimage $redundant -s "$ENV_SIZE" -o "$out" "$T/vars.txt" || fail "mkenvimage failed"
+}
+
 # ---- the stand-in's log: "<t> PING gap=<s>|-", "<t> MAGIC", "<t> CLOSE magic=yes|no", "<t> RESET gap=<s>"
 
 # pings [FROM [TO]]: number of pings with FROM <= t <= TO.

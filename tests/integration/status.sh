@@ -11,54 +11,11 @@ command -v python3 >/dev/null || skip "python3 missing"
 
 ENV_IMG=$T/env.img
 FW_CONFIG=$T/fw_env.config
-echo "$ENV_IMG 0x0 0x4000" >"$FW_CONFIG"
+echo "$ENV_IMG 0x0 $ENV_SIZE" >"$FW_CONFIG"
+CLI_CONF=$CONF
 
-# make_env VAR=VALUE...: a fresh environment image holding exactly these variables.
-make_env() {
-        printf '%s\n' "$@" >"$T/env.txt"
-        mkenvimage -s 0x4000 -o "$ENV_IMG" "$T/env.txt" || fail "mkenvimage failed"
-}
 fenv() { fw_printenv -c "$FW_CONFIG" -n "$1" 2>/dev/null; }
 
-# cli ARGS...: runs healthdog with the test config; leaves RC, OUT and ERR (files $T/out, $T/err).
-cli() {
-        "$HEALTHDOG" "$@" -c "$CONF" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report from healthdog $*: $ERR"
-        fi
-}
-expect_rc() {
-        [ "$RC" = "$1" ] || fail "healthdog $2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-        note "ok: healthdog $2 -> exit $RC${ERR:+ ($ERR)}"
-}
-
-# status_json FILE: `healthdog status --json` into FILE (exit 0 expected).
-status_json() {
-        cli status --json
-        expect_rc 0 "status --json"
-        cp "$T/out" "$1"
-}
-
-# js FILE EXPR: EXPR in Python with d = the JSON document in FILE; a string prints as it is,
-# anything else as JSON (true, null, 3, ...).
-js() {
-        python3 - "$1" "$2" <<'EOF'
-import json, sys, time
-d = json.load(open(sys.argv[1]))
-v = eval(sys.argv[2], {"d": d, "time": time, "json": json})
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
-}
-# expect_js FILE EXPR VALUE
-expect_js() {
-        local got
-        got=$(js "$1" "$2") || fail "cannot evaluate $2 on $(cat "$1")"
-        [ "$got" = "$3" ] || fail "$2 is '$got', expected '$3'; document: $(cat "$1")"
-        note "ok: $2 = $got"
-}
 expect_out() {
         grep -Eq -- "$1" "$T/out" || fail "no line matching /$1/ in the output of healthdog status:
 $OUT"
@@ -105,7 +62,7 @@ required = no
 EOF
 
 echo "1. a trial boot: the running daemon's status"
-make_env upgrade_available=1 bootcount=1 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=1 bootcount=1 bootlimit=3
 touch "$T/app"
 start_standin 2
 start_daemon
@@ -196,7 +153,7 @@ expect_rc 0 "status (offline, a reset pending in this boot)"
 expect_out "Watchdog: .*: not fed by healthdog; a reset was decided earlier in this boot: app: gone"
 # A reboot empties the runtime directory; then the reason is the previous boot's.
 rm -rf "$T/run"
-make_env upgrade_available=1 bootcount=2 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=1 bootcount=2 bootlimit=3
 cp "$ENV_IMG" "$T/env.before"
 cp "$STATE/reset-reason.json" "$T/reason.before"
 S=$T/s3.json
@@ -230,7 +187,7 @@ cmp "$STATE/reset-reason.json" "$T/reason.before" || fail "the offline status to
 note "ok: env image and reset-reason.json unchanged ($(stat -c %s "$ENV_IMG") bytes compared)"
 
 echo "4. a steady boot: mark-good is refused"
-make_env upgrade_available=0 bootcount=0 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=0 bootcount=0 bootlimit=3
 cp "$ENV_IMG" "$T/env.before"
 DAEMON_LOG=$T/daemon2.log
 start_standin 2 "$T/standin2.log"

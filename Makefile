@@ -163,12 +163,14 @@ check:
 	$(MAKE) check-host
 	$(MAKE) check-vm
 
+# LOAD=1: the host tests beside stress-ng (2 CPU workers, 1 I/O worker; tests/under-load).
+UNDER_LOAD := $(if $(filter 1,$(LOAD)),tests/under-load)
 check-host: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
 		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy \
 		$(FUZZ_TARGETS:%=$(B)/tests/%)
-	tests/run
-	B=$(B) SOAK_CYCLES=5000 tests/soak/run
+	$(UNDER_LOAD) tests/run
+	$(UNDER_LOAD) env B=$(B) SOAK_CYCLES=5000 tests/soak/run
 
 # The device in a box (tests/vm/): U-Boot with bootcount and an OSTree-deployed Debian with
 # healthdog installed, in $(VM). The first build debootstraps (needs root and Debian's mirror);

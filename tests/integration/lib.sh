@@ -33,6 +33,7 @@ DAEMON_LOG=$T/daemon.log
 STANDIN_LOG=$T/standin.log
 DAEMON_PID=
 STANDIN_PID=
+STANDIN_TIMEOUT=
 lib_pids=()
 
 for f in "$HEALTHDOG" "$STANDIN" "$MONOTIME"; do
@@ -163,6 +164,7 @@ wait_exit() {
 start_standin() {
         [ -n "${2:-}" ] && STANDIN_LOG=$2
         rm -f "$STANDIN_LOG"
+        STANDIN_TIMEOUT=$1
         "$STANDIN" --device "$DEV" --timeout "$1" --log "$STANDIN_LOG" &
         STANDIN_PID=$!
         lib_pids+=("$STANDIN_PID")
@@ -370,6 +372,29 @@ max_gap() {
                         split($3, g, "="); if (g[2] != "-" && g[2] + 0 > max) max = g[2] + 0; last = t }
                 END { if (to != "" && last != "" && to - last > max) max = to - last; printf "%.6f\n", max }' \
                 "$STANDIN_LOG"
+}
+
+# assert_fed LABEL FROM TO [INTERVAL]: the watchdog was fed throughout [FROM, TO], as a loaded
+# 2-core machine can promise it: no RESET, no stretch of the window without a ping as long as 3/4
+# of the stand-in's timeout (the daemon pings well inside it), and, given the ping INTERVAL, at
+# least half the pings it asks for. How regular the pings are is measured by `make bench`.
+assert_fed() {
+        local label=$1 from=$2 to=$3 interval=${4:-}
+        assert_cmp "$label: longest stretch without a ping (s; timeout ${STANDIN_TIMEOUT}s)" \
+                "$(fed_gap "$from" "$to")" "<" "$(calc "$STANDIN_TIMEOUT * 0.75")"
+        assert_cmp "$label: RESET events" "$(awk -v f="$from" -v t="$to" \
+                '$2 == "RESET" && $1 >= f + 0 && $1 <= t + 0 { n++ } END { print n + 0 }' "$STANDIN_LOG")" "==" 0
+        [ -n "$interval" ] && assert_cmp "$label: pings (every ${interval}s)" "$(pings "$from" "$to")" ">=" \
+                "$(calc "int(($to - $from) / $interval / 2)")"
+        return 0
+}
+# fed_gap FROM TO: the longest stretch of [FROM, TO] without a ping (FROM to the first ping, between
+# pings, the last ping to TO).
+fed_gap() {
+        awk -v from="$1" -v to="$2" '
+                BEGIN { last = from + 0 }
+                $2 == "PING" && $1 >= from + 0 && $1 <= to + 0 { if ($1 - last > max) max = $1 - last; last = $1 + 0 }
+                END { if (to - last > max) max = to - last; printf "%.6f\n", max }' "$STANDIN_LOG"
 }
 
 first_ping() { awk '$2 == "PING" { print $1; exit }' "$STANDIN_LOG"; }

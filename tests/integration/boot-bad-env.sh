@@ -82,7 +82,7 @@ env_before=$(env_dump)
 sig_b=$(file_sig "$T/env-b.img")
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 bootcount=1 bootlimit=3"
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 10
 assert_env upgrade_available 0
 assert_env bootcount 0
 [ -s "$T/fw_printenv.err" ] && fail "fw_printenv complains after the confirmation: $(cat "$T/fw_printenv.err")"
@@ -117,7 +117,7 @@ sig=$(file_sig "$ENV")
 : >"$HOOK_LOG"
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial"
-wait_for_log "$DAEMON_LOG" "Failed to confirm the boot" 3
+wait_for_log "$DAEMON_LOG" "Failed to confirm the boot" 10
 t_failed=$(now)
 assert_grep "$DAEMON_LOG" "^<3>Failed to confirm the boot: cannot write the boot environment through '$FW_CONFIG': $why_ro; retrying in 1min$"
 note "the failed confirmation came $(calc "$t_failed - $BOOT_T0")s after the start"

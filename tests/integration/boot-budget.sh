@@ -26,7 +26,7 @@ budget_stamps() { [ -f "$BUDGET" ] && grep -c . "$BUDGET" || echo 0; }
 reset_boot() {
         start_boot 1
         assert_grep "$DAEMON_LOG" "^<5>Boot phase: steady"
-        wait_for_log "$STANDIN_LOG" ' RESET ' 3
+        wait_for_log "$STANDIN_LOG" ' RESET ' 10
         load_reason
         [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
         assert_grep "$DAEMON_LOG" "^<5>Health reset $1 of at most 2 within 1h$"
@@ -52,7 +52,7 @@ awk -v t="$t_start_real" -v n="$(date +%s)" '{ s = $1 / 1e6; if (s < t - 1 || s 
 echo "== boot 3: the budget is spent"
 budget_sig=$(file_sig "$BUDGET")
 start_boot 1
-wait_for_log "$DAEMON_LOG" "but the reboot budget is spent" 3
+wait_for_log "$DAEMON_LOG" "but the reboot budget is spent" 10
 t_degraded=$(now)
 assert_grep "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\), but the reboot budget is spent \\(2 resets within 1h\\): staying up degraded$"
 sleep 2
@@ -69,11 +69,11 @@ assert_verdict verdict_reason "check app: $T/app: No such file or directory; reb
 assert_verdict previous_reset.check app
 # It comes back, then fails again: degraded again, still no reset.
 touch "$T/app"
-wait_for_log "$DAEMON_LOG" "^<5>Every required check is healthy again: no longer degraded" 2
+wait_for_log "$DAEMON_LOG" "^<5>Every required check is healthy again: no longer degraded" 10
 assert_verdict verdict steady
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "^<5>Required check 'app' failed \\(1 of 2" 2
-wait_until 2 log_count_ge "$DAEMON_LOG" "but the reboot budget is spent" 2 || fail "not degraded again"
+wait_for_log "$DAEMON_LOG" "^<5>Required check 'app' failed \\(1 of 2" 10
+wait_until 10 log_count_ge "$DAEMON_LOG" "but the reboot budget is spent" 2 || fail "not degraded again"
 sleep 0.3
 assert_cmp "RESET events after the second failure" "$(count_events RESET)" "==" 0
 assert_verdict verdict degraded
@@ -87,7 +87,7 @@ REASON=$STATE/reset-reason.json
 VERDICTS=$STATE/verdicts.jsonl
 config degrade
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\): staying up degraded \\(steady-action = degrade\\)$" 3
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\): staying up degraded \\(steady-action = degrade\\)$" 10
 t_degraded=$(now)
 sleep 2
 t_end=$(now)
@@ -107,7 +107,7 @@ single_env upgrade_available=1 bootcount=1 bootlimit=3
 sig=$(file_sig "$ENV")
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
 assert_cmp "trial: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" 0.6

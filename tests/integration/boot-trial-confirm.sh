@@ -45,7 +45,7 @@ note "before: flags $flags0/$flags1; $(echo "$env_before" | tr '\n' ' ')"
 touch "$T/app"
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 bootcount=1 bootlimit=3 rollback=\\(unset\\)$"
-wait_for_log "$DAEMON_LOG" "Environmental check 'uplink' is now failing" 2
+wait_for_log "$DAEMON_LOG" "Environmental check 'uplink' is now failing" 10
 
 # Two confirm-afters with the uplink down: no confirmation, no write, the feeding goes on.
 sleep_until "$(calc "$BOOT_T0 + 2 * $CONFIRM")"
@@ -60,11 +60,11 @@ assert_verdict verdict pending
 t_up=$(now)
 t_up_real=$(date +%s.%N)
 touch "$T/uplink"
-wait_for_log "$DAEMON_LOG" "Every required check passes: confirming this boot in ${CONFIRM}s unless one fails" 1
+wait_for_log "$DAEMON_LOG" "Every required check passes: confirming this boot in ${CONFIRM}s unless one fails" 10
 # ... and a required check failing once (of fail-after 5) half-way through stops it.
 sleep 0.3
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "Confirmation postponed: a required check failed" 1
+wait_for_log "$DAEMON_LOG" "Confirmation postponed: a required check failed" 10
 t_restore=$(now)
 t_restore_real=$(date +%s.%N)
 touch "$T/app"
@@ -72,9 +72,9 @@ assert_no_grep "$DAEMON_LOG" "Boot confirmed"
 note "uplink back at +$(calc "$t_up - $BOOT_T0")s, app failed and back at +$(calc "$t_restore - $BOOT_T0")s"
 assert_cmp "countdown before the postponement (s)" "$(calc "$t_restore - $t_up")" "<" "$CONFIRM"
 
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 10
 t_seen=$(now)
-wait_for_log "$DAEMON_LOG" "3 hooks ran, 0 failed" 3
+wait_for_log "$DAEMON_LOG" "3 hooks ran, 0 failed" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 delay=$(calc "$confirmed - $t_restore_real")
 note "confirmed at +$(calc "$confirmed - $BOOT_T0_REAL")s (realtime), seen in the log $(calc "$t_seen - $t_restore")s after the restore"
@@ -156,7 +156,7 @@ echo "== a trial with no checks configured"
 single_env upgrade_available=1 bootcount=1 bootlimit=3
 boot_config "confirm-after = ${CONFIRM}s" "trial-timeout = 30s" </dev/null
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" ">=" "$CONFIRM"
 assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" "<=" "$(calc "$CONFIRM + 0.5")"

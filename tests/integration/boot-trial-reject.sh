@@ -34,8 +34,8 @@ assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 b
 sleep 0.5
 t_fail=$(now)
 rm "$T/app"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
-wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
+wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 10
 load_reason
 last=$(last_ping)
 reset=$(event_time RESET)
@@ -98,7 +98,7 @@ start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: rolled-back \\(rollback is set.*\\); upgrade_available=1 bootcount=4 bootlimit=3 rollback=1$"
 assert_grep "$DAEMON_LOG" "^<2>U-Boot rolled back .*What made the new software fail: .*\"check\":\"app\""
 assert_grep "$DAEMON_LOG" "^<6>Cleared upgrade_available, bootcount and rollback"
-wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 3
+wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 10
 [ -e "$REASON" ] && fail "reset-reason.json is still there: it belongs to the boot before"
 assert_env upgrade_available 0
 assert_env bootcount 0

@@ -45,7 +45,7 @@ trial_boot() {
 }
 
 trial_boot wait
-wait_for_log "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: feeding on, unconfirmed \\(trial-timeout-action = wait\\)" 4
+wait_for_log "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: feeding on, unconfirmed \\(trial-timeout-action = wait\\)" 10
 t_timeout=$(now)
 assert_cmp "wait: timeout seen - start (s)" "$(calc "$t_timeout - $BOOT_T0")" ">=" "$TIMEOUT"
 assert_cmp "wait: timeout seen - start (s)" "$(calc "$t_timeout - $BOOT_T0")" "<=" "$(calc "$TIMEOUT + $TIMER_SLACK")"
@@ -62,7 +62,7 @@ assert_verdict verdict_reason "not confirmed within ${TIMEOUT}s; waiting"
 # The uplink comes back: the proof is there now.
 t_up_real=$(date +%s.%N)
 touch "$T/uplink"
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 assert_cmp "wait: confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" ">=" "$CONFIRM"
 assert_cmp "wait: confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" "<=" "$(calc "$CONFIRM + 0.25")"
@@ -83,7 +83,7 @@ assert_cmp "reject: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05
 assert_cmp "reject: decision - last ping (s)" "$(calc "$CROSSING - $last")" "<=" 0.15
 assert_cmp "reject: RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" ">=" 1.0
 assert_grep "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: rejecting it \\(trial-timeout-action = reject\\)$"
-wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 2
+wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 10
 assert_verdict verdict rejected
 assert_verdict verdict_reason "trial-timeout: not confirmed within trial-timeout"
 [ "$(hook_order)" = "red.d/10-red" ] || fail "hooks ran as: $(hook_order)"
@@ -105,7 +105,7 @@ assert_env bootcount 0
 assert_env bootlimit 3
 assert_verdict verdict confirmed
 assert_verdict verdict_reason "trial-timeout-action = accept"
-wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 2
+wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 10
 [ "$(hook_order)" = "green.d/10-green" ] || fail "hooks ran as: $(hook_order)"
 assert_hook_var green.d 10-green HEALTHDOG_VERDICT confirmed
 assert_hook_var green.d 10-green HEALTHDOG_BOOTCOUNT 2

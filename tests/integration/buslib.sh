@@ -31,7 +31,7 @@ EOF
         dbus-daemon --config-file="$T/bus.xml" --nofork 2>>"$T/dbus-daemon.log" &
         BUS_PID=$!
         lib_pids+=("$BUS_PID")
-        wait_until 3 test -S "$T/bus" || fail "dbus-daemon did not listen on $T/bus within 3 s"
+        wait_until 10 test -S "$T/bus" || fail "dbus-daemon did not listen on $T/bus within 10 s"
 }
 
 start_fake() {
@@ -40,14 +40,14 @@ start_fake() {
         "$FAKE" --address "$BUS" --state "$FAKE_STATE" --log "$FAKE_LOG" 2>>"$T/fake-stderr.log" &
         FAKE_PID=$!
         lib_pids+=("$FAKE_PID")
-        wait_until 3 fake_ready "${before:-0}" || fail "fake-systemd1 not ready within 3 s"
+        wait_until 10 fake_ready "${before:-0}" || fail "fake-systemd1 not ready within 10 s"
 }
 fake_ready() { [ "$(grep -c '^READY' "$FAKE_LOG" 2>/dev/null)" -gt "$1" ]; }
 
 stop_pid() { # PID
         [ -n "$1" ] || return 0
         kill -TERM "$1" 2>/dev/null
-        wait_exit "$1" 3
+        wait_exit "$1" 10
 }
 
 # set_state < TEXT: what the fake reports from its next call on.

@@ -76,7 +76,7 @@ holding() {
         local pid
         for pid in "${holders[@]}"; do [ "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)" -ge 600 ] || return 1; done
 }
-wait_until 5 holding || fail "the holders did not open 600 files each"
+wait_until 10 holding || fail "the holders did not open 600 files each"
 note "file-nr with the holders: $(cat /proc/sys/fs/file-nr)"
 expect_check room 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $room"
 kill "${holders[@]}"

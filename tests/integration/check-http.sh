@@ -89,7 +89,7 @@ EOF
 
 "$PY" "$T/server.py" "$T/port" "$T/requests.log" "$T/conns.log" 2>"$T/server.log" &
 lib_pids+=($!)
-wait_until 3 test -s "$T/port" || fail "the server did not start"
+wait_until 10 test -s "$T/port" || fail "the server did not start"
 PORT=$(cat "$T/port")
 CLOSED=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -175,16 +175,15 @@ expect_check refused 1 "127\\.0\\.0\\.1:$CLOSED: Connection refused"
 
 # Headers, then nothing: the probe gives up at its timeout and closes the connection.
 expect_check stall 1 "timed out after 500ms"
-assert_cmp "stall: seconds to fail" "$SECS" ">=" 0.5
-assert_cmp "stall: seconds to fail" "$SECS" "<" 1.5
+assert_gave_up stall 0.5
 
 # An endless body: only max-body (64 KiB) is read, then the connection is closed on the server,
 # long before the 20 s it would keep sending.
 expect_check huge 0 "HTTP 200 in [0-9.]+m?s"
-assert_cmp "huge: seconds" "$SECS" "<" 2
+assert_cmp "huge: probe time (s)" "$RUN_SECS" "<" 2
 expect_check huge-needle 1 'HTTP 200 but body lacks "needle" in its first 65536 bytes'
-assert_cmp "huge-needle: seconds" "$SECS" "<" 2
-wait_until 3 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
+assert_cmp "huge-needle: probe time (s)" "$RUN_SECS" "<" 2
+wait_until 10 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
 note "huge bodies: bytes the server got to send, seconds: $(grep '^huge ' "$T/conns.log" | cut -d' ' -f2- | tr '\n' ' ')"
 for sent in $(awk '$1 == "huge" { print $2 }' "$T/conns.log"); do
         # What loopback socket buffers absorb is a few MiB; 20 s of sending would be gigabytes.
@@ -214,13 +213,13 @@ EOF
 start_standin 1
 start_daemon
 t0=$(now)
-sleep 2
+wait_until 30 log_count_ge "$T/conns.log" '^stall ' 6 || fail "fewer than 6 stalled connections were closed within 30 s"
 t1=$(now)
 stop_daemon 0
 stop_standin
-wait_until 2 test "$(grep -c '^stall ' "$T/conns.log")" -ge 6 || fail "fewer than 6 stalled connections were closed"
 note "stalled connections, seconds open: $(awk '$1 == "stall" { print $2 }' "$T/conns.log" | tr '\n' ' ')"
-assert_cmp "stalled connections closed" "$(grep -c '^stall ' "$T/conns.log")" ">=" 6
-assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<=" 0.25
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+# Closed at the 100 ms timeout, with a second of scheduling delay allowed: the server would keep
+# a connection 30 s.
+assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<" 1.1
+assert_fed "stalled connections" "$t0" "$t1" 0.1
 echo "PASS"

@@ -72,12 +72,12 @@ expect_link a-nocarrier-ok 0 "$A up, no carrier"
 
 # Both up: carrier. The link-local IPv6 address A has now is not an address that counts.
 ip -n "$NS" link set "$B" up
-wait_until 3 sh -c "ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A got no carrier: $(ip -n "$NS" link show "$A")"
+wait_until 10 sh -c "ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A got no carrier: $(ip -n "$NS" link show "$A")"
 expect_link a 0 "$A up, carrier"
 expect_link a-ipv4 1 "$A up, carrier, no IPv4 address"
 expect_link a-any 1 "$A up, carrier, no address"
 if [ -e /proc/sys/net/ipv6 ]; then
-        wait_until 3 sh -c "ip -n $NS -6 addr show dev $A scope link | grep -q fe80" ||
+        wait_until 10 sh -c "ip -n $NS -6 addr show dev $A scope link | grep -q fe80" ||
                 fail "$A got no IPv6 link-local address: $(ip -n "$NS" addr show "$A")"
         note "link-local: $(ip -n "$NS" -6 -br addr show dev "$A")"
         expect_link a-ipv6 1 "$A up, carrier, no IPv6 address"
@@ -96,7 +96,7 @@ fi
 
 # The peer goes down again: carrier lost, the address stays.
 ip -n "$NS" link set "$B" down
-wait_until 3 sh -c "! ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A kept its carrier"
+wait_until 10 sh -c "! ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A kept its carrier"
 expect_link a-ipv4 1 "$A up, no carrier, 10.201.7.1/24"
 expect_link a-nocarrier-ok 0 "$A up, no carrier, 10.201.7.1/24"
 

@@ -26,7 +26,7 @@ ip -n "$NSC" addr add "$C_ADDR/24" dev "$C" && ip -n "$NSP" addr add "$P_ADDR/24
 ipv6=yes
 if [ ! -e /proc/sys/net/ipv6 ]; then
         ipv6="no IPv6 in this kernel"
-elif ! wait_until 2 sh -c "ip -n $NSC -6 addr show dev lo | grep -q '::1/128'"; then
+elif ! wait_until 10 sh -c "ip -n $NSC -6 addr show dev lo | grep -q '::1/128'"; then
         ipv6="no ::1 on lo in a new namespace: $(ip -n "$NSC" -6 addr show dev lo)"
 fi
 
@@ -80,7 +80,7 @@ type = ping
 host = $NOBODY
 spacing = 200ms
 reply-timeout = 300ms
-timeout = 1s
+timeout = 2s
 EOF
 
 # expect_ping NAME EXIT DETAIL-ERE [PREFIX...]: expect_check in the client namespace, under PREFIX.
@@ -96,7 +96,7 @@ responder() {
         ip netns exec "$NSP" python3 "$T/responder.py" "$1" "$T/responder.log" &
         RESPONDER_PID=$!
         lib_pids+=("$RESPONDER_PID")
-        wait_for_log "$T/responder.log" '^ready' 3
+        wait_for_log "$T/responder.log" '^ready' 10
 }
 stop_responder() {
         [ -n "$RESPONDER_PID" ] || return 0
@@ -159,8 +159,8 @@ for path in raw dgram; do
 
         # Loopback.
         expect_ping lo4 0 "3/3 replies from 127\.0\.0\.1, avg [0-9.]+ms" "${as[@]}"
-        assert_cmp "lo4 wall time (s), 3 echoes 200ms apart" "$SECS" ">=" 0.4
-        assert_cmp "lo4 wall time (s)" "$SECS" "<" 0.9
+        assert_cmp "lo4 probe time (s), 3 echoes 200ms apart" "$RUN_SECS" ">=" 0.4
+        assert_cmp "lo4 probe time (s)" "$RUN_SECS" "<" 1.4
         if [ "$ipv6" = yes ]; then
                 expect_ping lo6 0 "5/5 replies from ::1, avg [0-9.]+ms" "${as[@]}"
         fi
@@ -192,10 +192,9 @@ for path in raw dgram; do
         stop_responder
 
         # Nobody behind the address: every echo waits out its reply-timeout, and the run ends
-        # with the loss, not with the check's timeout (1s).
+        # with the loss (the detail), not with the check's timeout (2s).
         expect_ping nobody 1 "0/3 replies from $NOBODY \(100% loss > max 50%\)" "${as[@]}"
-        assert_cmp "nobody wall time (s), >= 2 x 200ms + 300ms" "$SECS" ">=" 0.7
-        assert_cmp "nobody wall time (s), < timeout" "$SECS" "<" 1.0
+        assert_cmp "nobody probe time (s), >= 2 x 200ms + 300ms" "$RUN_SECS" ">=" 0.7
 done
 
 # ---- In the daemon, from the client namespace: results are logged, and a stop in the middle of
@@ -213,11 +212,10 @@ startup-grace = 0
 [check.gw]
 type = ping
 host = $NOBODY
-spacing = 200ms
-reply-timeout = 300ms
-interval = 1s
-timeout = 1s
-fail-after = 2
+spacing = 2s
+reply-timeout = 3s
+interval = 20s
+timeout = 10s
 required = no
 
 [check.lo]
@@ -228,15 +226,15 @@ reply-timeout = 100ms
 interval = 500ms
 EOF
 LOG_LEVEL=debug start_daemon
-wait_for_log "$DAEMON_LOG" "^<5>Wanted check 'gw' failed \(1 of 2 before it counts\): 0/3 replies from $NOBODY \(100% loss > max 50%\)$" 3
-# The second run of gw starts 1s after the first, which took 0.7s: stop 0.15-0.4s into it.
-sleep 0.45
-assert_no_grep "$DAEMON_LOG" "'gw' is now failing"
-assert_grep "$DAEMON_LOG" "^<7>Check 'lo': pass: 3/3 replies from 127\.0\.0\.1, avg [0-9.]+ms$"
+t_start=$(now)
+wait_for_log "$DAEMON_LOG" "^<7>Check 'lo': pass: 3/3 replies from 127\.0\.0\.1, avg [0-9.]+ms$" 10
+# gw's first run takes 7 s (3 echoes 2 s apart, then 3 s for the last reply): stop inside it, with
+# at least 2 s of it left.
 start=$(now)
+assert_cmp "stop issued after the daemon started (s)" "$(calc "$start - $t_start")" "<" 5
 stop_daemon 0
-assert_cmp "stop during a probe (s)" "$(calc "$(now) - $start")" "<" 0.5
-assert_no_grep "$DAEMON_LOG" "'gw' is now failing"
+assert_cmp "stop during a probe (s)" "$(calc "$(now) - $start")" "<" 2
+assert_no_grep "$DAEMON_LOG" "Check 'gw'"
 
 check_sanitizers
 if [ "$ipv6" != yes ]; then

@@ -71,9 +71,9 @@ expect_check dead 1 "pidfile names pid $dead, not running"
 
 # A zombie: the child of a parent (sleep, after exec) that never reaps it.
 bg bash -c "sleep 0.1 & echo \$! >'$T/zombie.pid'; exec sleep 30"
-wait_until 3 test -s "$T/zombie.pid" || fail "no zombie pidfile"
+wait_until 10 test -s "$T/zombie.pid" || fail "no zombie pidfile"
 zombie=$(cat "$T/zombie.pid")
-wait_until 3 grep -q ') Z ' "/proc/$zombie/stat" || fail "pid $zombie did not become a zombie"
+wait_until 10 grep -q ') Z ' "/proc/$zombie/stat" || fail "pid $zombie did not become a zombie"
 expect_check zombie 1 "pidfile names pid $zombie \(sleep\), a zombie"
 
 expect_check missing 1 "$T/missing.pid: No such file or directory"
@@ -128,12 +128,12 @@ EOF
 expect_check one 1 "no process named '$name'"
 bg "$T/$name" 30
 first=$!
-wait_until 3 grep -q "($name)" "/proc/$first/stat" || fail "pid $first is not named $name"
+wait_until 10 grep -q "($name)" "/proc/$first/stat" || fail "pid $first is not named $name"
 expect_check one 0 "pid $first \($name\) alive"
 expect_check two 1 "1 process named '$name' alive, min 2"
 bg "$T/$name" 30
 second=$!
-wait_until 3 grep -q "($name)" "/proc/$second/stat" || fail "pid $second is not named $name"
+wait_until 10 grep -q "($name)" "/proc/$second/stat" || fail "pid $second is not named $name"
 expect_check two 0 "2 processes named '$name' alive \(min 2\)"
 expect_check one 0 "2 processes named '$name' alive \(min 1\)"
 
@@ -143,7 +143,7 @@ expect_check one 1 "no process named '$name'"
 
 # A zombie of that name does not count.
 bg bash -c "'$T/$name' 0 & exec sleep 30"
-wait_until 3 bash -c "grep -ls '($name) Z ' /proc/[0-9]*/stat | grep -q ." || fail "no zombie named $name"
+wait_until 10 bash -c "grep -ls '($name) Z ' /proc/[0-9]*/stat | grep -q ." || fail "no zombie named $name"
 expect_check one 1 "no process named '$name' \(only zombies\)"
 
 check_sanitizers

@@ -42,7 +42,7 @@ EOF
 peer() {
         "$PY" "$T/peer.py" "$1" "$2" "$T/$3.port" ${4:+"$4"} 2>>"$T/peer.log" &
         lib_pids+=($!)
-        wait_until 3 test -s "$T/$3.port" || fail "peer $3 did not start"
+        wait_until 10 test -s "$T/$3.port" || fail "peer $3 did not start"
         PORT=$(cat "$T/$3.port")
 }
 
@@ -101,12 +101,11 @@ fi
 
 # Refused: a failure at once, not at the timeout.
 expect_check refused 1 "127\\.0\\.0\\.1:$CLOSED: Connection refused"
-assert_cmp "refused: seconds to fail (timeout 5s)" "$SECS" "<" 1.5
+assert_cmp "refused: probe time (s; timeout 5s)" "$RUN_SECS" "<" 2.5
 
 # The handshake never completes: the probe is abandoned at its timeout, not before, not much after.
 expect_check hang 1 "timed out after 500ms"
-assert_cmp "hang: seconds to fail" "$SECS" ">=" 0.5
-assert_cmp "hang: seconds to fail" "$SECS" "<" 1.5
+assert_gave_up hang 0.5
 
 # Under the daemon, every abandoned run must release its socket: 15 timeouts later the daemon
 # holds as many descriptors as after the first few, and the pings never stopped.
@@ -130,17 +129,7 @@ required = no
 EOF
 start_standin 1
 LOG_LEVEL=debug start_daemon
-t0=$(now)
-sleep 0.3
-fds_early=$(fd_max 0.6)
-sleep 1.5
-fds_late=$(fd_max 0.6)
-t1=$(now)
-runs=$(grep -cE "check 'hang'.*: timed out after 100ms$|Check 'hang': fail: timed out after 100ms$" "$DAEMON_LOG")
-note "most descriptors held: $fds_early in 0.3-0.9 s, $fds_late in 2.4-3.0 s"
-assert_cmp "timed-out runs" "$runs" ">=" 12
-assert_cmp "descriptors gained over the later runs" "$((fds_late - fds_early))" "<=" 0
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+assert_fds_flat hang 12
 stop_daemon 0
 stop_standin
 

@@ -65,7 +65,7 @@ for mode in answer greet silent flood close full; do
         lib_pids+=($!)
 done
 for mode in answer greet silent flood close full; do
-        wait_until 3 test -e "$T/$mode.sock.ready" || fail "the $mode server did not start"
+        wait_until 10 test -e "$T/$mode.sock.ready" || fail "the $mode server did not start"
 done
 
 write_config <<EOF
@@ -147,12 +147,11 @@ expect_check missing 1 "$S/missing\\.sock: No such file or directory"
 
 # A reply that never ends: decided on its first bytes, the detail stays short.
 expect_check flood 1 "$S/flood\\.sock replied \"z{80}\" \\(expected \"PONG\"\\)"
-assert_cmp "flood: seconds" "$SECS" "<" 2
+assert_cmp "flood: probe time (s)" "$RUN_SECS" "<" 2
 
 # Nothing comes back: abandoned at the timeout.
 expect_check silent 1 "timed out after 500ms"
-assert_cmp "silent: seconds to fail" "$SECS" ">=" 0.5
-assert_cmp "silent: seconds to fail" "$SECS" "<" 1.5
+assert_gave_up silent 0.5
 
 # Under the daemon, every abandoned run must release its socket: 12 timeouts later the daemon
 # holds no more descriptors than after the first few, and the pings never stopped.
@@ -177,17 +176,7 @@ required = no
 EOF
 start_standin 1
 LOG_LEVEL=debug start_daemon
-t0=$(now)
-sleep 0.3
-fds_early=$(fd_max 0.5)
-sleep 1.2
-fds_late=$(fd_max 0.5)
-t1=$(now)
-runs=$(grep -cE "check 'silent'.*: timed out after 100ms$|Check 'silent': fail: timed out after 100ms$" "$DAEMON_LOG")
-note "most descriptors held: $fds_early in 0.3-0.8 s, $fds_late in 2.0-2.5 s"
-assert_cmp "timed-out runs" "$runs" ">=" 10
-assert_cmp "descriptors gained over the later runs" "$((fds_late - fds_early))" "<=" 0
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+assert_fds_flat silent 10
 stop_daemon 0
 stop_standin
 echo "PASS"

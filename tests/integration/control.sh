@@ -152,7 +152,7 @@ EOF
 idle_pid=$!
 lib_pids+=("$idle_pid")
 t_idle=$(now)
-wait_exit "$idle_pid" 5
+wait_exit "$idle_pid" 10
 t_idle_end=$(now)
 [ "$EXIT_STATUS" = 0 ] || fail "the idle client failed: $(cat "$T/idle.out")"
 sed 's/^/    idle client: /' "$T/idle.out"
@@ -179,7 +179,7 @@ cli status
 expect_rc 0 status
 grep -Eq "Hold: until [0-9-]+ [0-9:]+ \((59|60)s left\)" "$T/out" || fail "no hold in: $OUT"
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 3
+wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail=$(now)
 sleep 2.5
 t_end=$(now)
@@ -198,7 +198,7 @@ start_daemon
 assert_grep "$DAEMON_LOG" "^<4>A maintenance hold set earlier in this boot is still on"
 status_json "$T/s3.json"
 expect_js "$T/s3.json" "abs(d[\"hold\"][\"until_usec\"] - $until_usec) < 1000000" true
-wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 3
+wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail2=$(now)
 sleep 2.5
 t_end=$(now)
@@ -212,7 +212,7 @@ t_cancel=$(now)
 cli hold --cancel
 t_cancelled=$(now)
 expect_rc 0 "hold --cancel"
-wait_for_log "$STANDIN_LOG" ' RESET ' 4
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 note "cancel from $t_cancel to $t_cancelled, last ping $(last_ping), RESET $(event_time RESET)"
 assert_cmp "pings after hold --cancel returned" "$(pings "$t_cancelled")" "==" 0
 assert_cmp "RESET - cancel (s)" "$(calc "$(event_time RESET) - $t_cancel")" "<=" 2.3
@@ -241,7 +241,7 @@ expect_rc 1 "hold --for 10min (trial)"
 expect_err "healthdog hold: refused during a trial boot: the hold would hide the verdict"
 [ -e "$RUN/hold" ] && fail "a refused hold left $RUN/hold"
 kill -KILL "$DAEMON_PID"
-wait_exit "$DAEMON_PID" 3
+wait_exit "$DAEMON_PID" 10
 DAEMON_PID=
 [ -S "$SOCK" ] || fail "the killed daemon's socket is gone (the test needs it stale)"
 status_json "$T/s5.json"

@@ -31,11 +31,11 @@ wait_until 10 pings_ge 5 || fail "fewer than 5 pings within 10 s"
 
 t_fail=$(now)
 rm "$T/alive"
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'heartbeat' is failing" 3
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'heartbeat' is failing" 10
 # The application comes back: too late, the decision is final for this run.
 touch "$T/alive"
-wait_for_log "$DAEMON_LOG" "^<5>Required check 'heartbeat' is healthy again" 2
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<5>Required check 'heartbeat' is healthy again" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 sleep 0.3
 
 load_reason

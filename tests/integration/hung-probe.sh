@@ -61,7 +61,7 @@ t1=$(now)
 
 # Killed at the timeout, every run, the grandchild too: when a run starts (an interval after the
 # one before, whose timeout is shorter), no process of the run before is alive. How soon after the
-# timeout they are gone is a figure for `make bench`.
+# timeout they are gone depends on the machine's load and is not judged here.
 runs=$(wc -l <"$T/starts")
 note "runs started at: $(cut -d' ' -f1 "$T/starts" | tr '\n' ' ')"
 assert_cmp "runs checked by the run after them" "$((runs - 1))" ">=" "$RUNS"
@@ -75,15 +75,15 @@ assert_no_grep "$DAEMON_LOG" "^<2>"
 stop_daemon 0
 assert_cmp "runs timed out (debug log)" "$(grep -c "^<7>Check 'slow': fail: timed out after 300ms$" "$DAEMON_LOG")" ">=" "$RUNS"
 stop_standin
-wait_until 5 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
+wait_until 10 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
 
 # Phase 2: required with fail-after 2: the second timeout stops the feeding.
 DAEMON_LOG=$T/daemon2.log
 config yes "$T/starts2"
 start_standin 1 "$T/standin2.log"
 start_daemon
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'slow' is failing" 3
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'slow' is failing" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 crossing=$CROSSING
 first_run=$(head -n 1 "$T/starts2" | cut -d" " -f1)
@@ -100,5 +100,5 @@ assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 
 [ "$REASON_CHECK" = slow ] || fail "check in reset-reason.json: $(cat "$REASON")"
 [ "$REASON_DETAIL" = "timed out after 300ms" ] || fail "detail in reset-reason.json: $(cat "$REASON")"
 stop_daemon 0
-wait_until 5 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
+wait_until 10 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
 echo "PASS"

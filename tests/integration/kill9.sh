@@ -33,16 +33,16 @@ EOF
 touch "$T/alive"
 start_standin 1
 start_daemon
-wait_until 2 has_process "$T/bin/hang" || fail "the probe did not start"
+wait_until 10 has_process "$T/bin/hang" || fail "the probe did not start"
 sleep 0.5
 assert_cmp "pings before the kill" "$(pings)" ">=" 5
 t_kill=$(now)
 kill -KILL "$DAEMON_PID"
-wait_exit "$DAEMON_PID" 2
+wait_exit "$DAEMON_PID" 10
 DAEMON_PID=
 [ "$EXIT_STATUS" = 137 ] || fail "exit status $EXIT_STATUS after SIGKILL, expected 137"
-wait_for_log "$STANDIN_LOG" ' CLOSE ' 2
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' CLOSE ' 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 
 close=$(event_time CLOSE)
 last=$(last_ping)

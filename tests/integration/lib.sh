@@ -139,9 +139,11 @@ has_process() { pgrep -f -- "$1" >/dev/null; }
 log_count_ge() { [ "$(grep -Ec -- "$2" "$1")" -ge "$3" ]; }
 pings_ge() { [ "$(pings)" -ge "$1" ]; }
 
-# wait_for_log FILE ERE [TIMEOUT]: waits for a matching line, fails the test if none comes.
+# wait_for_log FILE ERE [TIMEOUT]: waits for a matching line (10 s by default), fails the test if
+# none comes. Waits are guards against a hang, not measurements: what a test measures, it
+# measures with assert_cmp, with bounds that hold on a loaded machine.
 wait_for_log() {
-        wait_until "${3:-3}" grep -Eq -- "$2" "$1" || fail "timed out after ${3:-3}s waiting for /$2/ in $1"
+        wait_until "${3:-10}" grep -Eq -- "$2" "$1" || fail "timed out after ${3:-10}s waiting for /$2/ in $1"
 }
 
 # True while PID exists and is not a zombie waiting to be reaped.
@@ -174,13 +176,13 @@ start_standin() {
         "${lib_standin_rt[@]}" "$STANDIN" --device "$DEV" --timeout "$1" --log "$STANDIN_LOG" &
         STANDIN_PID=$!
         lib_pids+=("$STANDIN_PID")
-        wait_for_log "$STANDIN_LOG" ' READY ' 3
+        wait_for_log "$STANDIN_LOG" ' READY ' 10
 }
 
 stop_standin() {
         [ -n "$STANDIN_PID" ] || return 0
         kill -TERM "$STANDIN_PID" 2>/dev/null
-        wait_exit "$STANDIN_PID" 3
+        wait_exit "$STANDIN_PID" 10
         STANDIN_PID=
 }
 
@@ -192,7 +194,7 @@ start_daemon() {
         HEALTHDOG_LOG_LEVEL=${LOG_LEVEL:-info} "$HEALTHDOG" run -c "$CONF" "$@" 2>"$DAEMON_LOG" &
         DAEMON_PID=$!
         lib_pids+=("$DAEMON_PID")
-        wait_until 5 lib_daemon_up_or_gone || fail "the daemon did not start within 5 s"
+        wait_until 10 lib_daemon_up_or_gone || fail "the daemon did not start within 10 s"
         if dead "$DAEMON_PID"; then
                 wait "$DAEMON_PID"
                 fail "the daemon exited with $? at startup"
@@ -211,12 +213,12 @@ check_sanitizers() {
         done
 }
 
-# stop_daemon [EXPECTED_STATUS]: SIGTERM, waits up to 3 s, checks the exit status (default 0).
+# stop_daemon [EXPECTED_STATUS]: SIGTERM, waits up to 10 s, checks the exit status (default 0).
 stop_daemon() {
         local want=${1:-0}
         [ -n "$DAEMON_PID" ] || return 0
         kill -TERM "$DAEMON_PID" 2>/dev/null
-        wait_exit "$DAEMON_PID" 3
+        wait_exit "$DAEMON_PID" 10
         DAEMON_PID=
         [ "$EXIT_STATUS" = "$want" ] || fail "the daemon exited with $EXIT_STATUS, expected $want"
         check_sanitizers
@@ -278,6 +280,15 @@ expect_check() {
         note "ok: $name${1:+ (under $*)}: exit $RC in ${SECS}s: $DETAIL"
 }
 
+# assert_gave_up LABEL TIMEOUT: the last run_check gave up at its TIMEOUT (seconds): the probe's
+# own time is at least that and within a second of it (scheduling delay), and the command ended
+# within 4 s of it (what the probe gave up on would have taken far longer).
+assert_gave_up() {
+        assert_cmp "$1: probe time (s; timeout $2 s)" "$RUN_SECS" ">=" "$2"
+        assert_cmp "$1: probe time (s; timeout $2 s)" "$RUN_SECS" "<" "$(calc "$2 + 1")"
+        assert_cmp "$1: wall time of healthdog check (s)" "$SECS" "<" "$(calc "$2 + 4")"
+}
+
 # ere_quote TEXT: TEXT as an extended regular expression that matches exactly it.
 ere_quote() { printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
 
@@ -291,6 +302,23 @@ fd_max() {
                 sleep 0.05
         done
         echo "$max"
+}
+
+# assert_fds_flat NAME RUNS: the daemon (started with LOG_LEVEL=debug) runs check NAME, every run
+# of which times out after 100 ms: the most descriptors it holds (sampled for 0.6 s) once RUNS
+# runs timed out is no more than early on (a run in progress holds one socket), and it kept
+# feeding meanwhile.
+assert_fds_flat() {
+        local t0 early late
+        t0=$(now)
+        sleep 0.3
+        early=$(fd_max 0.6)
+        wait_until 60 log_count_ge "$DAEMON_LOG" "[Cc]heck '$1'.*: timed out after 100ms$" "$2" ||
+                fail "fewer than $2 timed-out runs of '$1' within 60 s"
+        late=$(fd_max 0.6)
+        note "most descriptors held: $early early on, $late after $2 timed-out runs"
+        assert_cmp "descriptors gained over the later runs" "$((late - early))" "<=" 0
+        assert_fed "'$1' timing out" "$t0" "$(now)" 0.1
 }
 
 # ---- the command line

@@ -47,7 +47,7 @@ start_under() {
 }
 # probe_sched POLICY: the probe ran with POLICY.
 probe_sched() {
-        wait_until 3 test -s "$T/probe.sched" || fail "the probe did not run"
+        wait_until 10 test -s "$T/probe.sched" || fail "the probe did not run"
         assert_grep "$T/probe.sched" "policy: $1\$"
 }
 

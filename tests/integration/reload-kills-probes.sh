@@ -39,7 +39,7 @@ for _ in $(seq "$RELOADS"); do
         # after the reload), sometimes just before, whatever the load on the machine.
         sleep "0.1$((RANDOM % 10))"
 done
-wait_until 2 log_count_ge "$DAEMON_LOG" '^<6>Configuration reloaded' "$RELOADS" ||
+wait_until 10 log_count_ge "$DAEMON_LOG" '^<6>Configuration reloaded' "$RELOADS" ||
         fail "only $(grep -c '^<6>Configuration reloaded' "$DAEMON_LOG") of $RELOADS reloads logged"
 # The probes did run, so that there was something to cancel.
 assert_cmp "probe runs started" "$(cat "$T/starts" 2>/dev/null | wc -l)" ">=" "$((RELOADS / 4))"

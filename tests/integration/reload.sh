@@ -46,7 +46,7 @@ sleep 0.3
 line=$(grep -n '^bogus = 1$' "$CONF" | cut -d: -f1)
 t_hup1=$(now)
 kill -HUP "$DAEMON_PID"
-wait_for_log "$DAEMON_LOG" "keeping the running configuration" 2
+wait_for_log "$DAEMON_LOG" "keeping the running configuration" 10
 assert_grep "$DAEMON_LOG" "^<3>$CONF:$line: unknown key 'bogus' in \\[supervisor\\]$"
 assert_grep "$DAEMON_LOG" "^<3>Reload failed: .*; keeping the running configuration$"
 sleep 1.2
@@ -72,9 +72,9 @@ note "ok: healthdog reload: $out"
 t_hup2=$(now)
 out=$("$HEALTHDOG" reload -c "$CONF" 2>&1) || fail "healthdog reload of a valid config failed: $out"
 [ "$out" = "Configuration reloaded." ] || fail "healthdog reload said: $out"
-wait_for_log "$DAEMON_LOG" "^<6>Configuration reloaded: 2 checks$" 2
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'missing' is failing" 2
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<6>Configuration reloaded: 2 checks$" 10
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'missing' is failing" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 crossing=$CROSSING
 last=$(last_ping)

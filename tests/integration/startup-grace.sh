@@ -25,9 +25,9 @@ EOF
 
 start_standin 1
 start_daemon
-wait_for_log "$DAEMON_LOG" "^<3>Required check 'app-ready' is now failing: .*\\(startup grace: still feeding\\)$" 2
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'app-ready' is failing" "$((GRACE + 2))"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<3>Required check 'app-ready' is now failing: .*\\(startup grace: still feeding\\)$" 10
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'app-ready' is failing" "$((GRACE + 10))"
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 
 # The daemon armed the device (first ping) just before it started the grace timer.
 armed=$(first_ping)

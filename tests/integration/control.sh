@@ -130,62 +130,80 @@ expect_rc 2 "hold --for (no value)"
 
 echo "3. silent clients: no stall, no connection kept for more than 1 s"
 # Five connections that send nothing; the daemon serves 4 at once and answers the fifth "busy".
-python3 - "$SOCK" "$MONOTIME" >"$T/idle.out" <<'EOF' &
-import socket, subprocess, sys, time
-conns = []
+# Per connection, in order: its index, the seconds from its connect until the daemon closed it,
+# the reply.
+python3 - "$SOCK" >"$T/idle.out" <<'EOF' &
+import select, socket, sys, time
+conns, start, replies, closed = [], {}, {}, {}
 for i in range(5):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
     s.connect(sys.argv[1])
+    start[s], replies[s] = time.monotonic(), b""
     conns.append(s)
     time.sleep(0.02)
-t0 = time.monotonic()
-for s in conns[::-1]:
-    reply = b""
-    while True:
+while len(closed) < len(conns):
+    ready, _, _ = select.select([s for s in conns if s not in closed], [], [], 10)
+    if not ready:
+        break
+    for s in ready:
         b = s.recv(4096)
-        if not b:
-            break
-        reply += b
-    print("%.3f %s" % (time.monotonic() - t0, reply.decode().strip()))
+        if b:
+            replies[s] += b
+        else:
+            closed[s] = time.monotonic()
+for i, s in enumerate(conns):
+    print("%d %.3f %s" % (i, closed.get(s, float("inf")) - start[s], replies[s].decode().strip()))
 EOF
 idle_pid=$!
 lib_pids+=("$idle_pid")
 t_idle=$(now)
-wait_exit "$idle_pid" 10
+wait_exit "$idle_pid" 20
 t_idle_end=$(now)
 [ "$EXIT_STATUS" = 0 ] || fail "the idle client failed: $(cat "$T/idle.out")"
 sed 's/^/    idle client: /' "$T/idle.out"
-[ "$(head -n 1 "$T/idle.out" | cut -d' ' -f2-)" = '{"ok":false,"error":"busy: too many control connections, try again"}' ] ||
+[ "$(sed -n 5p "$T/idle.out" | cut -d' ' -f3-)" = '{"ok":false,"error":"busy: too many control connections, try again"}' ] ||
         fail "the fifth connection was not answered busy"
-[ "$(grep -c '"no request within 1s"' "$T/idle.out")" = 4 ] || fail "expected 4 timed-out connections"
-assert_cmp "busy answer after (s)" "$(head -n 1 "$T/idle.out" | cut -d' ' -f1)" "<" 0.2
-assert_cmp "silent connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f1)" ">=" 0.8
-assert_cmp "silent connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f1)" "<=" 1.3
-assert_cmp "longest ping gap with silent clients (s)" "$(max_gap "$t_idle" "$t_idle_end")" "<" 0.3
-assert_cmp "pings with silent clients" "$(pings "$t_idle" "$t_idle_end")" ">=" 8
+[ "$(head -n 4 "$T/idle.out" | grep -c '"no request within 1s"')" = 4 ] || fail "expected 4 timed-out connections"
+# Busy is answered at once, not at the 1 s timeout; the silent ones are closed at it, not before
+# (the daemon's timer starts at accept, after the connect), with seconds of scheduling delay
+# allowed after it.
+assert_cmp "busy connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f2)" "<" 0.9
+for i in 1 2 3 4; do
+        assert_cmp "silent connection $i closed after (s)" "$(sed -n "${i}p" "$T/idle.out" | cut -d' ' -f2)" ">=" 0.99
+        assert_cmp "silent connection $i closed after (s)" "$(sed -n "${i}p" "$T/idle.out" | cut -d' ' -f2)" "<" 3
+done
+# No stall: a second without pings would leave fewer than half of them.
+assert_fed "silent clients" "$t_idle" "$t_idle_end" 0.1
 cli status
 expect_rc 0 "status after the silent clients"
 
 echo "4. a hold keeps the watchdog fed while a required check fails"
+# Times on CLOCK_REALTIME around each command: what the daemon computed lies between them.
+t_a=$(date +%s.%N)
 cli hold --for 1min
+t_b=$(date +%s.%N)
 expect_rc 0 "hold --for 1min"
 assert_grep "$DAEMON_LOG" "^<4>Maintenance hold for 1min: feeding the watchdog whatever the checks say"
+t_a2=$(date +%s.%N)
 status_json "$T/s1.json"
-expect_js "$T/s1.json" '55e6 < d["hold"]["remaining_usec"] <= 60e6' true
-expect_js "$T/s1.json" 'abs(d["hold"]["until_usec"] / 1e6 - time.time() - 60) < 5' true
+t_b2=$(date +%s.%N)
+expect_js "$T/s1.json" "$t_a + 60 - 0.001 <= d[\"hold\"][\"until_usec\"] / 1e6 <= $t_b + 60 + 0.001" true
+expect_js "$T/s1.json" "d[\"hold\"][\"until_usec\"] / 1e6 - $t_b2 - 0.001 <= d[\"hold\"][\"remaining_usec\"] / 1e6 <= d[\"hold\"][\"until_usec\"] / 1e6 - $t_a2 + 0.001" true
 until_usec=$(js "$T/s1.json" 'd["hold"]["until_usec"]')
+t_a2=$(date +%s.%N)
 cli status
+t_b2=$(date +%s.%N)
 expect_rc 0 status
-grep -Eq "Hold: until [0-9-]+ [0-9:]+ \((59|60)s left\)" "$T/out" || fail "no hold in: $OUT"
+[[ "$OUT" =~ Hold:\ until\ [0-9-]+\ [0-9:]+\ \(([0-9]+)s\ left\) ]] || fail "no hold in: $OUT"
+left=${BASH_REMATCH[1]}
+assert_cmp "hold: seconds left shown" "$left" ">=" "$(calc "$until_usec / 1e6 - $t_b2 - 1")"
+assert_cmp "hold: seconds left shown" "$left" "<=" "$(calc "$until_usec / 1e6 - $t_a2 + 1")"
 rm "$T/app"
 wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail=$(now)
 sleep 2.5
 t_end=$(now)
-assert_cmp "pings in the 2.5 s after the failure (2 s timeout)" "$(pings "$t_fail" "$t_end")" ">=" 20
-assert_cmp "longest ping gap under the hold (s)" "$(max_gap "$t_fail" "$t_end")" "<" 0.3
-assert_cmp "RESET events" "$(count_events RESET)" "==" 0
+assert_fed "under the hold, the check failing (2 s timeout)" "$t_fail" "$t_end" 0.1
 status_json "$T/s2.json"
 expect_js "$T/s2.json" '[d["checks"][0]["state"], d["checks"][0]["result"]]' '["failing", "fail"]'
 expect_js "$T/s2.json" 'd["watchdog"]["feeding"]' true
@@ -194,6 +212,7 @@ expect_js "$T/s2.json" 'd["hold"] is not None' true
 echo "5. the hold survives a restart of the daemon"
 stop_daemon
 DAEMON_LOG=$T/daemon2.log
+t_restart=$(now)
 start_daemon
 assert_grep "$DAEMON_LOG" "^<4>A maintenance hold set earlier in this boot is still on"
 status_json "$T/s3.json"
@@ -202,10 +221,12 @@ wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail2=$(now)
 sleep 2.5
 t_end=$(now)
-assert_cmp "pings in the 2.5 s after the failure, restarted" "$(pings "$t_fail2" "$t_end")" ">=" 20
-assert_cmp "longest ping gap under the hold, restarted (s)" "$(max_gap "$t_fail2" "$t_end")" "<" 0.3
-assert_cmp "longest ping gap across the restart (s)" "$(max_gap "$t_fail" "$t_end")" "<" 1.5
-assert_cmp "RESET events" "$(count_events RESET)" "==" 0
+# From the restarted daemon's first ping on.
+first2=$(awk -v t="$t_restart" '$2 == "PING" && $1 >= t + 0 { print $1; exit }' "$STANDIN_LOG")
+[ -n "$first2" ] || fail "no ping from the restarted daemon"
+assert_fed "under the hold, restarted" "$(calc "($first2 > $t_fail2 ? $first2 : $t_fail2)")" "$t_end" 0.1
+# How long the restart itself took is the machine's (kill9.sh judges a restart).
+note "longest time without a ping across the restart: $(max_gap "$t_fail" "$t_end") s"
 
 echo "6. hold --cancel: the checks decide again"
 t_cancel=$(now)
@@ -215,7 +236,9 @@ expect_rc 0 "hold --cancel"
 wait_for_log "$STANDIN_LOG" ' RESET ' 10
 note "cancel from $t_cancel to $t_cancelled, last ping $(last_ping), RESET $(event_time RESET)"
 assert_cmp "pings after hold --cancel returned" "$(pings "$t_cancelled")" "==" 0
-assert_cmp "RESET - cancel (s)" "$(calc "$(event_time RESET) - $t_cancel")" "<=" 2.3
+# The last ping came before the cancel returned, the RESET one timeout (2 s) after it.
+assert_cmp "RESET - cancel returned (s)" "$(calc "$(event_time RESET) - $t_cancelled")" "<=" 2.3
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" ">=" 2
 [ "$(reason_field check)" = app ] || fail "reset-reason.json names '$(reason_field check)', not app"
 cli hold --cancel
 expect_rc 1 "hold --cancel (again)"

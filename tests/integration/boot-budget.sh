@@ -30,7 +30,7 @@ reset_boot() {
         load_reason
         [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
         assert_grep "$DAEMON_LOG" "^<5>Health reset $1 of at most 2 within 1h$"
-        assert_cmp "boot $BOOT_N: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" 0.6
+        assert_cmp "boot $BOOT_N: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" "$(calc "0.6 + $LOAD_SLACK")"
         assert_cmp "boot $BOOT_N: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
         assert_cmp "boot $BOOT_N: budget stamps" "$(budget_stamps)" "==" "$1"
         assert_verdict verdict reset
@@ -59,8 +59,8 @@ sleep 2
 t_end=$(now)
 note "degraded at +$(calc "$t_degraded - $BOOT_T0")s, watched until +$(calc "$t_end - $BOOT_T0")s"
 assert_cmp "RESET events with the budget spent" "$(count_events RESET)" "==" 0
-assert_cmp "pings in the 2 s after the degraded decision" "$(pings "$t_degraded" "$t_end")" ">=" 18
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
+assert_fed "after the degraded decision" "$t_degraded" "$t_end" 0.1
+assert_fed "fed" "$(first_ping)" "$t_end" 0.1
 [ -e "$REASON" ] && fail "a reset reason was recorded with the budget spent: $(cat "$REASON")"
 assert_sig_same "reset-budget with the budget spent" "$BUDGET" "$budget_sig"
 assert_no_grep "$DAEMON_LOG" "no longer feeding|Health reset"
@@ -92,7 +92,7 @@ t_degraded=$(now)
 sleep 2
 t_end=$(now)
 assert_cmp "steady-action = degrade: RESET events" "$(count_events RESET)" "==" 0
-assert_cmp "steady-action = degrade: pings in 2 s" "$(pings "$t_degraded" "$t_end")" ">=" 18
+assert_fed "steady-action = degrade" "$t_degraded" "$t_end" 0.1
 [ -e "$STATE/reset-budget" ] && fail "steady-action = degrade used the budget: $(cat "$STATE/reset-budget")"
 [ -e "$REASON" ] && fail "steady-action = degrade recorded a reset reason"
 assert_verdict verdict degraded
@@ -110,7 +110,7 @@ assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial"
 wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
-assert_cmp "trial: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" 0.6
+assert_cmp "trial: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" "$(calc "0.6 + $LOAD_SLACK")"
 assert_cmp "trial: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
 assert_sig_same "reset-budget after a rejected trial" "$BUDGET" "$budget_sig"
 assert_no_grep "$DAEMON_LOG" "Health reset|reboot budget|staying up degraded"

@@ -61,7 +61,8 @@ chmod 0755 "$HEALTHDOG"
 mkdir -p "$HOOKS/green.d" "$HOOKS/red.d"
 chmod 0755 "$HOOKS" "$HOOKS/green.d" "$HOOKS/red.d"
 
-# boot_config ASSESSMENT-LINE...: $CONF for the stand-in (timeout 1s, pinged every 100 ms),
+# boot_config ASSESSMENT-LINE...: $CONF for the stand-in (timeout WDT_TIMEOUT, 1 s by default,
+# pinged every 100 ms),
 # STATE, RUN, the env at FW_CONFIG, HOOKS, plus the lines given in [assessment]; the checks
 # come on stdin.
 boot_config() {
@@ -69,7 +70,7 @@ boot_config() {
                 cat <<EOF
 [watchdog]
 device = $DEV
-timeout = 1s
+timeout = ${WDT_TIMEOUT:-1}s
 interval = 100ms
 
 [supervisor]

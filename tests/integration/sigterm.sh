@@ -45,9 +45,9 @@ last=$(last_ping)
 note "SIGTERM at $t_term, CLOSE $(event_time CLOSE), last ping $last, RESET $(event_time RESET)"
 assert_cmp "MAGIC events" "$(count_events MAGIC)" "==" 0
 [ "$(close_magic)" = no ] || fail "CLOSE magic=$(close_magic), expected no"
-assert_cmp "CLOSE - SIGTERM (s)" "$(calc "$(event_time CLOSE) - $t_term")" "<=" 1
+assert_cmp "CLOSE - SIGTERM (s)" "$(calc "$(event_time CLOSE) - $t_term")" "<=" "$LOAD_SLACK"
 assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" ">=" 1.0
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.5
 assert_grep "$DAEMON_LOG" "^<5>Leaving '$DEV' armed"
 stop_standin
 
@@ -84,6 +84,6 @@ wait_for_log "$STANDIN_LOG" ' RESET ' 10
 note "SIGTERM at $t_term, CLOSE $(event_time CLOSE), RESET $(event_time RESET)"
 assert_cmp "MAGIC events" "$(count_events MAGIC)" "==" 0
 [ "$(close_magic)" = no ] || fail "CLOSE magic=$(close_magic), expected no"
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" "<=" 1.5
 assert_grep "$DAEMON_LOG" "^<5>Leaving '$DEV' armed"
 echo "PASS"

@@ -62,4 +62,17 @@ expect() {
         note "ok: $1: exit $RC, $RESULT '$DETAIL' in ${SECS}s"
 }
 
+# expect_hung NAME TIMEOUT: the check's run, on a peer that never answers, ended at its timeout
+# (seconds): FAIL with "timed out after ...", or with the bus call's own timeout, which is set to
+# what is left of the check's and so may come first on a loaded machine.
+expect_hung() {
+        run_check "$1"
+        [ "$RC" = 1 ] && [ "$RESULT" = FAIL ] && [[ "$DETAIL" =~ ^(timed\ out\ after\ .*|.*:\ Method\ call\ timed\ out)$ ]] ||
+                fail "check $1: exit $RC, $RESULT '$DETAIL'; expected exit 1, FAIL, timed out; output: $(cat "$T/check.out")"
+        note "ok: $1: exit $RC, $RESULT '$DETAIL' in ${SECS}s"
+        assert_cmp "$1: probe time (s; timeout $2 s)" "$RUN_SECS" ">=" "$(calc "$2 - 0.02")"
+        assert_cmp "$1: probe time (s; timeout $2 s)" "$RUN_SECS" "<" "$(calc "$2 + 1")"
+        assert_cmp "$1: wall time of healthdog check (s)" "$SECS" "<" "$(calc "$2 + 4")"
+}
+
 fake_calls() { grep -c -- "$1" "$FAKE_LOG"; }

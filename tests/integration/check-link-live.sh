@@ -108,8 +108,13 @@ expect a-ipv4 "$A up, carrier, 10.202.9.1/24"
 expect a "$A up, carrier, 10.202.9.1/24"
 tail -n +"$((before + 1))" "$DAEMON_LOG" >"$T/flood.log"
 assert_grep "$T/flood.log" "rtnetlink: No buffer space available, reading interfaces and addresses again"
-# Reading again is part of the run: no run failed for it.
-assert_no_grep "$T/flood.log" "failed.*rtnetlink"
+# Reading again is part of the run: no run failed for it, but for one whose dump the flood made
+# start over more than 3 times (EBUSY, by design: a flood that outlasts a run's dumps, as on a
+# loaded machine); and the check never counts as failing.
+grep "failed.*rtnetlink" "$T/flood.log" | grep -v "rtnetlink: Device or resource busy$" >"$T/flood-failures.txt"
+[ -s "$T/flood-failures.txt" ] && fail "runs failed on rtnetlink: $(cat "$T/flood-failures.txt")"
+note "runs that failed as the flood outlasted their dumps: $(grep -c "failed.*rtnetlink: Device or resource busy$" "$T/flood.log")"
+assert_no_grep "$T/flood.log" "is now failing"
 
 stop_daemon
 check_sanitizers

@@ -84,9 +84,7 @@ expect app 1 FAIL "myapp.service failed (failed), Result=signal"
 
 # ---- a peer that never answers: the run ends at its timeout, not at sd-bus's 25 s default
 echo hang >>"$FAKE_STATE"
-expect slow 1 FAIL "timed out after 1s"
-assert_cmp "hung call: seconds until the verdict" "$SECS" ">=" 0.95
-assert_cmp "hung call: seconds until the verdict" "$SECS" "<" 1.8
+expect_hung slow 1
 assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.GetUnit"
 sed -i '/^hang/d' "$FAKE_STATE"
 
@@ -100,14 +98,8 @@ dbus-address = unix:path=$T/nothing-here
 type = systemd-unit
 unit = myapp.service
 EOF
-start=$(now)
-"$HEALTHDOG" check -c "$T/nobus.conf" >"$T/check.out" 2>>"$T/check-stderr.log"
-rc=$?
-secs=$(calc "$(now) - $start")
-grep -q "FAIL .* cannot connect to unix:path=$T/nothing-here: No such file or directory$" "$T/check.out" && [ "$rc" = 1 ] ||
-        fail "no bus: exit $rc: $(cat "$T/check.out")"
-note "ok: no bus: $(tail -n 1 "$T/check.out" | sed 's/  */ /g')"
-assert_cmp "no bus: seconds" "$secs" "<" 0.8
+CHECK_CONF=$T/nobus.conf expect app 1 FAIL "cannot connect to unix:path=$T/nothing-here: No such file or directory"
+assert_cmp "no bus: probe time (s)" "$RUN_SECS" "<" 1
 
 # ---- healthdog run: the connection is reopened after dbus-daemon restarted
 set_state <<EOF
@@ -201,7 +193,7 @@ wait_for_log "$DAEMON_LOG" "Check 'fixable': pass: fixable.service active \(runn
 sleep 0.5
 assert_no_grep "$DAEMON_LOG" "check 'fixable' is now failing"
 assert_cmp "RESET events after the restart" "$(count_events RESET)" "==" 0
-assert_cmp "pings in the 0.5 s after the restart" "$(pings "$t_repaired")" ">=" 3
+assert_fed "after the restart" "$t_repaired" "$(now)" 0.1
 
 t_fail=$(now)
 set_state <<EOF
@@ -215,7 +207,7 @@ crossing=$(reason_time)
 assert_cmp "RestartUnit calls for stuck.service" "$(fake_calls '^RestartUnit stuck.service replace$')" "==" 2
 # Three rounds of fail-after 2 at 100 ms: two repaired, the third final.
 assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" ">=" 0.5
-assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" "<=" 1.2
+assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" "<=" "$(calc "1.2 + $LOAD_SLACK")"
 [ "$(reason_field check)" = stuck ] || fail "reset-reason.json names $(reason_field check), not stuck"
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
 stop_daemon
@@ -249,7 +241,7 @@ start_daemon
 wait_for_log "$DAEMON_LOG" "check 'hung' is failing .*: repair attempt 1 of 1" 10
 t_start=$(now)
 wait_for_log "$DAEMON_LOG" "Repair 1 of check 'hung' failed: RestartUnit hung.service failed: Method call timed out" 10
-assert_cmp "unanswered RestartUnit: seconds until it failed" "$(calc "$(now) - $t_start")" "<" 0.8
+assert_cmp "unanswered RestartUnit: seconds until it failed (timeout 300 ms)" "$(calc "$(now) - $t_start")" "<" "$(calc "0.3 + $LOAD_SLACK")"
 assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.RestartUnit"
 stop_daemon
 

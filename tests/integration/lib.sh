@@ -2,8 +2,10 @@
 # CLOCK_MONOTONIC (the stand-in's log, $MONOTIME and reset-reason.json's monotonic_usec share it).
 #
 # Globals a script may use: T (its private directory), DEV (the stand-in FIFO), STATE (the state
-# directory), CONF (the config), DAEMON_LOG, STANDIN_LOG, DAEMON_PID, STANDIN_PID.
-# Every wait is bounded; everything started here is stopped on EXIT, by pid.
+# directory), CONF (the config), DAEMON_LOG, STANDIN_LOG, DAEMON_PID, STANDIN_PID,
+# STANDIN_TIMEOUT, LOAD_SLACK; CHECK_CONF and CLI_CONF for run_check and cli.
+# Every wait is bounded; everything started here is stopped on EXIT, by pid. Bounds hold on a
+# loaded 2-core machine (see assert_fed and LOAD_SLACK); precise timing is make bench's.
 
 set -u
 # A misspelt helper or a missing tool (exit 127) must fail the test, not be skipped over by a

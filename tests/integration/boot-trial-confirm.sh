@@ -71,7 +71,7 @@ assert_no_grep "$DAEMON_LOG" "Boot confirmed"
 note "uplink back at +$(calc "$t_up - $BOOT_T0")s, app failed and back at +$(calc "$t_restore - $BOOT_T0")s"
 assert_cmp "countdown before the postponement (s)" "$(calc "$t_restore - $t_up")" "<" "$CONFIRM"
 
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 10
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 30
 t_seen=$(now)
 wait_for_log "$DAEMON_LOG" "3 hooks ran, 0 failed" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
@@ -155,7 +155,7 @@ echo "== a trial with no checks configured"
 single_env upgrade_available=1 bootcount=1 bootlimit=3
 boot_config "confirm-after = ${CONFIRM}s" "trial-timeout = 30s" </dev/null
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 10
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 30
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" ">=" "$CONFIRM"
 assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" "<=" "$(calc "$CONFIRM + $LOAD_SLACK")"

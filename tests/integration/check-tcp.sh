@@ -129,7 +129,7 @@ required = no
 EOF
 start_standin 1
 LOG_LEVEL=debug start_daemon
-assert_fds_flat hang 12
+assert_fds_flat hang 10
 stop_daemon 0
 stop_standin
 

@@ -87,7 +87,7 @@ OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
 FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
-UNIT_TESTS := test-util test-config test-check-state test-check-run test-values test-systemd-states test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
+UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
@@ -144,7 +144,9 @@ $(B)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(S
 		$(B)/asan/ostree/ostree-quarantine.o $(B)/asan/ostree/ostree-deploy.o | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
-$(B)/tests/%: tests/%.c | $(B)/tests
+# The test tools (tests/tools/), built into $(B)/tests/: the watchdog stand-in and a CLOCK_MONOTONIC
+# clock for the scripts.
+$(B)/tests/%: tests/tools/%.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -o $@ $<
 # The bench's floor: the steady state's probes without healthdog (tests/bench/floor.c).
@@ -152,7 +154,7 @@ $(B)/tests/bench-floor: tests/bench/floor.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< -lsystemd
 # A stand-in for systemd's D-Bus API, for the systemd-* checks' tests.
-$(B)/tests/fake-systemd1: tests/fake-systemd1.c | $(B)/tests
+$(B)/tests/fake-systemd1: tests/tools/fake-systemd1.c | $(B)/tests
 	$(call say,CCLD,$<)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(shell $(PKG_CONFIG) --cflags libsystemd) $(CFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs libsystemd)
@@ -187,12 +189,14 @@ check:
 	$(MAKE) check-host
 	$(MAKE) check-vm
 
+# LOAD=1: the host tests beside stress-ng (2 CPU workers, 1 I/O worker; tests/under-load).
+UNDER_LOAD := $(if $(filter 1,$(LOAD)),tests/under-load)
 check-host: test-deps
 	$(MAKE) $(B)/healthdog $(B)/asan/healthdog $(UNIT_TESTS:%=$(B)/tests/%) $(TOOLS:%=$(B)/tests/%) \
 		$(B)/healthdog-ostree $(B)/asan/healthdog-ostree $(B)/tests/test-ostree-deploy \
 		$(FUZZ_TARGETS:%=$(B)/tests/%) $(MAN_PAGES:%=$(B)/man/%)
-	tests/run
-	B=$(B) SOAK_CYCLES=5000 tests/soak/run
+	$(UNDER_LOAD) tests/run
+	$(UNDER_LOAD) env B=$(B) SOAK_CYCLES=5000 tests/soak/run
 
 # The device in a box (tests/vm/): U-Boot with bootcount and an OSTree-deployed Debian with
 # healthdog installed, in $(VM). The first build debootstraps (needs root and Debian's mirror);

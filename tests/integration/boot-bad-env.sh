@@ -32,7 +32,7 @@ unusable_boot() {
         t_end=$(now)
         assert_sig_same "$1, checks passing for $(calc "$t_end - $BOOT_T0")s" "$ENV" "$sig"
         assert_no_grep "$DAEMON_LOG" "Boot confirmed|Every required check passes|Failed to confirm"
-        assert_cmp "$1: max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
+        assert_fed "$1" "$(first_ping)" "$t_end" 0.1
         assert_cmp "$1: RESET events" "$(count_events RESET)" "==" 0
         assert_verdict verdict steady
         assert_verdict phase steady
@@ -64,7 +64,7 @@ assert_grep "$DAEMON_LOG" "^<5>Boot phase: steady \\(the boot environment cannot
 sleep 1.5
 [ -e "$ENV" ] && fail "the daemon created $ENV"
 assert_cmp "missing image: RESET events" "$(count_events RESET)" "==" 0
-assert_cmp "missing image: max gap between pings (s)" "$(max_gap "$(first_ping)" "$(now)")" "<=" 0.25
+assert_fed "missing image" "$(first_ping)" "$(now)" 0.1
 assert_verdict verdict steady
 assert_verdict env_error "No such file or directory"
 stop_daemon
@@ -82,7 +82,7 @@ env_before=$(env_dump)
 sig_b=$(file_sig "$T/env-b.img")
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 bootcount=1 bootlimit=3"
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 10
 assert_env upgrade_available 0
 assert_env bootcount 0
 [ -s "$T/fw_printenv.err" ] && fail "fw_printenv complains after the confirmation: $(cat "$T/fw_printenv.err")"
@@ -117,15 +117,15 @@ sig=$(file_sig "$ENV")
 : >"$HOOK_LOG"
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial"
-wait_for_log "$DAEMON_LOG" "Failed to confirm the boot" 3
+wait_for_log "$DAEMON_LOG" "Failed to confirm the boot" 10
 t_failed=$(now)
 assert_grep "$DAEMON_LOG" "^<3>Failed to confirm the boot: cannot write the boot environment through '$FW_CONFIG': $why_ro; retrying in 1min$"
 note "the failed confirmation came $(calc "$t_failed - $BOOT_T0")s after the start"
 sleep 1.5
 t_end=$(now)
 alive "$DAEMON_PID" || fail "the daemon exited after the failed confirmation"
-assert_cmp "pings in the 1.5 s after the failed confirmation" "$(pings "$t_failed" "$t_end")" ">=" 13
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
+assert_fed "after the failed confirmation" "$t_failed" "$t_end" 0.1
+assert_fed "fed" "$(first_ping)" "$t_end" 0.1
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_no_grep "$DAEMON_LOG" "Boot confirmed"
 assert_verdict verdict pending

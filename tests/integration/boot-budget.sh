@@ -26,11 +26,11 @@ budget_stamps() { [ -f "$BUDGET" ] && grep -c . "$BUDGET" || echo 0; }
 reset_boot() {
         start_boot 1
         assert_grep "$DAEMON_LOG" "^<5>Boot phase: steady"
-        wait_for_log "$STANDIN_LOG" ' RESET ' 3
+        wait_for_log "$STANDIN_LOG" ' RESET ' 10
         load_reason
         [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
         assert_grep "$DAEMON_LOG" "^<5>Health reset $1 of at most 2 within 1h$"
-        assert_cmp "boot $BOOT_N: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" 0.6
+        assert_cmp "boot $BOOT_N: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" "$(calc "0.6 + $LOAD_SLACK")"
         assert_cmp "boot $BOOT_N: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
         assert_cmp "boot $BOOT_N: budget stamps" "$(budget_stamps)" "==" "$1"
         assert_verdict verdict reset
@@ -52,15 +52,15 @@ awk -v t="$t_start_real" -v n="$(date +%s)" '{ s = $1 / 1e6; if (s < t - 1 || s 
 echo "== boot 3: the budget is spent"
 budget_sig=$(file_sig "$BUDGET")
 start_boot 1
-wait_for_log "$DAEMON_LOG" "but the reboot budget is spent" 3
+wait_for_log "$DAEMON_LOG" "but the reboot budget is spent" 10
 t_degraded=$(now)
 assert_grep "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\), but the reboot budget is spent \\(2 resets within 1h\\): staying up degraded$"
 sleep 2
 t_end=$(now)
 note "degraded at +$(calc "$t_degraded - $BOOT_T0")s, watched until +$(calc "$t_end - $BOOT_T0")s"
 assert_cmp "RESET events with the budget spent" "$(count_events RESET)" "==" 0
-assert_cmp "pings in the 2 s after the degraded decision" "$(pings "$t_degraded" "$t_end")" ">=" 18
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
+assert_fed "after the degraded decision" "$t_degraded" "$t_end" 0.1
+assert_fed "fed" "$(first_ping)" "$t_end" 0.1
 [ -e "$REASON" ] && fail "a reset reason was recorded with the budget spent: $(cat "$REASON")"
 assert_sig_same "reset-budget with the budget spent" "$BUDGET" "$budget_sig"
 assert_no_grep "$DAEMON_LOG" "no longer feeding|Health reset"
@@ -69,11 +69,11 @@ assert_verdict verdict_reason "check app: $T/app: No such file or directory; reb
 assert_verdict previous_reset.check app
 # It comes back, then fails again: degraded again, still no reset.
 touch "$T/app"
-wait_for_log "$DAEMON_LOG" "^<5>Every required check is healthy again: no longer degraded" 2
+wait_for_log "$DAEMON_LOG" "^<5>Every required check is healthy again: no longer degraded" 10
 assert_verdict verdict steady
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "^<5>Required check 'app' failed \\(1 of 2" 2
-wait_until 2 log_count_ge "$DAEMON_LOG" "but the reboot budget is spent" 2 || fail "not degraded again"
+wait_for_log "$DAEMON_LOG" "^<5>Required check 'app' failed \\(1 of 2" 10
+wait_until 10 log_count_ge "$DAEMON_LOG" "but the reboot budget is spent" 2 || fail "not degraded again"
 sleep 0.3
 assert_cmp "RESET events after the second failure" "$(count_events RESET)" "==" 0
 assert_verdict verdict degraded
@@ -87,12 +87,12 @@ REASON=$STATE/reset-reason.json
 VERDICTS=$STATE/verdicts.jsonl
 config degrade
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\): staying up degraded \\(steady-action = degrade\\)$" 3
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\): staying up degraded \\(steady-action = degrade\\)$" 10
 t_degraded=$(now)
 sleep 2
 t_end=$(now)
 assert_cmp "steady-action = degrade: RESET events" "$(count_events RESET)" "==" 0
-assert_cmp "steady-action = degrade: pings in 2 s" "$(pings "$t_degraded" "$t_end")" ">=" 18
+assert_fed "steady-action = degrade" "$t_degraded" "$t_end" 0.1
 [ -e "$STATE/reset-budget" ] && fail "steady-action = degrade used the budget: $(cat "$STATE/reset-budget")"
 [ -e "$REASON" ] && fail "steady-action = degrade recorded a reset reason"
 assert_verdict verdict degraded
@@ -107,10 +107,10 @@ single_env upgrade_available=1 bootcount=1 bootlimit=3
 sig=$(file_sig "$ENV")
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 [ "$REASON_CHECK" = app ] || fail "reset-reason.json: $(cat "$REASON")"
-assert_cmp "trial: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" 0.6
+assert_cmp "trial: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" "$(calc "0.6 + $LOAD_SLACK")"
 assert_cmp "trial: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
 assert_sig_same "reset-budget after a rejected trial" "$BUDGET" "$budget_sig"
 assert_no_grep "$DAEMON_LOG" "Health reset|reboot budget|staying up degraded"

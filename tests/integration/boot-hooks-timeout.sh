@@ -5,8 +5,8 @@ source "$(dirname "$0")/bootlib.sh"
 
 HOOK_TIMEOUT=0.5
 # Between a hook's exec and its first command (where it notes the time): the start of the hung
-# hook may be noted that much late.
-HOOK_LATENCY=0.05
+# hook may be noted that much late on a loaded machine.
+HOOK_LATENCY=0.3
 
 single_env upgrade_available=1 bootcount=1 bootlimit=3
 boot_config "confirm-after = 1s" "trial-timeout = 30s" "hook-timeout = 500ms" <<EOF
@@ -24,8 +24,8 @@ recording_hook green.d 20-next
 touch "$T/app"
 
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 3
-wait_for_log "$DAEMON_LOG" "2 hooks ran, 1 failed" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed" 10
+wait_for_log "$DAEMON_LOG" "2 hooks ran, 1 failed" 10
 t_done=$(now)
 assert_grep "$DAEMON_LOG" "^<4>Hook 10-hang timed out after 500ms$"
 assert_grep "$DAEMON_LOG" "^<6>Hook 20-next exited 0$"
@@ -35,21 +35,21 @@ t_hang=$(awk '$2 == "green.d/10-hang" { print $1 }' "$HOOK_LOG")
 t_next=$(awk '$2 == "green.d/20-next" { print $1 }' "$HOOK_LOG")
 note "hang started at +$(calc "$t_hang - $BOOT_T0")s, next at +$(calc "$t_next - $BOOT_T0")s"
 assert_cmp "next hook - hanging hook (s)" "$(calc "$t_next - $t_hang")" ">=" "$(calc "$HOOK_TIMEOUT - $HOOK_LATENCY")"
-assert_cmp "next hook - hanging hook (s)" "$(calc "$t_next - $t_hang")" "<=" "$(calc "$HOOK_TIMEOUT + 0.2")"
+assert_cmp "next hook - hanging hook (s)" "$(calc "$t_next - $t_hang")" "<=" "$(calc "$HOOK_TIMEOUT + $LOAD_SLACK")"
 
 # The hook and the child it left are gone.
 hang_pid=$(cat "$T/hang.pid")
 child_pid=$(cat "$T/hang.child")
-wait_until 1 dead "$hang_pid" || fail "the hung hook $hang_pid still runs"
-wait_until 1 dead "$child_pid" || fail "the hung hook's child $child_pid still runs"
+wait_until 10 dead "$hang_pid" || fail "the hung hook $hang_pid still runs"
+wait_until 10 dead "$child_pid" || fail "the hung hook's child $child_pid still runs"
 note "ok: the hook ($hang_pid) and its child ($child_pid) were killed"
 
 sleep 1
 t_end=$(now)
 alive "$DAEMON_PID" || fail "the daemon exited"
-assert_cmp "pings while the hook hung" "$(pings "$t_hang" "$t_next")" ">=" 4
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
-assert_cmp "pings in the 1 s after the hooks" "$(pings "$t_done" "$t_end")" ">=" 8
+assert_fed "while the hook hung" "$t_hang" "$t_next" 0.1
+assert_fed "boot" "$(first_ping)" "$t_end" 0.1
+assert_fed "after the hooks" "$t_done" "$t_end" 0.1
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_env upgrade_available 0
 assert_verdict verdict confirmed

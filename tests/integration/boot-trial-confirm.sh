@@ -8,9 +8,8 @@
 # it by a full confirm-after.
 source "$(dirname "$0")/bootlib.sh"
 
-CONFIRM=1       # confirm-after, s
+CONFIRM=4       # confirm-after, s: the test fails a check within it, also on a loaded machine
 CHECK=0.1       # check interval, s
-SLACK=0.15
 
 redundant_env upgrade_available=1 bootcount=1 bootlimit=3 'bootcmd=run distro_bootcmd' \
         'altbootcmd=setenv rollback 1; run bootcmd' ethaddr=02:00:00:00:00:01
@@ -45,14 +44,14 @@ note "before: flags $flags0/$flags1; $(echo "$env_before" | tr '\n' ' ')"
 touch "$T/app"
 start_boot 1
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 bootcount=1 bootlimit=3 rollback=\\(unset\\)$"
-wait_for_log "$DAEMON_LOG" "Environmental check 'uplink' is now failing" 2
+wait_for_log "$DAEMON_LOG" "Environmental check 'uplink' is now failing" 10
 
 # Two confirm-afters with the uplink down: no confirmation, no write, the feeding goes on.
 sleep_until "$(calc "$BOOT_T0 + 2 * $CONFIRM")"
 t_blocked=$(now)
 assert_no_grep "$DAEMON_LOG" "Boot confirmed|Every required check passes"
 assert_sig_same "uplink down for $(calc "$t_blocked - $BOOT_T0")s" "$ENV" "$sig_before"
-assert_cmp "pings while the uplink is down" "$(pings "$(calc "$BOOT_T0 + 0.5")" "$t_blocked")" ">=" 10
+assert_fed "while the uplink is down" "$(first_ping)" "$t_blocked" 0.1
 assert_cmp "RESET events while the uplink is down" "$(count_events RESET)" "==" 0
 assert_verdict verdict pending
 
@@ -60,11 +59,11 @@ assert_verdict verdict pending
 t_up=$(now)
 t_up_real=$(date +%s.%N)
 touch "$T/uplink"
-wait_for_log "$DAEMON_LOG" "Every required check passes: confirming this boot in ${CONFIRM}s unless one fails" 1
+wait_for_log "$DAEMON_LOG" "Every required check passes: confirming this boot in ${CONFIRM}s unless one fails" 10
 # ... and a required check failing once (of fail-after 5) half-way through stops it.
 sleep 0.3
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "Confirmation postponed: a required check failed" 1
+wait_for_log "$DAEMON_LOG" "Confirmation postponed: a required check failed" 10
 t_restore=$(now)
 t_restore_real=$(date +%s.%N)
 touch "$T/app"
@@ -72,14 +71,14 @@ assert_no_grep "$DAEMON_LOG" "Boot confirmed"
 note "uplink back at +$(calc "$t_up - $BOOT_T0")s, app failed and back at +$(calc "$t_restore - $BOOT_T0")s"
 assert_cmp "countdown before the postponement (s)" "$(calc "$t_restore - $t_up")" "<" "$CONFIRM"
 
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\): cleared upgrade_available and bootcount" 30
 t_seen=$(now)
-wait_for_log "$DAEMON_LOG" "3 hooks ran, 0 failed" 3
+wait_for_log "$DAEMON_LOG" "3 hooks ran, 0 failed" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 delay=$(calc "$confirmed - $t_restore_real")
 note "confirmed at +$(calc "$confirmed - $BOOT_T0_REAL")s (realtime), seen in the log $(calc "$t_seen - $t_restore")s after the restore"
 assert_cmp "confirmation - last failure (s)" "$delay" ">=" "$CONFIRM"
-assert_cmp "confirmation - last failure (s)" "$delay" "<=" "$(calc "$CONFIRM + $CHECK + $SLACK")"
+assert_cmp "confirmation - last failure (s)" "$delay" "<=" "$(calc "$CONFIRM + $CHECK + $LOAD_SLACK")"
 assert_cmp "confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" ">=" "$(calc "$CONFIRM + $t_restore - $t_up")"
 assert_cmp "'Every required check passes' lines" "$(grep -c 'Every required check passes' "$DAEMON_LOG")" "==" 2
 assert_grep "$DAEMON_LOG" "Required check 'app' failed \\(1 of 5 before it counts\\)"
@@ -128,13 +127,13 @@ assert_hook_var green.d 10-report HEALTHDOG_BOOTLIMIT 3
 assert_hook_var green.d 10-report HEALTHDOG_BOOT_ID "$(boot_id_hex)"
 assert_hook_var green.d 10-report HEALTHDOG_CHECK "(unset)"
 hook_t=$(awk 'NR == 1 { print $1 }' "$HOOK_LOG")
-assert_cmp "first green hook - confirmation seen (s)" "$(calc "$hook_t - $t_seen")" "<=" 0.5
+assert_cmp "first green hook - confirmation seen (s)" "$(calc "$hook_t - $t_seen")" "<=" "$LOAD_SLACK"
 
 # Confirmed stays confirmed: no second store, the feeding never paused.
 sig_confirmed=$(file_sig "$ENV")
 sleep 0.5
 assert_sig_same "0.5 s after the confirmation" "$ENV" "$sig_confirmed"
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$(now)")" "<=" 0.25
+assert_fed "fed" "$(first_ping)" "$(now)" 0.1
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 alive "$DAEMON_PID" || fail "the daemon exited"
 
@@ -157,10 +156,10 @@ echo "== a trial with no checks configured"
 single_env upgrade_available=1 bootcount=1 bootlimit=3
 boot_config "confirm-after = ${CONFIRM}s" "trial-timeout = 30s" </dev/null
 start_boot 1
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 30
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" ">=" "$CONFIRM"
-assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" "<=" "$(calc "$CONFIRM + 0.5")"
+assert_cmp "no checks: confirmation - daemon start (s)" "$(calc "$confirmed - $BOOT_T0_REAL")" "<=" "$(calc "$CONFIRM + $LOAD_SLACK")"
 assert_env upgrade_available 0
 assert_env bootcount 0
 assert_verdict verdict confirmed

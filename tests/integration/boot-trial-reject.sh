@@ -8,7 +8,9 @@
 # that is steady and writes nothing.
 source "$(dirname "$0")/bootlib.sh"
 
-PING=0.1
+# The watchdog's timeout: the red hooks and the records must come before the RESET, one timeout
+# after the last ping, also when a loaded machine is slow to start the hooks.
+WDT_TIMEOUT=3
 
 redundant_env upgrade_available=1 bootcount=1 bootlimit=3 'bootcmd=run distro_bootcmd' \
         'altbootcmd=setenv rollback 1; run bootcmd'
@@ -28,24 +30,24 @@ recording_hook green.d 10-green
 echo "== boot 1: trial, the application fails"
 sig=$(file_sig "$ENV")
 touch "$T/app"
-start_boot 1
+start_boot "$WDT_TIMEOUT"
 boot1=$(boot_id_hex)
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial \\(.*\\); upgrade_available=1 bootcount=1 bootlimit=3"
 sleep 0.5
 t_fail=$(now)
 rm "$T/app"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
-wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
+wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 10
 load_reason
 last=$(last_ping)
 reset=$(event_time RESET)
 note "app removed at +$(calc "$t_fail - $BOOT_T0")s, decision at +$(calc "$CROSSING - $BOOT_T0")s, last ping +$(calc "$last - $BOOT_T0")s, RESET +$(calc "$reset - $BOOT_T0")s"
 [ "$(reason_field reason)" = check-failed ] || fail "reason: $(cat "$REASON")"
 [ "$REASON_CHECK" = app ] || fail "check in reset-reason.json: $(cat "$REASON")"
-assert_cmp "decision - removal (s)" "$(calc "$CROSSING - $t_fail")" "<=" 0.35
+assert_cmp "decision - removal (s)" "$(calc "$CROSSING - $t_fail")" "<=" "$(calc "0.35 + $LOAD_SLACK")"
+assert_fed "until the decision" "$(first_ping)" "$CROSSING"
 assert_cmp "pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
-assert_cmp "decision - last ping (s)" "$(calc "$CROSSING - $last")" "<=" "$(calc "$PING + 0.05")"
-assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" ">=" 1.0
+assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" ">=" "$WDT_TIMEOUT"
 assert_grep "$DAEMON_LOG" "^<2>Required check 'app' is failing \\($T/app: No such file or directory\\): no longer feeding"
 
 # Recorded before the RESET: the hooks saw both files, and both were written before it.
@@ -94,11 +96,11 @@ flags1=$(flags_byte "$ENV" 1)
 
 echo "== boot 2: rolled back, the old software is fine"
 touch "$T/app"
-start_boot 1
+start_boot "$WDT_TIMEOUT"
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: rolled-back \\(rollback is set.*\\); upgrade_available=1 bootcount=4 bootlimit=3 rollback=1$"
 assert_grep "$DAEMON_LOG" "^<2>U-Boot rolled back .*What made the new software fail: .*\"check\":\"app\""
 assert_grep "$DAEMON_LOG" "^<6>Cleared upgrade_available, bootcount and rollback"
-wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 3
+wait_for_log "$DAEMON_LOG" "2 hooks ran, 0 failed" 10
 [ -e "$REASON" ] && fail "reset-reason.json is still there: it belongs to the boot before"
 assert_env upgrade_available 0
 assert_env bootcount 0
@@ -137,12 +139,12 @@ sig=$(file_sig "$ENV")
 sleep 1.5
 assert_sig_same "rolled-back boot after clearing" "$ENV" "$sig"
 assert_cmp "RESET events in the rolled-back boot" "$(count_events RESET)" "==" 0
-assert_cmp "max gap between pings (s)" "$(max_gap "$(first_ping)" "$(now)")" "<=" 0.25
+assert_fed "fed" "$(first_ping)" "$(now)" 0.1
 stop_daemon
 
 echo "== boot 3: steady"
 : >"$HOOK_LOG"
-start_boot 1
+start_boot "$WDT_TIMEOUT"
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: steady \\(.*\\); upgrade_available=0 bootcount=0 bootlimit=3 rollback=0$"
 sleep 1.5
 assert_sig_same "steady boot after the rollback" "$ENV" "$sig"

@@ -8,8 +8,8 @@ source "$(dirname "$0")/bootlib.sh"
 
 CONFIRM=1
 TIMEOUT=2
-# sd-event may fire the trial timer up to its accuracy (1 s) late.
-TIMER_SLACK=1.2
+# sd-event may fire the trial timer up to its accuracy (1 s) late, and a loaded machine later.
+TIMER_SLACK=$(calc "1 + $LOAD_SLACK")
 
 # config ACTION
 config() {
@@ -45,14 +45,14 @@ trial_boot() {
 }
 
 trial_boot wait
-wait_for_log "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: feeding on, unconfirmed \\(trial-timeout-action = wait\\)" 4
+wait_for_log "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: feeding on, unconfirmed \\(trial-timeout-action = wait\\)" 10
 t_timeout=$(now)
 assert_cmp "wait: timeout seen - start (s)" "$(calc "$t_timeout - $BOOT_T0")" ">=" "$TIMEOUT"
 assert_cmp "wait: timeout seen - start (s)" "$(calc "$t_timeout - $BOOT_T0")" "<=" "$(calc "$TIMEOUT + $TIMER_SLACK")"
 sleep 1.5
 t_end=$(now)
-assert_cmp "wait: pings in the 1.5 s after the timeout" "$(pings "$t_timeout" "$t_end")" ">=" 13
-assert_cmp "wait: max gap between pings (s)" "$(max_gap "$(first_ping)" "$t_end")" "<=" 0.25
+assert_fed "wait: after the timeout" "$t_timeout" "$t_end" 0.1
+assert_fed "wait" "$(first_ping)" "$t_end" 0.1
 assert_cmp "wait: RESET events" "$(count_events RESET)" "==" 0
 assert_sig_same "wait: after the timeout" "$ENV" "$sig"
 assert_no_grep "$DAEMON_LOG" "Boot confirmed|no longer feeding"
@@ -62,16 +62,16 @@ assert_verdict verdict_reason "not confirmed within ${TIMEOUT}s; waiting"
 # The uplink comes back: the proof is there now.
 t_up_real=$(date +%s.%N)
 touch "$T/uplink"
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 3
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(required checks healthy for ${CONFIRM}s\\)" 10
 confirmed=$(awk -v u="$(verdict_field confirmed_usec)" 'BEGIN { printf "%.6f\n", u / 1e6 }')
 assert_cmp "wait: confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" ">=" "$CONFIRM"
-assert_cmp "wait: confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" "<=" "$(calc "$CONFIRM + 0.25")"
+assert_cmp "wait: confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" "<=" "$(calc "$CONFIRM + $LOAD_SLACK")"
 assert_env upgrade_available 0
 assert_verdict verdict confirmed
 stop_daemon
 
 trial_boot reject
-wait_for_log "$STANDIN_LOG" ' RESET ' "$(calc "$TIMEOUT + $TIMER_SLACK + 1.5")"
+wait_for_log "$STANDIN_LOG" ' RESET ' 30
 load_reason
 last=$(last_ping)
 [ "$(reason_field reason)" = trial-timeout ] || fail "reason: $(cat "$REASON")"
@@ -80,10 +80,10 @@ grep -q '"check":null' "$REASON" || fail "a check named in $(cat "$REASON")"
 assert_cmp "reject: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" ">=" "$TIMEOUT"
 assert_cmp "reject: decision - start (s)" "$(calc "$CROSSING - $BOOT_T0")" "<=" "$(calc "$TIMEOUT + $TIMER_SLACK")"
 assert_cmp "reject: pings after the decision" "$(pings "$(calc "$CROSSING + 0.05")")" "==" 0
-assert_cmp "reject: decision - last ping (s)" "$(calc "$CROSSING - $last")" "<=" 0.15
+assert_fed "reject: until the decision" "$(first_ping)" "$CROSSING"
 assert_cmp "reject: RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" ">=" 1.0
 assert_grep "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: rejecting it \\(trial-timeout-action = reject\\)$"
-wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 2
+wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 10
 assert_verdict verdict rejected
 assert_verdict verdict_reason "trial-timeout: not confirmed within trial-timeout"
 [ "$(hook_order)" = "red.d/10-red" ] || fail "hooks ran as: $(hook_order)"
@@ -94,8 +94,7 @@ assert_sig_same "reject" "$ENV" "$sig"
 stop_daemon
 
 trial_boot accept
-wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(trial-timeout-action = accept\\): cleared upgrade_available and bootcount" \
-        "$(calc "$TIMEOUT + $TIMER_SLACK + 0.5")"
+wait_for_log "$DAEMON_LOG" "^<5>Boot confirmed \\(trial-timeout-action = accept\\): cleared upgrade_available and bootcount" 30
 t_confirmed=$(now)
 assert_grep "$DAEMON_LOG" "^<4>The trial was not confirmed within ${TIMEOUT}s: accepting it \\(trial-timeout-action = accept\\)$"
 assert_cmp "accept: confirmation seen - start (s)" "$(calc "$t_confirmed - $BOOT_T0")" ">=" "$TIMEOUT"
@@ -105,13 +104,13 @@ assert_env bootcount 0
 assert_env bootlimit 3
 assert_verdict verdict confirmed
 assert_verdict verdict_reason "trial-timeout-action = accept"
-wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 2
+wait_for_log "$DAEMON_LOG" "1 hooks ran, 0 failed" 10
 [ "$(hook_order)" = "green.d/10-green" ] || fail "hooks ran as: $(hook_order)"
 assert_hook_var green.d 10-green HEALTHDOG_VERDICT confirmed
 assert_hook_var green.d 10-green HEALTHDOG_BOOTCOUNT 2
 sleep 0.5
 assert_cmp "accept: RESET events" "$(count_events RESET)" "==" 0
-assert_cmp "accept: max gap between pings (s)" "$(max_gap "$(first_ping)" "$(now)")" "<=" 0.25
+assert_fed "accept" "$(first_ping)" "$(now)" 0.1
 stop_daemon
 check_sanitizers
 echo "PASS"

@@ -30,7 +30,6 @@ FW_CONFIG=$T/fw_env.config
 HOOKS=$T/hooks
 HOOK_LOG=$T/hooks.log
 RUN=$T/run
-ENV_SIZE=0x4000
 BOOT_N=0
 BOOT_ID=
 RO_FILES=
@@ -62,7 +61,8 @@ chmod 0755 "$HEALTHDOG"
 mkdir -p "$HOOKS/green.d" "$HOOKS/red.d"
 chmod 0755 "$HOOKS" "$HOOKS/green.d" "$HOOKS/red.d"
 
-# boot_config ASSESSMENT-LINE...: $CONF for the stand-in (timeout 1s, pinged every 100 ms),
+# boot_config ASSESSMENT-LINE...: $CONF for the stand-in (timeout WDT_TIMEOUT, 1 s by default,
+# pinged every 100 ms),
 # STATE, RUN, the env at FW_CONFIG, HOOKS, plus the lines given in [assessment]; the checks
 # come on stdin.
 boot_config() {
@@ -70,7 +70,7 @@ boot_config() {
                 cat <<EOF
 [watchdog]
 device = $DEV
-timeout = 1s
+timeout = ${WDT_TIMEOUT:-1}s
 interval = 100ms
 
 [supervisor]
@@ -91,20 +91,7 @@ EOF
         } | write_config
 }
 
-# ---- images
-
-# make_image FILE [-r] VAR=VALUE...: an environment image of ENV_SIZE bytes (-r: one copy of a
-# redundant environment, with its flags byte, 1).
-make_image() {
-        local out=$1 redundant=
-        shift
-        if [ "${1:-}" = -r ]; then
-                redundant=-r
-                shift
-        fi
-        printf '%s\n' "$@" >"$T/vars.txt"
-        mkenvimage $redundant -s "$ENV_SIZE" -o "$out" "$T/vars.txt" || fail "mkenvimage failed"
-}
+# ---- images (make_image is lib.sh's)
 
 # fw_config LINE...: writes FW_CONFIG ("device offset size" per line).
 fw_config() { printf '%s\n' "$@" >"$FW_CONFIG"; }

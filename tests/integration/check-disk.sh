@@ -3,17 +3,6 @@
 # with files, so free space and free inodes go from passing to failing for real.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches.
-expect() {
-        local out=$T/check.out rc detail
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        detail=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$detail" =~ ^$3$ ]] || fail "check $1: detail '$detail' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $detail"
-}
-
 MNT=$T/mnt
 mkdir -p "$MNT"
 mount -t tmpfs -o size=4M,nr_inodes=100 healthdog-test "$MNT" 2>"$T/mount.err" ||
@@ -58,30 +47,30 @@ EOF
 
 # Empty: 4M free, and 99 of 100 inodes (the root directory takes one).
 df -k "$MNT" | sed 's/^/  /'
-expect space 0 "$MNT: 4M free \(100%\) >= min 1M"
-expect space-pct 0 "$MNT: 4M free \(100%\) >= min 50%"
-expect inodes 0 "$MNT: 99 inodes free \(99%\) >= min 50"
-expect both 0 "$MNT: 4M free \(100%\) >= min 10%, 99 inodes free \(99%\) >= min 50%"
+expect_check space 0 "$MNT: 4M free \(100%\) >= min 1M"
+expect_check space-pct 0 "$MNT: 4M free \(100%\) >= min 50%"
+expect_check inodes 0 "$MNT: 99 inodes free \(99%\) >= min 50"
+expect_check both 0 "$MNT: 4M free \(100%\) >= min 10%, 99 inodes free \(99%\) >= min 50%"
 
 # 3.5M written: 512K left, 12.5% of the filesystem.
 dd if=/dev/zero of="$MNT/fill" bs=512K count=7 status=none || fail "cannot write 3.5M to $MNT"
 df -k "$MNT" | sed 's/^/  /'
-expect space 1 "$MNT: 512K free \(12\.5%\) < min 1M"
-expect space-pct 1 "$MNT: 512K free \(12\.5%\) < min 50%"
-expect space-low-pct 0 "$MNT: 512K free \(12\.5%\) >= min 10%"
+expect_check space 1 "$MNT: 512K free \(12\.5%\) < min 1M"
+expect_check space-pct 1 "$MNT: 512K free \(12\.5%\) < min 50%"
+expect_check space-low-pct 0 "$MNT: 512K free \(12\.5%\) >= min 10%"
 
 # 60 more files: 38 inodes left (the fill file took one too).
 for i in $(seq 60); do : >"$MNT/f$i" || fail "cannot create $MNT/f$i"; done
-expect inodes 1 "$MNT: 38 inodes free \(38%\) < min 50"
+expect_check inodes 1 "$MNT: 38 inodes free \(38%\) < min 50"
 # Space still passes here: the verdict is the inode half's.
-expect both 1 "$MNT: 512K free \(12\.5%\) >= min 10%, 38 inodes free \(38%\) < min 50%"
+expect_check both 1 "$MNT: 512K free \(12\.5%\) >= min 10%, 38 inodes free \(38%\) < min 50%"
 
 # Freed again: passes again.
 rm -f "$MNT"/f* "$MNT/fill"
-expect space 0 "$MNT: 4M free \(100%\) >= min 1M"
-expect both 0 "$MNT: 4M free \(100%\) >= min 10%, 99 inodes free \(99%\) >= min 50%"
+expect_check space 0 "$MNT: 4M free \(100%\) >= min 1M"
+expect_check both 0 "$MNT: 4M free \(100%\) >= min 10%, 99 inodes free \(99%\) >= min 50%"
 
-expect gone 1 "$T/no-such-dir: No such file or directory"
+expect_check gone 1 "$T/no-such-dir: No such file or directory"
 
 umount "$MNT" || fail "cannot unmount $MNT"
 check_sanitizers

@@ -9,25 +9,6 @@ source "$(dirname "$0")/lib.sh"
 
 PY=$(command -v /usr/bin/python3 || command -v python3) || skip "no python3"
 
-# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
-probe() {
-        local t0
-        t0=$(now)
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
-        RC=$?
-        SECS=$(calc "$(now) - $t0")
-        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
-        check_sanitizers
-        note "$1: exit $RC in ${SECS}s: $DETAIL"
-}
-
-# expect NAME EXIT DETAIL-ERE
-expect() {
-        probe "$1"
-        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
-        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
-}
-
 if [ -z "${HD_IN_NAMESPACE:-}" ]; then
         # ---- This machine's resolver.
         INVALID=no-such-host-$$.invalid
@@ -57,13 +38,13 @@ timeout = 5s
 EOF
         # /etc/hosts may list ::1 for localhost as well.
         A='([0-9a-f.:]+ )*'
-        expect localhost 0 "^localhost resolved to ${A}127\\.0\\.0\\.1( [0-9a-f.:]+)* in [0-9.]+m?s$"
-        expect localhost-v4 0 "^localhost \\(ipv4\\) resolved to 127\\.0\\.0\\.1 in [0-9.]+m?s$"
-        expect localhost-wrong 1 "^localhost resolved to ${A}127\\.0\\.0\\.1( [0-9a-f.:]+)* \\(expected 192\\.0\\.2\\.1\\)$"
+        expect_check localhost 0 "localhost resolved to ${A}127\\.0\\.0\\.1( [0-9a-f.:]+)* in [0-9.]+m?s"
+        expect_check localhost-v4 0 "localhost \\(ipv4\\) resolved to 127\\.0\\.0\\.1 in [0-9.]+m?s"
+        expect_check localhost-wrong 1 "localhost resolved to ${A}127\\.0\\.0\\.1( [0-9a-f.:]+)* \\(expected 192\\.0\\.2\\.1\\)"
         # RFC 6761: .invalid never resolves. A clear resolver message, well before the timeout.
-        expect invalid 1 "^${INVALID//./\\.}: [A-Z][a-z].*[a-z]$"
+        expect_check invalid 1 "${INVALID//./\\.}: [A-Z][a-z].*[a-z]"
         [[ "$DETAIL" == *"timed out"* ]] && fail "the .invalid lookup hung"
-        assert_cmp "invalid: seconds to fail (timeout 5s)" "$SECS" "<" 2.5
+        assert_cmp "invalid: probe time (s; timeout 5s)" "$RUN_SECS" "<" 2.5
 
         # ---- The namespace part: this script again, inside it.
         unshare --mount --net true 2>"$T/unshare.err" ||
@@ -119,7 +100,7 @@ while time.time() < end:
 EOF
 "$PY" "$T/dns.py" "$T/queries.log" "$T/dns.ready" 2>"$T/dns.log" &
 lib_pids+=($!)
-wait_until 3 test -e "$T/dns.ready" || fail "the DNS server did not start"
+wait_until 10 test -e "$T/dns.ready" || fail "the DNS server did not start"
 
 write_config <<EOF
 [watchdog]
@@ -169,28 +150,30 @@ port = 80
 timeout = 500ms
 EOF
 
-expect multi 0 "^multi\\.test resolved to (10\\.1\\.2\\.3 10\\.1\\.2\\.4 fd00::5|fd00::5 10\\.1\\.2\\.3 10\\.1\\.2\\.4) in [0-9.]+m?s$"
-expect multi-v4 0 "^multi\\.test \\(ipv4\\) resolved to 10\\.1\\.2\\.3 10\\.1\\.2\\.4 in [0-9.]+m?s$"
-expect multi-v6 0 "^multi\\.test \\(ipv6\\) resolved to fd00::5 in [0-9.]+m?s$"
-expect localhost-v6 0 "^localhost \\(ipv6\\) resolved to ::1 in [0-9.]+m?s$"
-expect over-dns 0 "^dns\\.test \\(ipv4\\) resolved to 10\\.9\\.8\\.7 in [0-9.]+m?s$"
+expect_check multi 0 "multi\\.test resolved to (10\\.1\\.2\\.3 10\\.1\\.2\\.4 fd00::5|fd00::5 10\\.1\\.2\\.3 10\\.1\\.2\\.4) in [0-9.]+m?s"
+expect_check multi-v4 0 "multi\\.test \\(ipv4\\) resolved to 10\\.1\\.2\\.3 10\\.1\\.2\\.4 in [0-9.]+m?s"
+expect_check multi-v6 0 "multi\\.test \\(ipv6\\) resolved to fd00::5 in [0-9.]+m?s"
+expect_check localhost-v6 0 "localhost \\(ipv6\\) resolved to ::1 in [0-9.]+m?s"
+expect_check over-dns 0 "dns\\.test \\(ipv4\\) resolved to 10\\.9\\.8\\.7 in [0-9.]+m?s"
 assert_grep "$T/queries.log" "^dns\\.test 1$"
-expect nxdomain 1 "^nope\\.invalid: Name or service not known$"
-assert_cmp "nxdomain: seconds to fail" "$SECS" "<" 1
+expect_check nxdomain 1 "nope\\.invalid: Name or service not known"
+assert_cmp "nxdomain: probe time (s; timeout 3s)" "$RUN_SECS" "<" 1.5
 assert_grep "$T/queries.log" "^nope\\.invalid "
 
 # The server ignores the query: the probe is abandoned at its timeout.
-expect hang 1 "^timed out after 500ms$"
-assert_cmp "hang: seconds to fail" "$SECS" ">=" 0.5
-assert_cmp "hang: seconds to fail" "$SECS" "<" 1.5
+expect_check hang 1 "timed out after 500ms"
+assert_gave_up hang 0.5
 assert_grep "$T/queries.log" "^a\\.hang\\.test "
 # The same for a tcp check whose name does not resolve in time.
-expect tcp-by-name 1 "^timed out after 500ms$"
-assert_cmp "tcp-by-name: seconds to fail" "$SECS" "<" 1.5
+expect_check tcp-by-name 1 "timed out after 500ms"
+assert_gave_up tcp-by-name 0.5
 assert_grep "$T/queries.log" "^b\\.hang\\.test "
 
-# Under the daemon, the resolver child of every abandoned run is killed at the timeout: sampled
-# every 20 ms, no child of the daemon lives much longer than 100 ms, and none is left at the end.
+# Under the daemon, the resolver child of every abandoned run is killed at the timeout: while 12
+# runs ask the server (A and AAAA; it never answers), the children alive at once, sampled every
+# 20 ms or as often as a loaded machine lets the sampler run, are never more than two (the
+# resolver itself would wait 5 s: children left to it would pile up, 20 at this interval); none
+# is seen for as long as a second; and none is left at the end.
 write_config <<EOF
 [watchdog]
 device = $DEV
@@ -208,11 +191,13 @@ interval = 250ms
 timeout = 100ms
 required = no
 EOF
+: >"$T/samples"
+queries() { grep -c '^c\.hang\.test ' "$T/queries.log"; }
 start_standin 1
 start_daemon
 t0=$(now)
-end=$(calc "$t0 + 2")
-while awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
+end=$(calc "$t0 + 60")
+while [ "$(queries)" -lt 24 ] && awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a < b) }'; do
         # Live children only: a zombie has been killed already and is reaped next.
         echo "$(now) $(ps -o pid=,stat= --ppid "$DAEMON_PID" | awk '$2 !~ /^Z/ { print $1 }' | tr '\n' ' ')" >>"$T/samples"
         sleep 0.02
@@ -220,11 +205,12 @@ done
 t1=$(now)
 lifetimes=$(awk '{ for (i = 2; i <= NF; i++) { if (!($i in first)) first[$i] = $1; last[$i] = $1 } }
         END { for (p in first) printf "%.3f\n", last[p] - first[p] }' "$T/samples" | sort -n)
-note "resolver children seen: $(echo "$lifetimes" | grep -c .), seconds each was seen alive: $(echo $lifetimes)"
-assert_cmp "resolver children seen" "$(echo "$lifetimes" | grep -c .)" ">=" 6
-assert_cmp "longest a resolver child was seen alive (s)" "$(echo "$lifetimes" | tail -n 1)" "<=" 0.16
-assert_cmp "queries for c.hang.test (each child really asked)" "$(grep -c '^c\.hang\.test ' "$T/queries.log")" ">=" 6
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+note "$(wc -l <"$T/samples") samples; resolver children seen: $(echo "$lifetimes" | grep -c .), seconds each was seen alive: $(echo $lifetimes)"
+assert_cmp "queries for c.hang.test (A and AAAA: each child really asked)" "$(queries)" ">=" 24
+assert_cmp "resolver children seen" "$(echo "$lifetimes" | grep -c .)" ">=" 1
+assert_cmp "most resolver children alive at once" "$(awk '{ if (NF - 1 > max) max = NF - 1 } END { print max + 0 }' "$T/samples")" "<=" 2
+assert_cmp "longest a resolver child was seen alive (s)" "$(echo "$lifetimes" | tail -n 1)" "<" 1
+assert_fed "resolver children killed" "$t0" "$t1" 0.1
 pid=$DAEMON_PID
 stop_daemon 0
 stop_standin

@@ -4,18 +4,6 @@
 # a few hundred more files.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches; the
-# regex groups are left in BASH_REMATCH.
-expect() {
-        local out=$T/check.out rc detail
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        detail=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$detail" =~ ^$3$ ]] || fail "check $1: detail '$detail' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $detail"
-}
-
 used() { awk '{ print $1 - $2 }' /proc/sys/fs/file-nr; }
 read -r _ _ max </proc/sys/fs/file-nr
 U=$(used)
@@ -52,14 +40,14 @@ if [ "$share" -ge 2 ]; then
 fi
 
 n='([0-9]+)'
-expect all 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max 100%"
+expect_check all 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max 100%"
 awk -v r="${BASH_REMATCH[1]}" -v u="$U" 'BEGIN { exit !(r > u - 200 && r < u + 200) }' ||
         fail "reported ${BASH_REMATCH[1]} handles in use, file-nr said $U"
-expect half 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $half"
-expect room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
-expect above-pct 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $above_pct"
+expect_check half 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $half"
+expect_check room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
+expect_check above-pct 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $above_pct"
 if [ "$share" -ge 2 ]; then
-        expect below-pct 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $below_pct"
+        expect_check below-pct 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $below_pct"
 else
         note "skipped a percentage limit under the current use: $U of $max is under 0.02%"
 fi
@@ -75,7 +63,7 @@ device = none
 type = fds
 max-used = $room
 EOF
-expect room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
+expect_check room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
 mkfifo "$T/hold"
 holders=()
 for _ in 1 2 3 4; do
@@ -88,12 +76,12 @@ holding() {
         local pid
         for pid in "${holders[@]}"; do [ "$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)" -ge 600 ] || return 1; done
 }
-wait_until 5 holding || fail "the holders did not open 600 files each"
+wait_until 10 holding || fail "the holders did not open 600 files each"
 note "file-nr with the holders: $(cat /proc/sys/fs/file-nr)"
-expect room 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $room"
+expect_check room 1 "$n of $max file handles in use \(([0-9.]+)%\) > max $room"
 kill "${holders[@]}"
 wait "${holders[@]}" 2>/dev/null
-expect room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
+expect_check room 0 "$n of $max file handles in use \(([0-9.]+)%\) <= max $room"
 
 check_sanitizers
 echo "PASS"

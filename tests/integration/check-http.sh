@@ -104,28 +104,9 @@ EOF
 
 "$PY" "$T/server.py" "$T/port" "$T/requests.log" "$T/conns.log" 2>"$T/server.log" &
 lib_pids+=($!)
-wait_until 3 test -s "$T/port" || fail "the server did not start"
+wait_until 10 test -s "$T/port" || fail "the server did not start"
 PORT=$(cat "$T/port")
 CLOSED=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-# probe NAME: runs `healthdog check` for one check; sets RC, DETAIL (spaces squeezed) and SECS.
-probe() {
-        local t0
-        t0=$(now)
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$T/out" 2>"$T/check-stderr.log"
-        RC=$?
-        SECS=$(calc "$(now) - $t0")
-        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 6; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : ""); print "" }' "$T/out")
-        check_sanitizers
-        note "$1: exit $RC in ${SECS}s: $DETAIL"
-}
-
-# expect NAME EXIT DETAIL-ERE
-expect() {
-        probe "$1"
-        [ "$RC" = "$2" ] || fail "check $1 exited $RC, expected $2: $(cat "$T/out" "$T/check-stderr.log")"
-        [[ "$DETAIL" =~ $3 ]] || fail "check $1: detail '$DETAIL' does not match /$3/"
-}
 
 write_config <<EOF
 [watchdog]
@@ -200,31 +181,30 @@ type = http
 url = http://127.0.0.1:$CLOSED/
 EOF
 
-expect ok 0 "^HTTP 200 in [0-9.]+m?s$"
+expect_check ok 0 "HTTP 200 in [0-9.]+m?s"
 assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: 127\\.0\\.0\\.1:$PORT \\| User-Agent: healthdog/[^ ]+ \\| Accept: \\*/\\* \\| Connection: close$"
-expect ok-by-name 0 "^HTTP 200 in [0-9.]+m?s$"
+expect_check ok-by-name 0 "HTTP 200 in [0-9.]+m?s"
 assert_grep "$T/requests.log" "^GET /ok HTTP/1\\.1 \\| Host: localhost:$PORT \\|"
-expect wrong-body 1 '^HTTP 200 but body lacks "degraded"$'
-expect chunked 0 "^HTTP 200 in [0-9.]+m?s$"
-expect to-close 0 "^HTTP 200 in [0-9.]+m?s$"
-expect error 1 "^HTTP 500 \\(expected 200\\) in [0-9.]+m?s$"
-expect error-expected 0 "^HTTP 500 in [0-9.]+m?s$"
-expect interim 0 "^HTTP 204 in [0-9.]+m?s$"
-expect not-http 1 "^127\\.0\\.0\\.1:$PORT: not an HTTP response: \"SSH-2\\.0-OpenSSH_9\\.2p1 Debian-2\"$"
-expect refused 1 "^127\\.0\\.0\\.1:$CLOSED: Connection refused$"
+expect_check wrong-body 1 'HTTP 200 but body lacks "degraded"'
+expect_check chunked 0 "HTTP 200 in [0-9.]+m?s"
+expect_check to-close 0 "HTTP 200 in [0-9.]+m?s"
+expect_check error 1 "HTTP 500 \\(expected 200\\) in [0-9.]+m?s"
+expect_check error-expected 0 "HTTP 500 in [0-9.]+m?s"
+expect_check interim 0 "HTTP 204 in [0-9.]+m?s"
+expect_check not-http 1 "127\\.0\\.0\\.1:$PORT: not an HTTP response: \"SSH-2\\.0-OpenSSH_9\\.2p1 Debian-2\""
+expect_check refused 1 "127\\.0\\.0\\.1:$CLOSED: Connection refused"
 
 # Headers, then nothing: the probe gives up at its timeout and closes the connection.
-expect stall 1 "^timed out after 500ms$"
-assert_cmp "stall: seconds to fail" "$SECS" ">=" 0.5
-assert_cmp "stall: seconds to fail" "$SECS" "<" 1.5
+expect_check stall 1 "timed out after 500ms"
+assert_gave_up stall 0.5
 
 # An endless body: only max-body (64 KiB) is read, then the connection is closed on the server,
 # long before the 20 s it would keep sending.
-expect huge 0 "^HTTP 200 in [0-9.]+m?s$"
-assert_cmp "huge: seconds" "$SECS" "<" 2
-expect huge-needle 1 '^HTTP 200 but body lacks "needle" in its first 65536 bytes$'
-assert_cmp "huge-needle: seconds" "$SECS" "<" 2
-wait_until 3 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
+expect_check huge 0 "HTTP 200 in [0-9.]+m?s"
+assert_cmp "huge: probe time (s)" "$RUN_SECS" "<" 2
+expect_check huge-needle 1 'HTTP 200 but body lacks "needle" in its first 65536 bytes'
+assert_cmp "huge-needle: probe time (s)" "$RUN_SECS" "<" 2
+wait_until 10 test "$(grep -c '^huge ' "$T/conns.log" 2>/dev/null)" -ge 2 || fail "the server still sends the huge bodies"
 note "huge bodies: bytes the server got to send, seconds: $(grep '^huge ' "$T/conns.log" | cut -d' ' -f2- | tr '\n' ' ')"
 for sent in $(awk '$1 == "huge" { print $2 }' "$T/conns.log"); do
         # What loopback socket buffers absorb is a few MiB; 20 s of sending would be gigabytes.
@@ -264,15 +244,15 @@ EOF
 start_standin 1
 start_daemon
 t0=$(now)
-sleep 2
+wait_until 30 log_count_ge "$T/conns.log" '^stall ' 6 || fail "fewer than 6 stalled connections were closed within 30 s"
 t1=$(now)
 stop_daemon 0
 stop_standin
-wait_until 2 test "$(grep -c '^stall ' "$T/conns.log")" -ge 6 || fail "fewer than 6 stalled connections were closed"
 note "stalled connections, seconds open: $(awk '$1 == "stall" { print $2 }' "$T/conns.log" | tr '\n' ' ')"
-assert_cmp "stalled connections closed" "$(grep -c '^stall ' "$T/conns.log")" ">=" 6
-assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<=" 0.25
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" 0.25
+# Closed at the 100 ms timeout, with a second of scheduling delay allowed: the server would keep
+# a connection 30 s.
+assert_cmp "longest a stalled connection stayed open (s)" "$(awk '$1 == "stall" { print $2 }' "$T/conns.log" | sort -n | tail -n 1)" "<" 1.1
+assert_fed "stalled connections" "$t0" "$t1" 0.1
 
 # Under the daemon, the chunky server again, run after run: each run ends within its timeout and
 # the pings stay regular (a reader that never returns to the event loop would starve them).
@@ -282,7 +262,7 @@ STANDIN_LOG=$T/standin-chunky.log
 write_config <<EOF
 [watchdog]
 device = $DEV
-timeout = 2s
+timeout = 1s
 interval = 100ms
 
 [supervisor]
@@ -298,7 +278,8 @@ max-body = 16777216
 fail-after = 1
 required = no
 EOF
-start_standin 2
+# A 1 s device: the reader that never returned to the loop held the pings for ~1 s.
+start_standin 1
 LOG_LEVEL=debug start_daemon
 t0=$(now)
 sleep 4
@@ -308,6 +289,5 @@ stop_standin
 runs=$(grep -c "^<7>Check 'chunky': " "$DAEMON_LOG")
 note "chunky runs: $runs: $(grep -m1 "^<7>Check 'chunky': " "$DAEMON_LOG")"
 assert_cmp "chunky runs in 4 s (interval 1s)" "$runs" ">=" 3
-assert_cmp "max gap between pings under the chunky server (s)" "$(max_gap "$t0" "$t1")" "<=" 0.5
-assert_cmp "pings in 4 s (interval 100ms)" "$(pings "$t0" "$t1")" ">=" 30
+assert_fed "the chunky server" "$t0" "$t1" 0.1
 echo "PASS"

@@ -52,65 +52,57 @@ type = link
 interface = nope$$
 EOF
 
-# expect NAME EXIT DETAIL: `healthdog check NAME` in the namespace exits EXIT with exactly DETAIL.
-expect() {
-        local name=$1 want_rc=$2 want=$3 out rc detail start secs
-        start=$(now)
-        out=$(ip netns exec "$NS" "$HEALTHDOG" check -c "$CONF" "$name" 2>"$T/stderr.log")
-        rc=$?
-        secs=$(calc "$(now) - $start")
-        detail=$(printf '%s\n' "$out" | awk 'NR == 1 { i = index($0, "DETAIL") } NR == 2 { print substr($0, i) }')
-        [ "$rc" = "$want_rc" ] || fail "check $name: exit $rc, expected $want_rc; output:"$'\n'"$out"
-        [ "$detail" = "$want" ] || fail "check $name: detail '$detail', expected '$want'"
-        [ -s "$T/stderr.log" ] && fail "check $name wrote to stderr: $(cat "$T/stderr.log")"
-        note "ok: $name -> exit $rc, '$detail' (${secs}s)"
-        # Reading netlink is immediate: a slow answer would mean it waited for something.
-        assert_cmp "check $name wall time (s)" "$secs" "<" 1
+# expect_link NAME EXIT DETAIL: `healthdog check NAME` in the namespace exits EXIT with exactly
+# DETAIL.
+expect_link() {
+        expect_check "$1" "$2" "$(ere_quote "$3")" ip netns exec "$NS"
+        # Reading netlink is immediate: a slow probe would mean it waited for something.
+        assert_cmp "check $1: probe time (s)" "$RUN_SECS" "<" 1
 }
 
 # Both ends down.
-expect a 1 "$A down"
-expect a-nocarrier-ok 1 "$A down"
-expect missing 1 "no such interface nope$$"
+expect_link a 1 "$A down"
+expect_link a-nocarrier-ok 1 "$A down"
+expect_link missing 1 "no such interface nope$$"
 
 # A up, its peer down: no carrier.
 ip -n "$NS" link set "$A" up
-expect a 1 "$A up, no carrier"
-expect a-nocarrier-ok 0 "$A up, no carrier"
+expect_link a 1 "$A up, no carrier"
+expect_link a-nocarrier-ok 0 "$A up, no carrier"
 
 # Both up: carrier. The link-local IPv6 address A has now is not an address that counts.
 ip -n "$NS" link set "$B" up
-wait_until 3 sh -c "ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A got no carrier: $(ip -n "$NS" link show "$A")"
-expect a 0 "$A up, carrier"
-expect a-ipv4 1 "$A up, carrier, no IPv4 address"
-expect a-any 1 "$A up, carrier, no address"
+wait_until 10 sh -c "ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A got no carrier: $(ip -n "$NS" link show "$A")"
+expect_link a 0 "$A up, carrier"
+expect_link a-ipv4 1 "$A up, carrier, no IPv4 address"
+expect_link a-any 1 "$A up, carrier, no address"
 if [ -e /proc/sys/net/ipv6 ]; then
-        wait_until 3 sh -c "ip -n $NS -6 addr show dev $A scope link | grep -q fe80" ||
+        wait_until 10 sh -c "ip -n $NS -6 addr show dev $A scope link | grep -q fe80" ||
                 fail "$A got no IPv6 link-local address: $(ip -n "$NS" addr show "$A")"
         note "link-local: $(ip -n "$NS" -6 -br addr show dev "$A")"
-        expect a-ipv6 1 "$A up, carrier, no IPv6 address"
+        expect_link a-ipv6 1 "$A up, carrier, no IPv6 address"
 fi
 
 # Addresses.
 ip -n "$NS" addr add 10.201.7.1/24 dev "$A"
-expect a 0 "$A up, carrier, 10.201.7.1/24"
-expect a-ipv4 0 "$A up, carrier, 10.201.7.1/24"
-expect a-any 0 "$A up, carrier, 10.201.7.1/24"
+expect_link a 0 "$A up, carrier, 10.201.7.1/24"
+expect_link a-ipv4 0 "$A up, carrier, 10.201.7.1/24"
+expect_link a-any 0 "$A up, carrier, 10.201.7.1/24"
 if [ -e /proc/sys/net/ipv6 ]; then
-        expect a-ipv6 1 "$A up, carrier, no IPv6 address"
+        expect_link a-ipv6 1 "$A up, carrier, no IPv6 address"
         ip -n "$NS" addr add 2001:db8:7::1/64 dev "$A" nodad
-        expect a-ipv6 0 "$A up, carrier, 2001:db8:7::1/64"
+        expect_link a-ipv6 0 "$A up, carrier, 2001:db8:7::1/64"
 fi
 
 # The peer goes down again: carrier lost, the address stays.
 ip -n "$NS" link set "$B" down
-wait_until 3 sh -c "! ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A kept its carrier"
-expect a-ipv4 1 "$A up, no carrier, 10.201.7.1/24"
-expect a-nocarrier-ok 0 "$A up, no carrier, 10.201.7.1/24"
+wait_until 10 sh -c "! ip -n $NS link show $A | grep -q LOWER_UP" || fail "$A kept its carrier"
+expect_link a-ipv4 1 "$A up, no carrier, 10.201.7.1/24"
+expect_link a-nocarrier-ok 0 "$A up, no carrier, 10.201.7.1/24"
 
 # A down: down, whatever it has.
 ip -n "$NS" link set "$A" down
-expect a-ipv4 1 "$A down"
+expect_link a-ipv4 1 "$A down"
 
 # All at once: the table has every check, the exit code is that of the required ones.
 out=$(ip netns exec "$NS" "$HEALTHDOG" check -c "$CONF" 2>&1)

@@ -3,18 +3,6 @@
 # the 15min period, and per-cpu dividing by the online CPUs.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches; the
-# detail is left in $DETAIL and the regex groups in BASH_REMATCH.
-expect() {
-        local out=$T/check.out rc
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        DETAIL=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$DETAIL" =~ ^$3$ ]] || fail "check $1: detail '$DETAIL' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $DETAIL"
-}
-
 load() { awk -v f="$1" '{ print $f }' /proc/loadavg; }
 # in_range VALUE A B: VALUE lies between the readings A and B taken before and after it, give or
 # take 0.01 (the kernel moves the figures every 5 s, up or down: other work on the machine counts).
@@ -79,16 +67,16 @@ EOF
 
 n='([0-9]+\.[0-9]{2})'
 a=$(load 1)
-expect above 0 "load $n <= max $above \(1min\)"
+expect_check above 0 "load $n <= max $above \(1min\)"
 in_range "${BASH_REMATCH[1]}" "$(load 1)" "$a" || fail "reported load ${BASH_REMATCH[1]}, /proc/loadavg said $a then $(load 1)"
 a=$(load 1)
-expect below 1 "load $n > max $below \(1min\)"
+expect_check below 1 "load $n > max $below \(1min\)"
 in_range "${BASH_REMATCH[1]}" "$(load 1)" "$a" || fail "reported load ${BASH_REMATCH[1]}, /proc/loadavg said $a then $(load 1)"
-expect zero 1 "load $n > max 0.00 \(1min\)"
+expect_check zero 1 "load $n > max 0.00 \(1min\)"
 
 # The 15min figure, not the 1min one: after the busy loops they differ.
 a=$(load 3)
-expect quarter-hour 0 "load $n <= max 1000.00 \(15min\)"
+expect_check quarter-hour 0 "load $n <= max 1000.00 \(15min\)"
 in_range "${BASH_REMATCH[1]}" "$(load 3)" "$a" || fail "reported 15min load ${BASH_REMATCH[1]}, /proc/loadavg said $a then $(load 3)"
 
 # per-cpu: the same limit that fails for the whole system passes per CPU when there are two or more.
@@ -96,13 +84,13 @@ c='CPUs?'
 # Divided, the figure may need a third decimal: 0.71 / 2 = 0.355.
 p='([0-9]+\.[0-9]{2,3})'
 if [ "$CPUS" -ge 2 ]; then
-        expect per-cpu 0 "load $n / $CPUS $c = $p <= max $below \(1min\)"
+        expect_check per-cpu 0 "load $n / $CPUS $c = $p <= max $below \(1min\)"
 else
-        expect per-cpu 1 "load $n / 1 CPU = $p > max $below \(1min\)"
+        expect_check per-cpu 1 "load $n / 1 CPU = $p > max $below \(1min\)"
 fi
 awk -v l="${BASH_REMATCH[1]}" -v p="${BASH_REMATCH[2]}" -v n="$CPUS" 'BEGIN { exit !(p <= l / n && p > l / n - 0.01) }' ||
         fail "per-CPU load ${BASH_REMATCH[2]} is not ${BASH_REMATCH[1]} / $CPUS"
-expect per-cpu-low 1 "load $n / $CPUS $c = $p > max 0.001 \(1min\)"
+expect_check per-cpu-low 1 "load $n / $CPUS $c = $p > max 0.001 \(1min\)"
 
 check_sanitizers
 echo "PASS"

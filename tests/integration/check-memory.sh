@@ -4,18 +4,6 @@
 # takes memory away.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches; the
-# regex groups are left in BASH_REMATCH.
-expect() {
-        local out=$T/check.out rc detail
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        detail=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$detail" =~ ^$3$ ]] || fail "check $1: detail '$detail' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $detail"
-}
-
 meminfo() { awk -v k="$1:" '$1 == k { print $2; exit }' /proc/meminfo; } # in kB
 avail=$(meminfo MemAvailable)
 total=$(meminfo MemTotal)
@@ -53,12 +41,12 @@ EOF
 # The figures reported are the kernel's: the share within a point of what the test read.
 size='[0-9]+(\.[0-9])?[KMGTE]'
 share='([0-9]+(\.[0-9]+)?)%'
-expect half 0 "available $size \($share\) >= min $size"
+expect_check half 0 "available $size \($share\) >= min $size"
 awk -v s="${BASH_REMATCH[2]}" -v p="$pct" 'BEGIN { exit !(s > p - 1 && s < p + 1) }' ||
         fail "reported share ${BASH_REMATCH[2]}%, /proc/meminfo said $pct%"
-expect twice 1 "available $size \($share\) < min $size"
-expect half-pct 0 "available $size \($share\) >= min ${half_pct//./\\.}"
-expect more-pct 1 "available $size \($share\) < min ${more_pct//./\\.}"
+expect_check twice 1 "available $size \($share\) < min $size"
+expect_check half-pct 0 "available $size \($share\) >= min ${half_pct//./\\.}"
+expect_check more-pct 1 "available $size \($share\) < min ${more_pct//./\\.}"
 
 # MemAvailable, not MemFree: page cache is memory the kernel can have back. 384M written to a
 # file on disk sit in the cache, lowering MemFree only; a limit between the two still passes.
@@ -76,7 +64,7 @@ type = memory
 min-available = $limit
 EOF
         note "MemFree ${free_k}kB, MemAvailable ${avail}kB, limit $limit between them"
-        expect cache 0 "available $size \($share\) >= min $limit"
+        expect_check cache 0 "available $size \($share\) >= min $limit"
 else
         note "skipped the page-cache case: MemFree ${free_k}kB is within 256M of MemAvailable ${avail}kB"
 fi
@@ -102,10 +90,10 @@ device = none
 type = memory
 min-available = $limit
 EOF
-        expect pressure 0 "available $size \($share\) >= min $limit"
+        expect_check pressure 0 "available $size \($share\) >= min $limit"
         dd if=/dev/zero of="$shm/fill" bs=1M count=256 status=none || fail "cannot fill $shm"
         note "MemAvailable ${avail}kB before, $(meminfo MemAvailable)kB after writing 256M to a tmpfs"
-        expect pressure 1 "available $size \($share\) < min $limit"
+        expect_check pressure 1 "available $size \($share\) < min $limit"
         rm -f "$shm/fill"
         umount "$shm" || fail "cannot unmount $shm"
 fi

@@ -3,17 +3,6 @@
 # pid, and processes found by name (a copy of sleep under a name of its own), with min-count.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches.
-expect() {
-        local out=$T/check.out rc line
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        line=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$line" =~ ^$3$ ]] || fail "check $1: detail '$line' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $line"
-}
-
 # Starts a process in the background, remembered for cleanup; its pid in $!.
 bg() {
         "$@" &
@@ -69,7 +58,7 @@ EOF
 bg sleep 30
 live=$!
 echo "$live" >"$T/live.pid"
-expect live 0 "pid $live \(sleep\) alive"
+expect_check live 0 "pid $live \(sleep\) alive"
 
 # A pid that really ended (and was reaped): no process of that number now.
 sleep 30 &
@@ -78,22 +67,22 @@ kill -KILL "$dead"
 wait "$dead" 2>/dev/null
 [ -e "/proc/$dead" ] && fail "pid $dead is still there after kill and wait"
 printf '%s\n' "$dead" >"$T/dead.pid"
-expect dead 1 "pidfile names pid $dead, not running"
+expect_check dead 1 "pidfile names pid $dead, not running"
 
 # A zombie: the child of a parent (sleep, after exec) that never reaps it.
 bg bash -c "sleep 0.1 & echo \$! >'$T/zombie.pid'; exec sleep 30"
-wait_until 3 test -s "$T/zombie.pid" || fail "no zombie pidfile"
+wait_until 10 test -s "$T/zombie.pid" || fail "no zombie pidfile"
 zombie=$(cat "$T/zombie.pid")
-wait_until 3 grep -q ') Z ' "/proc/$zombie/stat" || fail "pid $zombie did not become a zombie"
-expect zombie 1 "pidfile names pid $zombie \(sleep\), a zombie"
+wait_until 10 grep -q ') Z ' "/proc/$zombie/stat" || fail "pid $zombie did not become a zombie"
+expect_check zombie 1 "pidfile names pid $zombie \(sleep\), a zombie"
 
-expect missing 1 "$T/missing.pid: No such file or directory"
+expect_check missing 1 "$T/missing.pid: No such file or directory"
 printf 'not a pid\n' >"$T/garbage.pid"
-expect garbage 1 "$T/garbage.pid does not hold a pid"
+expect_check garbage 1 "$T/garbage.pid does not hold a pid"
 printf -- '-5\n' >"$T/garbage.pid"
-expect garbage 1 "$T/garbage.pid does not hold a pid"
+expect_check garbage 1 "$T/garbage.pid does not hold a pid"
 : >"$T/garbage.pid"
-expect garbage 1 "$T/garbage.pid does not hold a pid"
+expect_check garbage 1 "$T/garbage.pid does not hold a pid"
 
 # A recycled pid: the pidfile was written a minute before its process started, as happens when a
 # service died and a later process got its number.
@@ -102,11 +91,11 @@ if awk -v u="$uptime" 'BEGIN { exit !(u > 90) }'; then
         echo "$live" >"$T/recycled.pid"
         started=$(start_time "$live")
         touch -d "@$(calc "$started - 60")" "$T/recycled.pid"
-        expect recycled 1 "pid $live \(sleep\) started (59s|1min) after the pidfile was written: recycled pid"
-        expect recycled-unchecked 0 "pid $live \(sleep\) alive"
+        expect_check recycled 1 "pid $live \(sleep\) started (59s|1min) after the pidfile was written: recycled pid"
+        expect_check recycled-unchecked 0 "pid $live \(sleep\) alive"
         # Written 5 s before the start, within the tolerance for coarse timestamps: still the same.
         touch -d "@$(calc "$started - 5")" "$T/recycled.pid"
-        expect recycled 0 "pid $live \(sleep\) alive"
+        expect_check recycled 0 "pid $live \(sleep\) alive"
 else
         note "skipped the recycled-pid case: up only ${uptime}s, it needs a pidfile time after boot"
 fi
@@ -115,7 +104,7 @@ fi
 # what every early pidfile looks like once the clock is set. Not compared, so not a failure.
 echo 1 >"$T/init.pid"
 touch -d "2001-01-01" "$T/init.pid"
-expect init 0 "pid 1 \(.+\) alive"
+expect_check init 0 "pid 1 \(.+\) alive"
 
 # ---- by name
 
@@ -136,26 +125,26 @@ name = $name
 min-count = 2
 EOF
 
-expect one 1 "no process named '$name'"
+expect_check one 1 "no process named '$name'"
 bg "$T/$name" 30
 first=$!
-wait_until 3 grep -q "($name)" "/proc/$first/stat" || fail "pid $first is not named $name"
-expect one 0 "pid $first \($name\) alive"
-expect two 1 "1 process named '$name' alive, min 2"
+wait_until 10 grep -q "($name)" "/proc/$first/stat" || fail "pid $first is not named $name"
+expect_check one 0 "pid $first \($name\) alive"
+expect_check two 1 "1 process named '$name' alive, min 2"
 bg "$T/$name" 30
 second=$!
-wait_until 3 grep -q "($name)" "/proc/$second/stat" || fail "pid $second is not named $name"
-expect two 0 "2 processes named '$name' alive \(min 2\)"
-expect one 0 "2 processes named '$name' alive \(min 1\)"
+wait_until 10 grep -q "($name)" "/proc/$second/stat" || fail "pid $second is not named $name"
+expect_check two 0 "2 processes named '$name' alive \(min 2\)"
+expect_check one 0 "2 processes named '$name' alive \(min 1\)"
 
 kill -KILL "$first" "$second"
 wait "$first" "$second" 2>/dev/null
-expect one 1 "no process named '$name'"
+expect_check one 1 "no process named '$name'"
 
 # A zombie of that name does not count.
 bg bash -c "'$T/$name' 0 & exec sleep 30"
-wait_until 3 bash -c "grep -ls '($name) Z ' /proc/[0-9]*/stat | grep -q ." || fail "no zombie named $name"
-expect one 1 "no process named '$name' \(only zombies\)"
+wait_until 10 bash -c "grep -ls '($name) Z ' /proc/[0-9]*/stat | grep -q ." || fail "no zombie named $name"
+expect_check one 1 "no process named '$name' \(only zombies\)"
 
 check_sanitizers
 echo "PASS"

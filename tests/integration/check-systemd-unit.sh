@@ -1,11 +1,11 @@
 #!/bin/bash
-# type = systemd-unit over a real D-Bus: a private dbus-daemon and tests/fake-systemd1, which
-# claims org.freedesktop.systemd1 on it and reports the units of a state file the test rewrites.
-# Active, failed and missing units; a oneshot that must be inactive with Result=success; a peer
-# that never answers; no bus at all; the connection reopened after the bus daemon restarted; and
-# repair = restart-unit under `healthdog run`: a restart that helps keeps the device fed, one
-# that does not is tried repair-max times before the feeding stops, one that gets no answer
-# times out.
+# type = systemd-unit over a real D-Bus: a private dbus-daemon and tests/tools/fake-systemd1,
+# which claims org.freedesktop.systemd1 on it and reports the units of a state file the test
+# rewrites. Active, failed and missing units; a oneshot that must be inactive with Result=success;
+# a peer that never answers; no bus at all; the connection reopened after the bus daemon
+# restarted; and repair = restart-unit under `healthdog run`: a restart that helps keeps the
+# device fed, one that does not is tried repair-max times before the feeding stops, one that gets
+# no answer times out.
 source "$(dirname "$0")/lib.sh"
 
 source "$(dirname "$0")/buslib.sh"
@@ -84,9 +84,7 @@ expect app 1 FAIL "myapp.service failed (failed), Result=signal"
 
 # ---- a peer that never answers: the run ends at its timeout, not at sd-bus's 25 s default
 echo hang >>"$FAKE_STATE"
-expect slow 1 FAIL "timed out after 1s"
-assert_cmp "hung call: seconds until the verdict" "$SECS" ">=" 0.95
-assert_cmp "hung call: seconds until the verdict" "$SECS" "<" 1.8
+expect_hung slow 1
 assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.GetUnit"
 sed -i '/^hang/d' "$FAKE_STATE"
 
@@ -100,14 +98,8 @@ dbus-address = unix:path=$T/nothing-here
 type = systemd-unit
 unit = myapp.service
 EOF
-start=$(now)
-"$HEALTHDOG" check -c "$T/nobus.conf" >"$T/check.out" 2>>"$T/check-stderr.log"
-rc=$?
-secs=$(calc "$(now) - $start")
-grep -q "FAIL .* cannot connect to unix:path=$T/nothing-here: No such file or directory$" "$T/check.out" && [ "$rc" = 1 ] ||
-        fail "no bus: exit $rc: $(cat "$T/check.out")"
-note "ok: no bus: $(tail -n 1 "$T/check.out" | sed 's/  */ /g')"
-assert_cmp "no bus: seconds" "$secs" "<" 0.8
+CHECK_CONF=$T/nobus.conf expect app 1 FAIL "cannot connect to unix:path=$T/nothing-here: No such file or directory"
+assert_cmp "no bus: probe time (s)" "$RUN_SECS" "<" 1
 
 # ---- healthdog run: the connection is reopened after dbus-daemon restarted
 set_state <<EOF
@@ -130,24 +122,24 @@ fail-after = 30
 EOF
 DAEMON_LOG=$T/daemon-reconnect.log
 LOG_LEVEL=debug start_daemon
-wait_for_log "$DAEMON_LOG" "Check 'app': pass: myapp.service active \(running\)" 3
+wait_for_log "$DAEMON_LOG" "Check 'app': pass: myapp.service active \(running\)" 10
 stop_pid "$FAKE_PID"
 stop_pid "$BUS_PID"
-wait_for_log "$DAEMON_LOG" "check 'app' failed \(1 of 30" 3
+wait_for_log "$DAEMON_LOG" "check 'app' failed \(1 of 30" 10
 sleep 0.3
 t_back=$(now)
 start_bus
 start_fake
 passes_before=$(grep -c "Check 'app': pass" "$DAEMON_LOG")
-wait_until 3 eval '[ "$(grep -c "Check '"'app'"': pass" "$DAEMON_LOG")" -gt "$passes_before" ]' ||
-        fail "no pass within 3 s after the bus came back"
+wait_until 10 eval '[ "$(grep -c "Check '"'app'"': pass" "$DAEMON_LOG")" -gt "$passes_before" ]' ||
+        fail "no pass within 10 s after the bus came back"
 note "ok: passing again $(calc "$(now) - $t_back")s after the bus came back"
 note "while it was gone: $(grep -m1 "check 'app' failed" "$DAEMON_LOG" | sed 's/^<[0-9]>//')"
 
 # A reload with another dbus-address drops the open connection for one to the new address.
 sed "s|^dbus-address = .*|dbus-address = unix:path=$T/other-bus|" "$CONF" | write_config
 kill -HUP "$DAEMON_PID"
-wait_for_log "$DAEMON_LOG" "check 'app' failed \(.*\): cannot connect to unix:path=$T/other-bus: No such file" 3
+wait_for_log "$DAEMON_LOG" "check 'app' failed \(.*\): cannot connect to unix:path=$T/other-bus: No such file" 10
 note "ok: after the reload: $(grep -m1 "other-bus" "$DAEMON_LOG" | sed 's/^<[0-9]>//')"
 stop_daemon
 
@@ -193,29 +185,29 @@ set_state <<EOF
 unit fixable.service failed failed loaded exit-code restart=active/running
 unit stuck.service active running loaded success
 EOF
-wait_for_log "$DAEMON_LOG" "Required check 'fixable' is failing \(fixable.service failed \(failed\), Result=exit-code\): repair attempt 1 of 1" 3
-wait_for_log "$DAEMON_LOG" "Repair 1 of check 'fixable' done: restart of fixable.service queued as /org/freedesktop/systemd1/job/[0-9]+" 3
+wait_for_log "$DAEMON_LOG" "Required check 'fixable' is failing \(fixable.service failed \(failed\), Result=exit-code\): repair attempt 1 of 1" 10
+wait_for_log "$DAEMON_LOG" "Repair 1 of check 'fixable' done: restart of fixable.service queued as /org/freedesktop/systemd1/job/[0-9]+" 10
 assert_cmp "RestartUnit calls for fixable.service" "$(fake_calls '^RestartUnit fixable.service replace$')" "==" 1
 t_repaired=$(now)
-wait_for_log "$DAEMON_LOG" "Check 'fixable': pass: fixable.service active \(running\)" 3
+wait_for_log "$DAEMON_LOG" "Check 'fixable': pass: fixable.service active \(running\)" 10
 sleep 0.5
 assert_no_grep "$DAEMON_LOG" "check 'fixable' is now failing"
 assert_cmp "RESET events after the restart" "$(count_events RESET)" "==" 0
-assert_cmp "pings in the 0.5 s after the restart" "$(pings "$t_repaired")" ">=" 3
+assert_fed "after the restart" "$t_repaired" "$(now)" 0.1
 
 t_fail=$(now)
 set_state <<EOF
 unit fixable.service failed failed loaded exit-code restart=active/running
 unit stuck.service failed failed loaded exit-code
 EOF
-wait_for_log "$DAEMON_LOG" "Required check 'stuck' is failing .*: repair attempt 2 of 2" 5
-wait_for_log "$DAEMON_LOG" "Required check 'stuck' is now failing: stuck.service failed \(failed\), Result=exit-code" 3
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "Required check 'stuck' is failing .*: repair attempt 2 of 2" 10
+wait_for_log "$DAEMON_LOG" "Required check 'stuck' is now failing: stuck.service failed \(failed\), Result=exit-code" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 crossing=$(reason_time)
 assert_cmp "RestartUnit calls for stuck.service" "$(fake_calls '^RestartUnit stuck.service replace$')" "==" 2
 # Three rounds of fail-after 2 at 100 ms: two repaired, the third final.
 assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" ">=" 0.5
-assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" "<=" 1.2
+assert_cmp "crossing - failure (s)" "$(calc "$crossing - $t_fail")" "<=" "$(calc "1.2 + $LOAD_SLACK")"
 [ "$(reason_field check)" = stuck ] || fail "reset-reason.json names $(reason_field check), not stuck"
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
 stop_daemon
@@ -246,10 +238,10 @@ required = no
 EOF
 DAEMON_LOG=$T/daemon-hung-repair.log
 start_daemon
-wait_for_log "$DAEMON_LOG" "check 'hung' is failing .*: repair attempt 1 of 1" 3
+wait_for_log "$DAEMON_LOG" "check 'hung' is failing .*: repair attempt 1 of 1" 10
 t_start=$(now)
-wait_for_log "$DAEMON_LOG" "Repair 1 of check 'hung' failed: RestartUnit hung.service failed: Method call timed out" 3
-assert_cmp "unanswered RestartUnit: seconds until it failed" "$(calc "$(now) - $t_start")" "<" 0.8
+wait_for_log "$DAEMON_LOG" "Repair 1 of check 'hung' failed: RestartUnit hung.service failed: Method call timed out" 10
+assert_cmp "unanswered RestartUnit: seconds until it failed (timeout 300 ms)" "$(calc "$(now) - $t_start")" "<" "$(calc "0.3 + $LOAD_SLACK")"
 assert_grep "$FAKE_LOG" "^HANG org.freedesktop.systemd1.Manager.RestartUnit"
 stop_daemon
 

@@ -3,17 +3,6 @@
 # thermal and hwmon files hold them): by path, and by thermal zone type under sysfs-root.
 source "$(dirname "$0")/lib.sh"
 
-# expect NAME EXIT DETAIL-ERE: `healthdog check NAME` exits EXIT and its detail matches.
-expect() {
-        local out=$T/check.out rc detail
-        "$HEALTHDOG" check -c "$CONF" "$1" >"$out" 2>>"$T/check.log"
-        rc=$?
-        detail=$(awk -v n="$1" '$1 == n { for (i = 0; i < 5; i++) sub(/^[^ ]+ +/, ""); print }' "$out")
-        [ "$rc" = "$2" ] || fail "check $1 exited $rc, expected $2: $(cat "$out")"
-        [[ "$detail" =~ ^$3$ ]] || fail "check $1: detail '$detail' does not match /^$3$/"
-        note "ok: $1 (exit $rc): $detail"
-}
-
 SYS=$T/sys
 HWMON=$SYS/class/hwmon/hwmon0
 THERMAL=$SYS/class/thermal
@@ -57,33 +46,33 @@ max = 72.5
 EOF
 
 echo 45000 >"$HWMON/temp1_input"
-expect hwmon 0 "45\.0°C <= max 60\.0°C"
+expect_check hwmon 0 "45\.0°C <= max 60\.0°C"
 echo 75000 >"$HWMON/temp1_input"
-expect hwmon 1 "75\.0°C > max 60\.0°C"
+expect_check hwmon 1 "75\.0°C > max 60\.0°C"
 # At the limit still passes; a thousandth of a degree over does not.
 echo 60000 >"$HWMON/temp1_input"
-expect hwmon 0 "60\.0°C <= max 60\.0°C"
+expect_check hwmon 0 "60\.0°C <= max 60\.0°C"
 echo 60001 >"$HWMON/temp1_input"
-expect hwmon 1 "60\.001°C > max 60\.0°C"
+expect_check hwmon 1 "60\.001°C > max 60\.0°C"
 echo -12500 >"$HWMON/temp1_input"
-expect hwmon 0 "-12\.5°C <= max 60\.0°C"
+expect_check hwmon 0 "-12\.5°C <= max 60\.0°C"
 echo garbage >"$HWMON/temp1_input"
-expect hwmon 1 "$HWMON/temp1_input does not hold a temperature"
+expect_check hwmon 1 "$HWMON/temp1_input does not hold a temperature"
 rm "$HWMON/temp1_input"
-expect hwmon 1 "$HWMON/temp1_input: No such file or directory"
+expect_check hwmon 1 "$HWMON/temp1_input: No such file or directory"
 
 # By type, whatever its number.
-expect cpu 0 "thermal_zone1 \(cpu-thermal\) 45\.0°C <= max 72\.5°C"
-expect gpu 1 "thermal_zone2 \(gpu-thermal\) 80\.0°C > max 72\.5°C"
+expect_check cpu 0 "thermal_zone1 \(cpu-thermal\) 45\.0°C <= max 72\.5°C"
+expect_check gpu 1 "thermal_zone2 \(gpu-thermal\) 80\.0°C > max 72\.5°C"
 echo 72500 >"$THERMAL/thermal_zone2/temp"
-expect gpu 0 "thermal_zone2 \(gpu-thermal\) 72\.5°C <= max 72\.5°C"
+expect_check gpu 0 "thermal_zone2 \(gpu-thermal\) 72\.5°C <= max 72\.5°C"
 mv "$THERMAL/thermal_zone1" "$THERMAL/thermal_zone7"
-expect cpu 0 "thermal_zone7 \(cpu-thermal\) 45\.0°C <= max 72\.5°C"
+expect_check cpu 0 "thermal_zone7 \(cpu-thermal\) 45\.0°C <= max 72\.5°C"
 rm "$THERMAL/thermal_zone7/temp"
-expect cpu 1 "thermal_zone7 \(cpu-thermal\): No such file or directory"
-expect npu 1 "no thermal zone of type 'npu-thermal'"
+expect_check cpu 1 "thermal_zone7 \(cpu-thermal\): No such file or directory"
+expect_check npu 1 "no thermal zone of type 'npu-thermal'"
 rm -r "$THERMAL"
-expect npu 1 "$THERMAL: No such file or directory"
+expect_check npu 1 "$THERMAL: No such file or directory"
 
 # The real sensors, when this machine has any: read and shown, with a limit nothing reaches.
 real=$(ls /sys/class/thermal/thermal_zone*/temp 2>/dev/null | head -n 1)
@@ -97,7 +86,7 @@ type = temperature
 path = $real
 max = 300
 EOF
-        expect real 0 "-?[0-9]+\.[0-9]+°C <= max 300\.0°C"
+        expect_check real 0 "-?[0-9]+\.[0-9]+°C <= max 300\.0°C"
 else
         note "no readable thermal zone on this machine: only the written tree was used"
 fi

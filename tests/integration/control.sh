@@ -16,60 +16,12 @@ ENV_IMG=$T/env.img
 FW_CONFIG=$T/fw_env.config
 RUN=$T/run
 SOCK=$RUN/control
-echo "$ENV_IMG 0x0 0x4000" >"$FW_CONFIG"
+echo "$ENV_IMG 0x0 $ENV_SIZE" >"$FW_CONFIG"
+CLI_CONF=$CONF
+NOBODY=$(healthdog_via nobody setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-make_env() {
-        printf '%s\n' "$@" >"$T/env.txt"
-        mkenvimage -s 0x4000 -o "$ENV_IMG" "$T/env.txt" || fail "mkenvimage failed"
-}
-
-# cli ARGS...: runs healthdog with the test config; leaves RC, OUT and ERR.
-cli() {
-        "$HEALTHDOG" "$@" -c "$CONF" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report from healthdog $*: $ERR"
-        fi
-}
-# As nobody, without groups.
-cli_nobody() {
-        setpriv --reuid=65534 --regid=65534 --clear-groups "$HEALTHDOG" "$@" -c "$CONF" >"$T/out" 2>"$T/err"
-        RC=$?
-        OUT=$(cat "$T/out")
-        ERR=$(cat "$T/err")
-        if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
-                fail "sanitizer report from healthdog $* (as nobody): $ERR"
-        fi
-}
-expect_rc() {
-        [ "$RC" = "$1" ] || fail "healthdog $2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-        note "ok: healthdog $2 -> exit $RC${OUT:+: ${OUT%%$'\n'*}}${ERR:+: ${ERR%%$'\n'*}}"
-}
-expect_err() {
-        [ "$ERR" = "$1" ] || fail "stderr is '$ERR', expected '$1'"
-}
-
-js() {
-        python3 - "$1" "$2" <<'EOF'
-import json, sys, time
-d = json.load(open(sys.argv[1]))
-v = eval(sys.argv[2], {"d": d, "time": time})
-print(v if isinstance(v, str) else json.dumps(v))
-EOF
-}
-expect_js() {
-        local got
-        got=$(js "$1" "$2") || fail "cannot evaluate $2 on $(cat "$1")"
-        [ "$got" = "$3" ] || fail "$2 is '$got', expected '$3'; document: $(cat "$1")"
-        note "ok: $2 = $got"
-}
-status_json() {
-        cli status --json
-        [ "$RC" = 0 ] || fail "healthdog status --json: exit $RC: $ERR"
-        cp "$T/out" "$1"
-}
+# cli_nobody ARGS...: cli as nobody, without groups.
+cli_nobody() { HEALTHDOG=$NOBODY cli "$@"; }
 
 # raw REQUEST [shut]: sends REQUEST (Python string escapes allowed) as it is to the socket and
 # prints the reply; with shut, closes the sending side instead of a newline.
@@ -131,7 +83,7 @@ fail-after = 2
 EOF
 }
 
-make_env upgrade_available=0 bootcount=0 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=0 bootcount=0 bootlimit=3
 config "$DEV"
 touch "$T/app"
 start_standin 2
@@ -172,69 +124,86 @@ cli hold --for 1x
 expect_rc 2 "hold --for 1x"
 cli hold
 expect_rc 2 "hold (neither --for nor --cancel)"
-"$HEALTHDOG" hold -c "$CONF" --for >"$T/out" 2>"$T/err"
-RC=$? OUT=$(cat "$T/out") ERR=$(cat "$T/err")
+CLI_CONF= cli hold -c "$CONF" --for
 expect_rc 2 "hold --for (no value)"
 [[ "$ERR" == "healthdog hold: option '--for' needs a value"* ]] || fail "unexpected message: $ERR"
 
 echo "3. silent clients: no stall, no connection kept for more than 1 s"
 # Five connections that send nothing; the daemon serves 4 at once and answers the fifth "busy".
-python3 - "$SOCK" "$MONOTIME" >"$T/idle.out" <<'EOF' &
-import socket, subprocess, sys, time
-conns = []
+# Per connection, in order: its index, the seconds from its connect until the daemon closed it,
+# the reply.
+python3 - "$SOCK" >"$T/idle.out" <<'EOF' &
+import select, socket, sys, time
+conns, start, replies, closed = [], {}, {}, {}
 for i in range(5):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
     s.connect(sys.argv[1])
+    start[s], replies[s] = time.monotonic(), b""
     conns.append(s)
     time.sleep(0.02)
-t0 = time.monotonic()
-for s in conns[::-1]:
-    reply = b""
-    while True:
+while len(closed) < len(conns):
+    ready, _, _ = select.select([s for s in conns if s not in closed], [], [], 10)
+    if not ready:
+        break
+    for s in ready:
         b = s.recv(4096)
-        if not b:
-            break
-        reply += b
-    print("%.3f %s" % (time.monotonic() - t0, reply.decode().strip()))
+        if b:
+            replies[s] += b
+        else:
+            closed[s] = time.monotonic()
+for i, s in enumerate(conns):
+    print("%d %.3f %s" % (i, closed.get(s, float("inf")) - start[s], replies[s].decode().strip()))
 EOF
 idle_pid=$!
 lib_pids+=("$idle_pid")
 t_idle=$(now)
-wait_exit "$idle_pid" 5
+wait_exit "$idle_pid" 20
 t_idle_end=$(now)
 [ "$EXIT_STATUS" = 0 ] || fail "the idle client failed: $(cat "$T/idle.out")"
 sed 's/^/    idle client: /' "$T/idle.out"
-[ "$(head -n 1 "$T/idle.out" | cut -d' ' -f2-)" = '{"ok":false,"error":"busy: too many control connections, try again"}' ] ||
+[ "$(sed -n 5p "$T/idle.out" | cut -d' ' -f3-)" = '{"ok":false,"error":"busy: too many control connections, try again"}' ] ||
         fail "the fifth connection was not answered busy"
-[ "$(grep -c '"no request within 1s"' "$T/idle.out")" = 4 ] || fail "expected 4 timed-out connections"
-assert_cmp "busy answer after (s)" "$(head -n 1 "$T/idle.out" | cut -d' ' -f1)" "<" 0.2
-assert_cmp "silent connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f1)" ">=" 0.8
-assert_cmp "silent connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f1)" "<=" 1.3
-assert_cmp "longest ping gap with silent clients (s)" "$(max_gap "$t_idle" "$t_idle_end")" "<" 0.3
-assert_cmp "pings with silent clients" "$(pings "$t_idle" "$t_idle_end")" ">=" 8
+[ "$(head -n 4 "$T/idle.out" | grep -c '"no request within 1s"')" = 4 ] || fail "expected 4 timed-out connections"
+# Busy is answered at once, not at the 1 s timeout; the silent ones are closed at it, not before
+# (the daemon's timer starts at accept, after the connect), with seconds of scheduling delay
+# allowed after it.
+assert_cmp "busy connection closed after (s)" "$(sed -n 5p "$T/idle.out" | cut -d' ' -f2)" "<" 0.9
+for i in 1 2 3 4; do
+        assert_cmp "silent connection $i closed after (s)" "$(sed -n "${i}p" "$T/idle.out" | cut -d' ' -f2)" ">=" 0.99
+        assert_cmp "silent connection $i closed after (s)" "$(sed -n "${i}p" "$T/idle.out" | cut -d' ' -f2)" "<" 3
+done
+# No stall: a second without pings would leave fewer than half of them.
+assert_fed "silent clients" "$t_idle" "$t_idle_end" 0.1
 cli status
 expect_rc 0 "status after the silent clients"
 
 echo "4. a hold keeps the watchdog fed while a required check fails"
+# Times on CLOCK_REALTIME around each command: what the daemon computed lies between them.
+t_a=$(date +%s.%N)
 cli hold --for 1min
+t_b=$(date +%s.%N)
 expect_rc 0 "hold --for 1min"
 assert_grep "$DAEMON_LOG" "^<4>Maintenance hold for 1min: feeding the watchdog whatever the checks say"
+t_a2=$(date +%s.%N)
 status_json "$T/s1.json"
-expect_js "$T/s1.json" '55e6 < d["hold"]["remaining_usec"] <= 60e6' true
-expect_js "$T/s1.json" 'abs(d["hold"]["until_usec"] / 1e6 - time.time() - 60) < 5' true
+t_b2=$(date +%s.%N)
+expect_js "$T/s1.json" "$t_a + 60 - 0.001 <= d[\"hold\"][\"until_usec\"] / 1e6 <= $t_b + 60 + 0.001" true
+expect_js "$T/s1.json" "d[\"hold\"][\"until_usec\"] / 1e6 - $t_b2 - 0.001 <= d[\"hold\"][\"remaining_usec\"] / 1e6 <= d[\"hold\"][\"until_usec\"] / 1e6 - $t_a2 + 0.001" true
 until_usec=$(js "$T/s1.json" 'd["hold"]["until_usec"]')
+t_a2=$(date +%s.%N)
 cli status
+t_b2=$(date +%s.%N)
 expect_rc 0 status
-grep -Eq "Hold: until [0-9-]+ [0-9:]+ \((59|60)s left\)" "$T/out" || fail "no hold in: $OUT"
+[[ "$OUT" =~ Hold:\ until\ [0-9-]+\ [0-9:]+\ \(([0-9]+)s\ left\) ]] || fail "no hold in: $OUT"
+left=${BASH_REMATCH[1]}
+assert_cmp "hold: seconds left shown" "$left" ">=" "$(calc "$until_usec / 1e6 - $t_b2 - 1")"
+assert_cmp "hold: seconds left shown" "$left" "<=" "$(calc "$until_usec / 1e6 - $t_a2 + 1")"
 rm "$T/app"
-wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 3
+wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail=$(now)
 sleep 2.5
 t_end=$(now)
-assert_cmp "pings in the 2.5 s after the failure (2 s timeout)" "$(pings "$t_fail" "$t_end")" ">=" 20
-assert_cmp "longest ping gap under the hold (s)" "$(max_gap "$t_fail" "$t_end")" "<" 0.3
-assert_cmp "RESET events" "$(count_events RESET)" "==" 0
+assert_fed "under the hold, the check failing (2 s timeout)" "$t_fail" "$t_end" 0.1
 status_json "$T/s2.json"
 expect_js "$T/s2.json" '[d["checks"][0]["state"], d["checks"][0]["result"]]' '["failing", "fail"]'
 expect_js "$T/s2.json" 'd["watchdog"]["feeding"]' true
@@ -243,28 +212,33 @@ expect_js "$T/s2.json" 'd["hold"] is not None' true
 echo "5. the hold survives a restart of the daemon"
 stop_daemon
 DAEMON_LOG=$T/daemon2.log
+t_restart=$(now)
 start_daemon
 assert_grep "$DAEMON_LOG" "^<4>A maintenance hold set earlier in this boot is still on"
 status_json "$T/s3.json"
 expect_js "$T/s3.json" "abs(d[\"hold\"][\"until_usec\"] - $until_usec) < 1000000" true
-wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 3
+wait_for_log "$DAEMON_LOG" "Required check 'app' is now failing" 10
 t_fail2=$(now)
 sleep 2.5
 t_end=$(now)
-assert_cmp "pings in the 2.5 s after the failure, restarted" "$(pings "$t_fail2" "$t_end")" ">=" 20
-assert_cmp "longest ping gap under the hold, restarted (s)" "$(max_gap "$t_fail2" "$t_end")" "<" 0.3
-assert_cmp "longest ping gap across the restart (s)" "$(max_gap "$t_fail" "$t_end")" "<" 1.5
-assert_cmp "RESET events" "$(count_events RESET)" "==" 0
+# From the restarted daemon's first ping on.
+first2=$(awk -v t="$t_restart" '$2 == "PING" && $1 >= t + 0 { print $1; exit }' "$STANDIN_LOG")
+[ -n "$first2" ] || fail "no ping from the restarted daemon"
+assert_fed "under the hold, restarted" "$(calc "($first2 > $t_fail2 ? $first2 : $t_fail2)")" "$t_end" 0.1
+# How long the restart itself took is the machine's (kill9.sh judges a restart).
+note "longest time without a ping across the restart: $(max_gap "$t_fail" "$t_end") s"
 
 echo "6. hold --cancel: the checks decide again"
 t_cancel=$(now)
 cli hold --cancel
 t_cancelled=$(now)
 expect_rc 0 "hold --cancel"
-wait_for_log "$STANDIN_LOG" ' RESET ' 4
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 note "cancel from $t_cancel to $t_cancelled, last ping $(last_ping), RESET $(event_time RESET)"
 assert_cmp "pings after hold --cancel returned" "$(pings "$t_cancelled")" "==" 0
-assert_cmp "RESET - cancel (s)" "$(calc "$(event_time RESET) - $t_cancel")" "<=" 2.3
+# The last ping came before the cancel returned, the RESET one timeout (2 s) after it.
+assert_cmp "RESET - cancel returned (s)" "$(calc "$(event_time RESET) - $t_cancelled")" "<=" 2.3
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" ">=" 2
 [ "$(reason_field check)" = app ] || fail "reset-reason.json names '$(reason_field check)', not app"
 cli hold --cancel
 expect_rc 1 "hold --cancel (again)"
@@ -280,7 +254,7 @@ stop_standin
 
 echo "7. a trial: no hold; a socket left by a killed daemon is replaced"
 rm -rf "$RUN" "$STATE"
-make_env upgrade_available=1 bootcount=1 bootlimit=3
+make_image "$ENV_IMG" upgrade_available=1 bootcount=1 bootlimit=3
 config none
 touch "$T/app"
 DAEMON_LOG=$T/daemon3.log
@@ -290,7 +264,7 @@ expect_rc 1 "hold --for 10min (trial)"
 expect_err "healthdog hold: refused during a trial boot: the hold would hide the verdict"
 [ -e "$RUN/hold" ] && fail "a refused hold left $RUN/hold"
 kill -KILL "$DAEMON_PID"
-wait_exit "$DAEMON_PID" 3
+wait_exit "$DAEMON_PID" 10
 DAEMON_PID=
 [ -S "$SOCK" ] || fail "the killed daemon's socket is gone (the test needs it stale)"
 status_json "$T/s5.json"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Healthy file and exec checks keep the watchdog fed, on schedule, for well over 20 intervals.
+# Healthy file and exec checks keep the watchdog fed, for well over 20 intervals, and run on
+# their own schedules; no ping and no run is more than the schedule asks for.
 source "$(dirname "$0")/lib.sh"
 
 INTERVAL=0.1    # [watchdog] interval
@@ -18,25 +19,27 @@ startup-grace = 0
 [check.heartbeat]
 type = file
 path = $T/alive
-max-age = 500ms
+max-age = 3s
 interval = 100ms
 fail-after = 2
 
 [check.selftest]
 type = exec
 command = /bin/sh -c 'echo run >>$T/selftest-runs'
-interval = 200ms
-timeout = 150ms
+# A shell may take hundreds of milliseconds to start on a loaded machine.
+interval = 500ms
+timeout = 450ms
 EOF
 
-# The application: touches its heartbeat every 100 ms (bounded: at most 10 s).
+# The application: touches its heartbeat every 100 ms (bounded: at most 10 s; max-age leaves a
+# loaded machine seconds to run it).
 touch "$T/alive"
 ( for _ in $(seq 100); do touch "$T/alive"; sleep 0.1; done ) &
 lib_pids+=($!)
 
 start_standin 1
 LOG_LEVEL=debug start_daemon
-wait_until 2 pings_ge 1 || fail "no first ping within 2 s"
+wait_until 10 pings_ge 1 || fail "no first ping within 10 s"
 t0=$(first_ping)
 sleep "$RUN"
 t1=$(now)
@@ -46,22 +49,21 @@ expected=$(awk -v e="$elapsed" -v i="$INTERVAL" 'BEGIN { printf "%d\n", e / i }'
 n=$(pings "$t0" "$t1")
 note "observed $elapsed s: $n pings, $expected intervals"
 assert_cmp "intervals observed" "$expected" ">=" 20
-# One ping at arming plus one per interval; the last one or two may land just after t1.
-assert_cmp "pings" "$n" ">=" "$((expected - 1))"
+assert_fed "healthy checks" "$t0" "$t1" "$INTERVAL"
+# One ping at arming plus one per interval, never more (a late ping is not made up for).
 assert_cmp "pings" "$n" "<=" "$((expected + 2))"
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" "$(calc "$INTERVAL + 0.15")"
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_cmp "CLOSE events" "$(count_events CLOSE)" "==" 0
 
-# Both checks really ran, and passed every time.
+# Both checks really ran, and passed every time: at least half the runs their intervals ask for
+# (the machine may be loaded), never more than those. The count is read once the daemon stopped.
+stop_daemon 0
 runs=$(wc -l <"$T/selftest-runs")
-assert_cmp "selftest runs" "$runs" ">=" "$(awk -v e="$elapsed" 'BEGIN { printf "%d\n", e / 0.2 - 1 }')"
-assert_cmp "selftest runs" "$runs" "<=" "$(awk -v e="$elapsed" 'BEGIN { printf "%d\n", e / 0.2 + 2 }')"
+assert_cmp "selftest runs" "$runs" ">=" "$(awk -v e="$elapsed" 'BEGIN { printf "%d\n", e / 0.5 / 2 }')"
+assert_cmp "selftest runs" "$runs" "<=" "$(awk -v e="$(calc "$(now) - $t0")" 'BEGIN { printf "%d\n", e / 0.5 + 2 }')"
 hb=$(grep -c "^<7>Check 'heartbeat': pass: " "$DAEMON_LOG")
-assert_cmp "heartbeat passes" "$hb" ">=" "$((expected - 1))"
+assert_cmp "heartbeat passes" "$hb" ">=" "$((expected / 2))"
 assert_no_grep "$DAEMON_LOG" "fail:|failed|failing|^<[0-3]>"
 [ -e "$REASON" ] && fail "reset-reason.json written while healthy"
-
-stop_daemon 0
 assert_grep "$DAEMON_LOG" "^<5>Leaving '$DEV' armed"
 echo "PASS"

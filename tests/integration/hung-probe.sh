@@ -3,20 +3,29 @@
 # timeout, every run, without ever delaying a ping; as a required check it then stops the feeding.
 source "$(dirname "$0")/lib.sh"
 
-PING=0.1
 INTERVAL=0.5    # the probe's interval
 TIMEOUT=0.3     # the probe's timeout
-KILL_SLACK=0.15
+RUNS=5          # runs watched in phase 1
 
-# The probe: notes when it started, leaves a grandchild behind and hangs. Everything it runs
-# has $T/bin/ in its command line, for pgrep.
+# The probe: notes when it started and whether a process of the run before is still alive (not a
+# zombie), leaves a grandchild behind and hangs. Its processes' pids go to $T/pids for the next
+# run. Everything it runs has $T/bin/ in its command line, for pgrep.
 mkdir -p "$T/bin"
 ln -s "$(command -v sleep)" "$T/bin/hang"
 cat >"$T/bin/probe" <<EOF
 #!/bin/sh
-echo "\$($MONOTIME) \$\$" >>"\$1"
+t=\$($MONOTIME)
+for p in \$(cat "$T/pids" 2>/dev/null); do
+        s=\$(awk '{ print \$3 }' /proc/\$p/stat 2>/dev/null)
+        [ -n "\$s" ] && [ "\$s" != Z ] && echo "\$t \$p \$s" >>"$T/survivors"
+done
 $T/bin/hang 30 &
-$T/bin/hang 30
+g=\$!
+$T/bin/hang 30 &
+c=\$!
+echo "\$\$ \$g \$c" >"$T/pids"
+echo "\$t \$\$" >>"\$1"
+wait \$c
 EOF
 chmod +x "$T/bin/probe"
 
@@ -42,76 +51,54 @@ required = $1
 EOF
 }
 
-# sample UNTIL: every ~20 ms, "<t> <pid>:<process group>..." of the probe processes alive, to
-# $T/samples. Each run is a process group led by the probe's shell (healthdog calls setsid()), so
-# the group says which run a process belongs to, whatever the timing.
-sample() {
-        while awk -v a="$(now)" -v b="$1" 'BEGIN { exit !(a < b) }'; do
-                echo "$(now) $(ps -eo pid=,pgid=,args= | awk -v d="$T/bin/" 'index($0, d) { printf "%s:%s ", $1, $2 }')" \
-                        >>"$T/samples"
-                sleep 0.02
-        done
-}
-
 # Phase 1: not required, so it is only reported; several runs, each killed on time.
 config no "$T/starts"
 start_standin 1
-start_daemon
+LOG_LEVEL=debug start_daemon
 t0=$(now)
-sample "$(calc "$t0 + 2.4")"
+wait_until 60 log_count_ge "$T/starts" . "$((RUNS + 1))" || fail "fewer than $((RUNS + 1)) runs within 60 s"
 t1=$(now)
 
+# Killed at the timeout, every run, the grandchild too: when a run starts (an interval after the
+# one before, whose timeout is shorter), no process of the run before is alive. How soon after the
+# timeout they are gone depends on the machine's load and is not judged here.
 runs=$(wc -l <"$T/starts")
-assert_cmp "probe runs" "$runs" ">=" 4
-# Each probe process: "<pid> <run start> <seconds from the run start to the last sample that saw
-# it>", the run found by the process group (the shell's pid, which it noted with its start).
-lifetimes=$(awk 'NR == FNR { start[$2] = $1; next }
-        { for (i = 2; i <= NF; i++) { split($i, a, ":"); group[a[1]] = a[2]; last[a[1]] = $1 } }
-        END { for (p in last) if (group[p] in start)
-                      printf "%s %s %.6f %d\n", p, start[group[p]], last[p] - start[group[p]], p == group[p] }' \
-        "$T/starts" "$T/samples")
-note "probe pids, run start, last seen after: $(echo $lifetimes)"
-assert_cmp "probe processes seen (sh, child, grandchild per run)" "$(echo "$lifetimes" | grep -c .)" ">=" "$((3 * (runs - 1)))"
-assert_cmp "longest probe lifetime (s)" "$(echo "$lifetimes" | sort -k3 -n | tail -n 1 | cut -d' ' -f3)" \
-        "<=" "$(calc "$TIMEOUT + $KILL_SLACK")"
-# Not killed early either (runs that had the time to reach their timeout while sampled): last
-# seen no earlier than the timeout less one sampling period.
-period=$(awk 'NR > 1 && $1 - prev > max { max = $1 - prev } { prev = $1 } END { printf "%.6f\n", max }' "$T/samples")
-note "longest sampling period: $period s"
-# The shell's own short-lived helper (the subshell of its $(monotime), gone before the start is
-# noted) is no probe process that could be killed early: it is left out, the shell never is.
-assert_cmp "shortest probe lifetime (s)" "$(echo "$lifetimes" | awk -v end="$t1" -v to="$TIMEOUT" \
-        '$2 + to + 0.1 < end + 0 && ($3 > 0.05 || $4)' | sort -k3 -n | head -n 1 | cut -d' ' -f3)" ">=" \
-        "$(calc "$TIMEOUT - $period - 0.05")"
-assert_cmp "max gap between pings (s)" "$(max_gap "$t0" "$t1")" "<=" "$(calc "$PING + 0.15")"
-assert_cmp "pings" "$(pings "$t0" "$t1")" ">=" "$(awk -v e="$(calc "$t1 - $t0")" 'BEGIN { printf "%d\n", e / 0.1 - 1 }')"
+note "runs started at: $(cut -d' ' -f1 "$T/starts" | tr '\n' ' ')"
+assert_cmp "runs checked by the run after them" "$((runs - 1))" ">=" "$RUNS"
+[ -e "$T/survivors" ] && fail "probe processes alive when the next run started (time pid state): $(cat "$T/survivors")"
+note "ok: no probe process of a run was alive when the next one started"
+assert_fed "hung probes" "$t0" "$t1" 0.1
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_grep "$DAEMON_LOG" "^<5>Wanted check 'slow' failed \\(1 of 2 before it counts\\): timed out after 300ms$"
 assert_grep "$DAEMON_LOG" "^<4>Wanted check 'slow' is now failing: timed out after 300ms$"
 assert_no_grep "$DAEMON_LOG" "^<2>"
 stop_daemon 0
+assert_cmp "runs timed out (debug log)" "$(grep -c "^<7>Check 'slow': fail: timed out after 300ms$" "$DAEMON_LOG")" ">=" "$RUNS"
 stop_standin
-wait_until 1 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
+wait_until 10 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
 
 # Phase 2: required with fail-after 2: the second timeout stops the feeding.
 DAEMON_LOG=$T/daemon2.log
 config yes "$T/starts2"
 start_standin 1 "$T/standin2.log"
 start_daemon
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'slow' is failing" 3
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'slow' is failing" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 crossing=$CROSSING
 first_run=$(head -n 1 "$T/starts2" | cut -d" " -f1)
 last=$(last_ping)
 note "first run at $first_run, crossing at $crossing, last ping $last, RESET $(event_time RESET)"
-assert_cmp "crossing - first run (s)" "$(calc "$crossing - $first_run")" ">=" "$(calc "$INTERVAL + $TIMEOUT - 0.05")"
-assert_cmp "crossing - first run (s)" "$(calc "$crossing - $first_run")" "<=" "$(calc "$INTERVAL + $TIMEOUT + 0.15")"
-assert_cmp "max gap until the crossing (s)" "$(max_gap -1 "$crossing")" "<=" "$(calc "$PING + 0.15")"
+# The second run's timeout stops the feeding (counted in the log: a probe killed at its timeout
+# may not have had the time to note its start on a loaded machine).
+fails=$(awk "/^<2>Required check 'slow' is failing/ { exit }
+        /^<[35]>Required check 'slow' (failed \\([0-9]+ of 2 |is now failing)/ { n++ } END { print n + 0 }" "$DAEMON_LOG")
+assert_cmp "timed-out runs before the feeding stopped" "$fails" "==" 2
+assert_fed "until the crossing" "$(first_ping)" "$crossing"
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.5
 [ "$REASON_CHECK" = slow ] || fail "check in reset-reason.json: $(cat "$REASON")"
 [ "$REASON_DETAIL" = "timed out after 300ms" ] || fail "detail in reset-reason.json: $(cat "$REASON")"
 stop_daemon 0
-wait_until 1 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
+wait_until 10 no_process "$T/bin/" || fail "probe processes outlived the daemon: $(pgrep -af -- "$T/bin/"); runs started at: $(echo $(cat "$T"/starts*))"
 echo "PASS"

@@ -33,16 +33,16 @@ EOF
 touch "$T/alive"
 start_standin 1
 start_daemon
-wait_until 2 has_process "$T/bin/hang" || fail "the probe did not start"
-sleep 0.5
-assert_cmp "pings before the kill" "$(pings)" ">=" 5
+wait_until 10 has_process "$T/bin/hang" || fail "the probe did not start"
+wait_until 10 pings_ge 5 || fail "fewer than 5 pings before the kill"
 t_kill=$(now)
 kill -KILL "$DAEMON_PID"
-wait_exit "$DAEMON_PID" 2
+t_killed=$(now)
+wait_exit "$DAEMON_PID" 10
 DAEMON_PID=
 [ "$EXIT_STATUS" = 137 ] || fail "exit status $EXIT_STATUS after SIGKILL, expected 137"
-wait_for_log "$STANDIN_LOG" ' CLOSE ' 2
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' CLOSE ' 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 
 close=$(event_time CLOSE)
 last=$(last_ping)
@@ -50,9 +50,12 @@ reset=$(event_time RESET)
 note "killed at $t_kill, CLOSE $close, last ping $last, RESET $reset"
 [ "$(close_magic)" = no ] || fail "CLOSE magic=$(close_magic) after kill -9"
 assert_cmp "MAGIC events" "$(count_events MAGIC)" "==" 0
-assert_cmp "CLOSE - kill (s)" "$(calc "$close - $t_kill")" "<=" 0.1
-assert_cmp "pings after the kill" "$(pings "$(calc "$t_kill + 0.05")")" "==" 0
+# The close is the kernel's, when the killed process is gone (an ASan process takes a while to
+# be torn down on a loaded machine); after kill(2) returned, the daemon ran no code of its own.
+assert_cmp "CLOSE - kill (s)" "$(calc "$close - $t_kill")" ">=" 0
+assert_cmp "CLOSE - kill (s)" "$(calc "$close - $t_kill")" "<=" "$LOAD_SLACK"
+assert_cmp "pings after the kill" "$(pings "$(calc "$t_killed + 0.05")")" "==" 0
 assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" ">=" 1.0
-assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" "<=" 1.5
 pgrep -f -- "$T/bin/hang" >/dev/null || fail "the probe was gone before the check (test is not testing fd inheritance)"
 echo "PASS"

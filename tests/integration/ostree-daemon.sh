@@ -49,26 +49,39 @@ interval = 200ms
 EOF
 }
 
-# boot CHECKSUM.SERIAL SECONDS [COMMAND...]: runs the daemon in that booted deployment for so
-# long (after COMMAND, started in the background there; with WAIT_SOCKET set, once COMMAND
-# listens on that socket, at most 5 s later).
+# boot CHECKSUM.SERIAL SECONDS UNTIL [COMMAND...]: runs the daemon in that booted deployment for
+# at least SECONDS and until its log has a line matching the ERE UNTIL (60 s at most: a loaded
+# machine takes long over an OSTree transaction), then stops it with SIGTERM (after COMMAND,
+# started in the background there; with WAIT_SOCKET set, once COMMAND listens on that socket,
+# at most 5 s later). The daemon's log is in ERR.
 boot() {
-        local d=$1 t=$2
-        shift 2
-        booted "$S" "$d" /usr/bin/env WAIT_SOCKET="${WAIT_SOCKET:-}" /bin/bash -c '"$@" &
+        local d=$1 t=$2 until=$3
+        shift 3
+        booted "$S" "$d" /usr/bin/env WAIT_SOCKET="${WAIT_SOCKET:-}" T_MIN="$t" UNTIL="$until" /bin/bash -c '"$@" &
                 for _ in $(seq 100); do [ -z "$WAIT_SOCKET" ] || [ -S "$WAIT_SOCKET" ] && break; sleep 0.05; done
-                exec /usr/bin/timeout -s TERM '"$t"' /var/hd/healthdog run -c /var/hd/healthdog.conf' \
+                /var/hd/healthdog run -c /var/hd/healthdog.conf 2>/run/hd-daemon.log &
+                pid=$!
+                start=$SECONDS
+                until [ $((SECONDS - start)) -ge 60 ] ||
+                        { [ $((SECONDS - start)) -ge "$T_MIN" ] && grep -Eq -- "$UNTIL" /run/hd-daemon.log; }; do
+                        sleep 0.1
+                done
+                kill -TERM "$pid"
+                wait "$pid"
+                rc=$?
+                cat /run/hd-daemon.log >&2
+                exit "$rc"' \
                 bash "${@:-true}"
         echo "$ERR" | sed 's/^/    | /'
-        # 124: timeout stopped it, as planned.
-        [ "$RC" = 124 ] || fail "the daemon exited $RC"
+        # 0: stopped by SIGTERM, as planned.
+        [ "$RC" = 0 ] || fail "the daemon exited $RC"
 }
 
 echo "== rolled back, told by the deployment: 2 booted, 3 (the default) failed, no rollback flag"
 # A boot script whose altbootcmd does not set rollback=1, with bootcount not (yet) past bootlimit:
 # the variables alone would say "trial"; the booted deployment says the bootloader fell back.
 setup upgrade_available=1 bootcount=2 bootlimit=3
-boot "$v2.0" 3
+boot "$v2.0" 3 "OSTree remove-failed done"
 grep -q "The previous (not the default) OSTree deployment is booted" <<<"$ERR" || fail "deployment not asked"
 grep -q "Boot phase: rolled-back (an older deployment was booted" <<<"$ERR" || fail "not seen as rolled back"
 grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3"
@@ -84,7 +97,7 @@ note "ok: version 3 removed and quarantined, 2 and 1 kept, the variables cleared
 
 echo "== a trial of 2 (now the default) confirmed: the rollback deployment pruned"
 setup upgrade_available=1 bootcount=1 bootlimit=3
-boot "$v2.0" 4
+boot "$v2.0" 4 "OSTree prune done"
 grep -q "The default OSTree deployment is booted" <<<"$ERR" || fail "deployment not asked"
 grep -q "Boot confirmed" <<<"$ERR" || fail "not confirmed"
 grep -q "OSTree prune done" <<<"$ERR" || fail "prune did not finish"
@@ -142,7 +155,7 @@ v3=$(csum_of "$S" 3)
 v2=$(csum_of "$S" 2)
 setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
 sed -i 's|^helper = .*|helper = /nonexistent/healthdog-ostree\nhelper-socket = /run/hd-ostree.sock|' "$S/ostree/deploy/$OSNAME/var/hd/healthdog.conf"
-WAIT_SOCKET=/run/hd-ostree.sock boot "$v2.0" 4 systemd-socket-activate --inetd -a -l /run/hd-ostree.sock \
+WAIT_SOCKET=/run/hd-ostree.sock boot "$v2.0" 4 "OSTree remove-failed done" systemd-socket-activate --inetd -a -l /run/hd-ostree.sock \
         /run/healthdog-ostree serve
 grep -q "Removing the failed deployment $v3" <<<"$ERR" || fail "did not remove version 3 through the socket"
 grep -q "OSTree remove-failed done" <<<"$ERR" || fail "remove-failed through the socket did not finish"

@@ -50,7 +50,7 @@ start_under() {
 # probe_sched POLICY: the probe ran, every time, with POLICY (it appends: a run that truncated
 # the file while it was being read would fail the test for nothing).
 probe_sched() {
-        wait_until 3 test -s "$T/probe-sched.log" || fail "the probe did not run"
+        wait_until 10 test -s "$T/probe-sched.log" || fail "the probe did not run"
         assert_grep "$T/probe-sched.log" "policy: $1\$"
         other=$(grep 'policy:' "$T/probe-sched.log" | grep -v "policy: $1\$")
         [ -z "$other" ] || fail "a probe ran with another policy: $other"

@@ -46,14 +46,13 @@ sleep 0.3
 line=$(grep -n '^bogus = 1$' "$CONF" | cut -d: -f1)
 t_hup1=$(now)
 kill -HUP "$DAEMON_PID"
-wait_for_log "$DAEMON_LOG" "keeping the running configuration" 2
+wait_for_log "$DAEMON_LOG" "keeping the running configuration" 10
 assert_grep "$DAEMON_LOG" "^<3>$CONF:$line: unknown key 'bogus' in \\[supervisor\\]$"
 assert_grep "$DAEMON_LOG" "^<3>Reload failed: .*; keeping the running configuration$"
 sleep 1.2
 t1=$(now)
 note "rejected reload at $t_hup1, watched until $t1"
-assert_cmp "pings after the rejected reload" "$(pings "$t_hup1" "$t1")" ">=" "$(awk -v e="$(calc "$t1 - $t_hup1")" 'BEGIN { printf "%d\n", e / 0.1 - 1 }')"
-assert_cmp "max gap after the rejected reload (s)" "$(max_gap "$t_hup1" "$t1")" "<=" "$(calc "$PING + 0.15")"
+assert_fed "after the rejected reload" "$t_hup1" "$t1" "$PING"
 assert_cmp "RESET events" "$(count_events RESET)" "==" 0
 assert_no_grep "$DAEMON_LOG" "^<2>|Configuration reloaded|missing"
 [ -e "$REASON" ] && fail "reset-reason.json written by a rejected config: $(cat "$REASON")"
@@ -72,19 +71,19 @@ note "ok: healthdog reload: $out"
 t_hup2=$(now)
 out=$("$HEALTHDOG" reload -c "$CONF" 2>&1) || fail "healthdog reload of a valid config failed: $out"
 [ "$out" = "Configuration reloaded." ] || fail "healthdog reload said: $out"
-wait_for_log "$DAEMON_LOG" "^<6>Configuration reloaded: 2 checks$" 2
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'missing' is failing" 2
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "^<6>Configuration reloaded: 2 checks$" 10
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'missing' is failing" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 load_reason
 crossing=$CROSSING
 last=$(last_ping)
 note "valid reload at $t_hup2, crossing $crossing, last ping $last, RESET $(event_time RESET)"
 # Runs at once after the reload, fails the second time 100 ms later.
 assert_cmp "crossing - reload (s)" "$(calc "$crossing - $t_hup2")" ">=" 0.09
-assert_cmp "crossing - reload (s)" "$(calc "$crossing - $t_hup2")" "<=" 0.35
-assert_cmp "max gap until the crossing (s)" "$(max_gap "$t_hup2" "$crossing")" "<=" "$(calc "$PING + 0.15")"
+assert_cmp "crossing - reload (s)" "$(calc "$crossing - $t_hup2")" "<=" "$(calc "0.35 + $LOAD_SLACK")"
+assert_fed "until the crossing" "$t_hup2" "$crossing"
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.5
 [ "$REASON_CHECK" = missing ] || fail "check in reset-reason.json: $(cat "$REASON")"
 stop_daemon 0
 echo "PASS"

@@ -46,24 +46,24 @@ start_daemon
 sleep 0.4
 
 rm "$T/fixable"
-wait_for_log "$DAEMON_LOG" "Required check 'fixable' is failing .*: repair attempt 1 of 1" 3
-wait_for_log "$DAEMON_LOG" "Repair 1 of check 'fixable' done: exit 0: recreating" 3
+wait_for_log "$DAEMON_LOG" "Required check 'fixable' is failing .*: repair attempt 1 of 1" 10
+wait_for_log "$DAEMON_LOG" "Repair 1 of check 'fixable' done: exit 0: recreating" 10
 [ -e "$T/fixable" ] || fail "the repair did not run"
 sleep 0.5
 assert_no_grep "$DAEMON_LOG" "check 'fixable' is now failing"
-assert_grep "$DAEMON_LOG" "Environmental check 'uplink' is now failing"
+wait_for_log "$DAEMON_LOG" "Environmental check 'uplink' is now failing"
 assert_cmp "RESET events while repaired" "$(count_events RESET)" "==" 0
 
 t_fail=$(now)
 rm "$T/broken"
-wait_for_log "$DAEMON_LOG" "Required check 'broken' is failing .*: repair attempt 2 of 2" 5
-wait_for_log "$DAEMON_LOG" "Required check 'broken' is now failing" 3
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$DAEMON_LOG" "Required check 'broken' is failing .*: repair attempt 2 of 2" 10
+wait_for_log "$DAEMON_LOG" "Required check 'broken' is now failing" 10
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 crossing=$(reason_time)
 note "broken removed at $t_fail, final crossing at $crossing"
 # Three rounds of fail-after 2 at 100 ms: two repaired, the third final.
 assert_cmp "crossing - removal (s)" "$(calc "$crossing - $t_fail")" ">=" 0.5
-assert_cmp "crossing - removal (s)" "$(calc "$crossing - $t_fail")" "<=" 1.0
+assert_cmp "crossing - removal (s)" "$(calc "$crossing - $t_fail")" "<=" "$(calc "1.0 + $LOAD_SLACK")"
 [ "$(grep -c broken "$T/repairs")" = 2 ] || fail "expected 2 repairs, log: $(cat "$T/repairs")"
 [ "$(reason_field check)" = broken ] || fail "reset-reason.json names $(reason_field check), not broken"
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0

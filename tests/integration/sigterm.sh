@@ -25,7 +25,7 @@ fail-after = 1
 EOF
 }
 
-# term: SIGTERM, exit 0 within 3 s; sets t_term.
+# term: SIGTERM, exit 0 within 10 s; sets t_term.
 term() {
         t_term=$(now)
         stop_daemon 0
@@ -40,14 +40,14 @@ start_standin 1
 start_daemon
 sleep 0.5
 term
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 last=$(last_ping)
 note "SIGTERM at $t_term, CLOSE $(event_time CLOSE), last ping $last, RESET $(event_time RESET)"
 assert_cmp "MAGIC events" "$(count_events MAGIC)" "==" 0
 [ "$(close_magic)" = no ] || fail "CLOSE magic=$(close_magic), expected no"
-assert_cmp "CLOSE - SIGTERM (s)" "$(calc "$(event_time CLOSE) - $t_term")" "<=" 1
+assert_cmp "CLOSE - SIGTERM (s)" "$(calc "$(event_time CLOSE) - $t_term")" "<=" "$LOAD_SLACK"
 assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" ">=" 1.0
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $last")" "<=" 1.5
 assert_grep "$DAEMON_LOG" "^<5>Leaving '$DEV' armed"
 stop_standin
 
@@ -58,7 +58,7 @@ start_standin 1 "$T/standin2.log"
 start_daemon
 sleep 0.5
 term
-wait_for_log "$STANDIN_LOG" ' CLOSE ' 2
+wait_for_log "$STANDIN_LOG" ' CLOSE ' 10
 magic=$(event_time MAGIC)
 close=$(event_time CLOSE)
 note "SIGTERM at $t_term, MAGIC $magic, CLOSE $close"
@@ -78,12 +78,12 @@ config yes "$T/gone"
 DAEMON_LOG=$T/daemon3.log
 start_standin 1 "$T/standin3.log"
 start_daemon
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'heartbeat' is failing" 2
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'heartbeat' is failing" 10
 term
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 note "SIGTERM at $t_term, CLOSE $(event_time CLOSE), RESET $(event_time RESET)"
 assert_cmp "MAGIC events" "$(count_events MAGIC)" "==" 0
 [ "$(close_magic)" = no ] || fail "CLOSE magic=$(close_magic), expected no"
-assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$(event_time RESET) - $(last_ping)")" "<=" 1.5
 assert_grep "$DAEMON_LOG" "^<5>Leaving '$DEV' armed"
 echo "PASS"

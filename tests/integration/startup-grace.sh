@@ -24,10 +24,10 @@ fail-after = 1
 EOF
 
 start_standin 1
-start_daemon
-wait_for_log "$DAEMON_LOG" "^<3>Required check 'app-ready' is now failing: .*\\(startup grace: still feeding\\)$" 2
-wait_for_log "$DAEMON_LOG" "^<2>Required check 'app-ready' is failing" "$((GRACE + 2))"
-wait_for_log "$STANDIN_LOG" ' RESET ' 3
+LOG_LEVEL=debug start_daemon
+wait_for_log "$DAEMON_LOG" "^<3>Required check 'app-ready' is now failing: .*\\(startup grace: still feeding\\)$" 10
+wait_for_log "$DAEMON_LOG" "^<2>Required check 'app-ready' is failing" "$((GRACE + 10))"
+wait_for_log "$STANDIN_LOG" ' RESET ' 10
 
 # The daemon armed the device (first ping) just before it started the grace timer.
 armed=$(first_ping)
@@ -37,17 +37,18 @@ crossing=$CROSSING
 last=$(last_ping)
 reset=$(event_time RESET)
 note "armed $armed, grace ends ~$grace_end, crossing $crossing, last ping $last, RESET $reset"
-# (the stand-in may read the first ping a little after the grace timer started)
-assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" ">=" "$(calc "$GRACE - 0.02")"
-assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" "<=" "$(calc "$GRACE + 0.1")"
+# (the daemon pings a little after it started the grace timer: more so on a loaded machine)
+assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" ">=" "$(calc "$GRACE - 0.25")"
+assert_cmp "crossing - arming (s)" "$(calc "$crossing - $armed")" "<=" "$(calc "$GRACE + $LOAD_SLACK")"
 # Fed all through the grace ...
-assert_cmp "pings during the grace" "$(pings "$armed" "$grace_end")" ">=" "$(calc "$GRACE / $PING")"
-assert_cmp "max gap during the grace (s)" "$(max_gap "$armed" "$crossing")" "<=" "$(calc "$PING + 0.15")"
-assert_cmp "last ping - arming (s)" "$(calc "$last - $armed")" ">=" "$(calc "$GRACE - $PING - 0.05")"
-# ... and not a moment longer.
+assert_fed "during the grace" "$armed" "$crossing" "$PING"
+# ... and not a moment longer: the decision is taken when the grace ends, before any further run
+# of the check (in the debug log), and nothing is pinged after it.
+runs_between=$(awk "/^<6>Startup grace is over/ { on = 1 } /^<2>Required check 'app-ready' is failing/ { exit }
+        on && /^<7>Check 'app-ready':/ { n++ } END { print n + 0 }" "$DAEMON_LOG")
+assert_cmp "check runs between the grace's end and the decision" "$runs_between" "==" 0
 assert_cmp "pings after the crossing" "$(pings "$(calc "$crossing + 0.05")")" "==" 0
-assert_cmp "last ping - grace end (s)" "$(calc "$last - $grace_end")" "<=" 0.1
-assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" "<=" 1.1
+assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" "<=" 1.5
 assert_cmp "RESET - last ping (s)" "$(calc "$reset - $last")" ">=" 1.0
 [ "$REASON_CHECK" = app-ready ] || fail "check in reset-reason.json: $(cat "$REASON")"
 assert_grep "$DAEMON_LOG" "^<6>Startup grace is over"

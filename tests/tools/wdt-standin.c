@@ -79,7 +79,7 @@ static int64_t monotonic_ns(void)
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-/* Truncates to microseconds, matching tests/monotime.c. */
+/* Truncates to microseconds, matching tests/tools/monotime.c. */
 static const char *format_seconds(char *buf, size_t size, int64_t ns)
 {
 	snprintf(buf, size, "%" PRId64 ".%06" PRId64,

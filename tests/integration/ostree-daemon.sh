@@ -112,7 +112,7 @@ echo "== an update deployed and armed before its reboot, then healthdog restarts
 S=$T/sysroot-pending
 sysroot_with "$S" 3
 setup upgrade_available=0 bootcount=0 bootlimit=3
-boot "$(deployments "$S" | awk 'NR == 1 { print $1 }')" 2
+boot "$(deployments "$S" | awk 'NR == 1 { print $1 }')" 2 "Boot phase: steady"
 grep -q "Boot phase: steady" <<<"$ERR" || fail "boot of 3 is not steady"
 booted3=$(deployments "$S" | awk 'NR == 1 { print $1 }')
 commit_version "$S" 4 >/dev/null
@@ -120,7 +120,7 @@ deploy "$S"
 expect_deployments "$S" 4 3 2 1
 printf '%s\n' upgrade_available=1 bootcount=0 >"$T/arm.script"
 fw_setenv -c "$T/fw_env.config" -s "$T/arm.script" || fail "fw_setenv failed"
-boot "$booted3" 3
+boot "$booted3" 3 "as decided when this boot started"
 grep -q "Boot phase: steady (.*), as decided when this boot started" <<<"$ERR" || fail "the restart decided the phase anew"
 grep -q "rolled-back\|Removing the failed deployment" <<<"$ERR" && fail "the pending update was taken for a rollback"
 expect_deployments "$S" 4 3 2 1
@@ -135,7 +135,7 @@ S=$T/sysroot-roenv
 sysroot_with "$S" 3
 v2=$(csum_of "$S" 2)
 setup upgrade_available=1 bootcount=4 bootlimit=3 rollback=1
-WAIT_SOCKET=/run/ro.sock boot "$v2.0" 4 /bin/sh -c 'mount --bind -o ro /var/hd/uboot.env /var/hd/uboot.env &&
+WAIT_SOCKET=/run/ro.sock boot "$v2.0" 4 "removing nothing until then" /bin/sh -c 'mount --bind -o ro /var/hd/uboot.env /var/hd/uboot.env &&
         exec python3 -c "import socket, time; s = socket.socket(socket.AF_UNIX); s.bind(\"/run/ro.sock\"); time.sleep(30)"'
 grep -q "Boot phase: rolled-back" <<<"$ERR" || fail "not seen as rolled back"
 grep -q "Failed to clear the rollback state .*removing nothing until then" <<<"$ERR" || fail "the failed clear was not reported"

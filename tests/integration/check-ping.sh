@@ -186,9 +186,11 @@ for path in raw dgram; do
         expect_ping scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\)" "${as[@]}"
         assert_cmp "forged replies sent" "$(grep -c ': f$' "$T/responder.log")" "==" 3
         # Replies 250ms after each request, 150ms allowed: the first two come while the probe
-        # still listens (at 0.25 and 0.45s; it ends at 0.4 + 0.15s) and are counted as late.
+        # still listens (at 0.25 and 0.45s; it ends at 0.4 + 0.15s) and are counted as late; the
+        # third (0.65s) too when a loaded machine makes the probe end late, one when it delays
+        # the responder. None counts as a reply.
         responder l
-        expect_ping scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\): 2 late" "${as[@]}"
+        expect_ping scripted 1 "0/3 replies from $P_ADDR \(100% loss > max 50%\): [1-3] late" "${as[@]}"
         stop_responder
 
         # Nobody behind the address: every echo waits out its reply-timeout, and the run ends

@@ -69,8 +69,9 @@ wait "$dead" 2>/dev/null
 printf '%s\n' "$dead" >"$T/dead.pid"
 expect_check dead 1 "pidfile names pid $dead, not running"
 
-# A zombie: the child of a parent (sleep, after exec) that never reaps it.
-bg bash -c "sleep 0.1 & echo \$! >'$T/zombie.pid'; exec sleep 30"
+# A zombie: the child of a parent (sleep, after exec) that never reaps it. The child lives a
+# second, so that it ends after the exec also on a loaded machine (bash would reap it).
+bg bash -c "sleep 1 & echo \$! >'$T/zombie.pid'; exec sleep 30"
 wait_until 10 test -s "$T/zombie.pid" || fail "no zombie pidfile"
 zombie=$(cat "$T/zombie.pid")
 wait_until 10 grep -q ') Z ' "/proc/$zombie/stat" || fail "pid $zombie did not become a zombie"
@@ -141,8 +142,8 @@ kill -KILL "$first" "$second"
 wait "$first" "$second" 2>/dev/null
 expect_check one 1 "no process named '$name'"
 
-# A zombie of that name does not count.
-bg bash -c "'$T/$name' 0 & exec sleep 30"
+# A zombie of that name does not count (it ends a second after the exec, as above).
+bg bash -c "'$T/$name' 1 & exec sleep 30"
 wait_until 10 bash -c "grep -ls '($name) Z ' /proc/[0-9]*/stat | grep -q ." || fail "no zombie named $name"
 expect_check one 1 "no process named '$name' \(only zombies\)"
 

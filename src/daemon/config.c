@@ -115,6 +115,8 @@ static const ConfigKey assessment_keys[] = {
         { "hooks-directory",      &config_type_path,     offsetof(AssessmentConfig, hooks_directory), "/etc/healthdog" },
         { "hook-timeout",         &config_type_duration, offsetof(AssessmentConfig, hook_timeout), "30s",
           .min = 100 * USEC_PER_MSEC },
+        /* What `healthdog arm` gives a trial boot to reach the daemon; 0 = it arms nothing. */
+        { "boot-deadline",        &config_type_duration, offsetof(AssessmentConfig, boot_deadline), "3min" },
         {}
 };
 
@@ -689,6 +691,13 @@ static void verify_assessment(const AssessmentConfig *a, const RawSection *s, Co
                              "trial-timeout= (%s) in [assessment] must be longer than confirm-after= (%s), or 0 for none",
                              format_duration(x, sizeof(x), a->trial_timeout),
                              format_duration(y, sizeof(y), a->confirm_after));
+        /* Under TCG or on a slow board, less than this does not even reach user space: every
+         * trial would fail before healthdog could take the watchdog over. */
+        if (s && a->boot_deadline > 0 && a->boot_deadline < BOOT_DEADLINE_MIN)
+                error_at_key(errors, s, "boot-deadline",
+                             "boot-deadline= (%s) in [assessment] must be at least %s, or 0 for no arming",
+                             format_duration(x, sizeof(x), a->boot_deadline),
+                             format_duration(y, sizeof(y), BOOT_DEADLINE_MIN));
 }
 
 static int build(const Raw *raw, Config *c, bool with_checks, ConfigErrors *errors) {

@@ -57,7 +57,12 @@ typedef struct AssessmentConfig {
         usec_t reset_window;         /* ... within this long */
         char *hooks_directory;       /* holds green.d/ and red.d/ */
         usec_t hook_timeout;
+        usec_t boot_deadline;        /* `healthdog arm`: the watchdog timeout of a trial boot until the daemon runs */
 } AssessmentConfig;
+
+/* The shortest boot-deadline= taken (other than 0). */
+#define BOOT_DEADLINE_MIN (30 * USEC_PER_SEC)
+#define BOOT_DEADLINE_DEFAULT (3 * USEC_PER_MINUTE)
 
 typedef enum OstreeEnable {
         OSTREE_ENABLE_AUTO,   /* when this system was booted by OSTree (/run/ostree-booted) */

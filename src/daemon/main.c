@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <systemd/sd-id128.h>
 
+#include "assess.h"
 #include "config.h"
 #include "control.h"
 #include "last-good.h"
@@ -12,6 +13,7 @@
 #include "starts.h"
 #include "status.h"
 #include "verbs.h"
+#include "wdt.h"
 
 #ifndef HEALTHDOG_VERSION
 #define HEALTHDOG_VERSION "0.1"
@@ -581,6 +583,104 @@ static int verb_hold(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
+/* How often `arm` reads an environment whose lock another process holds, a second apart. */
+#define ARM_ENV_BUSY_TRIES 5
+/* How long `arm` waits for a watchdog device whose driver is still being loaded. */
+#define ARM_DEVICE_WAIT_USEC (10 * USEC_PER_SEC)
+#define ARM_DEVICE_POLL_USEC (100 * USEC_PER_MSEC)
+
+/* The phase of this boot, as the daemon will decide it (assess_offline()), with a held lock
+ * waited for a little. Returns 0 with a new Assessment, or -errno. */
+static int arm_assess(const Config *config, Assessment **ret) {
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        sd_id128_t id;
+        int r;
+
+        if (sd_id128_get_boot(&id) >= 0)
+                sd_id128_to_string(id, boot_id);
+        for (unsigned i = 1;; i++) {
+                r = assess_offline(config, boot_id, ret);
+                if (r < 0 || (*ret)->env_error != -EBUSY || i == ARM_ENV_BUSY_TRIES)
+                        return r;
+                *ret = assess_free(*ret);
+                (void) sleep(1);
+        }
+}
+
+static int verb_arm(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL, *settings = NULL;
+        _cleanup_(assess_freep) Assessment *a = NULL;
+        _cleanup_(freep) char *config_error = NULL, *path = NULL;
+        char t[DURATION_MAX], took[DURATION_MAX];
+        Watchdog *w = NULL;
+        usec_t deadline;
+        bool settings_only;
+        size_t n_errors;
+        int r = parse_no_arguments(verb_find("arm"), argc, argv);
+
+        if (r <= 0)
+                return options_exit(r);
+        /* What the daemon will run with: a configuration the update broke still arms the trial. */
+        r = load_config_fail_closed(&config, &settings, &config_error, &n_errors, &settings_only);
+        if (r < 0) {
+                log_error_errno(r, "Failed to load the configuration: %m");
+                return EXIT_FAILURE;
+        }
+        if (config->bootloader.type == BOOTLOADER_NONE || streq(config->watchdog.device, "none")) {
+                log_info("No bootloader or no watchdog configured: nothing to arm");
+                return EXIT_SUCCESS;
+        }
+        r = arm_assess(config, &a);
+        if (r < 0) {
+                log_error_errno(r, "Failed to assess this boot: %m");
+                return EXIT_FAILURE;
+        }
+        if (a->phase != BOOT_PHASE_TRIAL) {
+                /* Opening the device starts it: a steady or rolled-back boot is never put at risk. */
+                log_info("A %s boot (%s): the watchdog is left alone", boot_phase_to_string(a->phase), a->why);
+                return EXIT_SUCCESS;
+        }
+        deadline = config->assessment.boot_deadline;
+        if (deadline == 0) {
+                log_notice("A trial boot, but boot-deadline = 0: not arming the watchdog");
+                return EXIT_SUCCESS;
+        }
+        /* A value the configuration refused (it runs on what the files still say). */
+        if (deadline < BOOT_DEADLINE_MIN)
+                deadline = BOOT_DEADLINE_DEFAULT;
+
+        for (usec_t waited = 0;; waited += ARM_DEVICE_POLL_USEC) {
+                r = wdt_open(config->watchdog.device, deadline, 0, &w, &path);
+                if (r != -ENOENT || waited >= ARM_DEVICE_WAIT_USEC)
+                        break;
+                free(path);
+                path = NULL;
+                (void) usleep(ARM_DEVICE_POLL_USEC);
+        }
+        if (r == -EBUSY) {
+                /* Only one process may hold the device: the daemon took it over already. */
+                log_notice("'%s' is already open: healthdog supervises this trial boot", path);
+                return EXIT_SUCCESS;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to arm '%s' for this trial boot: %m", path);
+                return EXIT_FAILURE;
+        }
+        format_duration(t, sizeof(t), deadline);
+        if (w->unsupported & WDT_NO_SETTIMEOUT)
+                snprintf(took, sizeof(took), "its own timeout");
+        else
+                format_duration(took, sizeof(took), w->timeout);
+        log_struct(LOG_NOTICE, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_WATCHDOG_ARMED }, { "HEALTHDOG_DEADLINE", t }),
+                   "Trial boot: armed '%s' with %s (boot-deadline = %s) for healthdog to take it over; unless it "
+                   "does, the watchdog resets this system and U-Boot counts the boot%s%s",
+                   w->path, took, t, config_error ? "; the configuration does not load: " : "",
+                   config_error ?: "");
+        /* Closed without the magic 'V': the device keeps running until the daemon opens it. */
+        w = wdt_free(w);
+        return EXIT_SUCCESS;
+}
+
 static const Verb verbs[] = {
         { "run",     "",            "Supervise: run the checks and feed the watchdog while they pass (foreground).",
           verb_run },
@@ -589,6 +689,12 @@ static const Verb verbs[] = {
         { "config",  "check|dump",  "Validate the configuration (check) or print it with every default filled in (dump).\n"
                                     "Every error is printed as FILE:LINE: message; exits 1 on errors.", verb_config },
         { "version", "",            "Print the version.", verb_version },
+        { "arm",     "",
+          "Start the watchdog on an unconfirmed trial boot, for the daemon to take over.\n"
+          "Its timeout is boot-deadline=: a trial that never gets as far as the daemon resets, and\n"
+          "U-Boot counts it. Any other boot is left alone. Run at the earliest point of the boot\n"
+          "(healthdog-arm.service, or an initramfs). Exits 0 when armed or not a trial, 1 on failure.",
+          verb_arm },
         { "status",  "[--json[=pretty]]",
           "Show the boot phase and verdict, the watchdog, a maintenance hold and every check.\n"
           "Also the boot environment and the last verdicts. Asks the running daemon; when none runs,\n"

@@ -861,6 +861,7 @@ static void test_dump(void **state) {
                 "reset-window = 24h\n"
                 "hooks-directory = /etc/healthdog\n"
                 "hook-timeout = 30s\n"
+                "boot-deadline = 3min\n"
                 "\n"
                 "[ostree]\n"
                 "enable = auto\n"

@@ -91,3 +91,18 @@ expect_console() {
         tr -d '\r' <"$VM_DIR/console.log" | grep -Eq -- "$1" || vm_fail "no console line matches /$1/"
         echo "  ok: console: $(tr -d '\r' <"$VM_DIR/console.log" | grep -Em1 -- "$1")"
 }
+
+# expect_rolled_back_once: a trial that failed before healthdog could judge it (bootlimit=1):
+# three boots, the last one the previous deployment (version 1), seen as rolled back, the failed
+# deployment removed and the known-good one kept, the variables cleared on the disk.
+expect_rolled_back_once() {
+        local v
+        expect_eq "boots" "$(vm_json "$VM_DIR" boots)" 3
+        expect_eq "verdict of the last boot" "$(vm_status "$VM_DIR" 'j["boot"]["verdict"]')" rolled-back
+        expect_eq "deployments left" "$(vm_report "$VM_DIR" ostree | grep -c '^[* ] debian ')" 1
+        expect_match "the deployment left" "$(vm_report "$VM_DIR" ostree)" "Version: 1$"
+        expect_eq "quarantined commits" "$(vm_report "$VM_DIR" quarantine | grep -c .)" 1
+        for v in upgrade_available bootcount rollback; do
+                expect_eq "$v (fw_printenv on the host)" "$(vm_env "$VM_DIR" $v)" 0
+        done
+}

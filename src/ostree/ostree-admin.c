@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <ostree.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ostree-admin.h"
 #include "util.h"
@@ -36,6 +38,13 @@ static int errno_from_gerror(const GError *e) {
                 { G_IO_ERROR_WOULD_BLOCK,       EWOULDBLOCK },
                 { G_IO_ERROR_TIMED_OUT,         ETIMEDOUT },
                 { G_IO_ERROR_TOO_MANY_OPEN_FILES, EMFILE },
+                /* What the fetcher reports for a remote it cannot reach. */
+                { G_IO_ERROR_HOST_NOT_FOUND,    EHOSTUNREACH },
+                { G_IO_ERROR_HOST_UNREACHABLE,  EHOSTUNREACH },
+                { G_IO_ERROR_NETWORK_UNREACHABLE, EHOSTUNREACH },
+                { G_IO_ERROR_CONNECTION_REFUSED, EHOSTUNREACH },
+                { G_IO_ERROR_CONNECTION_CLOSED, EHOSTUNREACH },
+                { G_IO_ERROR_PROXY_FAILED,      EHOSTUNREACH },
         };
 
         if (e && e->domain == G_IO_ERROR)
@@ -165,6 +174,18 @@ static int commit_version(OstreeRepo *repo, const char *checksum, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The refspec of the deployment's origin file, or NULL. */
+static int origin_refspec(OstreeDeployment *o, char **ret) {
+        GKeyFile *origin = ostree_deployment_get_origin(o);
+        g_autofree char *refspec = origin ? g_key_file_get_string(origin, "origin", "refspec", NULL) : NULL;
+
+        *ret = NULL;
+        if (!refspec)
+                return 0;
+        *ret = strdup(refspec);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int admin_list(Admin *a, Deployment **ret, size_t *ret_n, char *err, size_t size) {
         OstreeDeployment *booted = ostree_sysroot_get_booted_deployment(a->sysroot);
         OstreeRepo *repo = ostree_sysroot_repo(a->sysroot);
@@ -194,7 +215,9 @@ int admin_list(Admin *a, Deployment **ret, size_t *ret_n, char *err, size_t size
                 d[i].booted = o == booted;
                 d[i].staged = ostree_deployment_is_staged(o);
                 d[i].pinned = ostree_deployment_is_pinned(o);
-                r = commit_version(repo, csum, &d[i].version);
+                r = origin_refspec(o, &d[i].refspec);
+                if (r >= 0)
+                        r = commit_version(repo, csum, &d[i].version);
                 if (r < 0) {
                         deployments_free(d, n);
                         snprintf(err, size, "Failed to read commit %s in '%s': %s", csum, a->path, strerror(-r));
@@ -259,5 +282,154 @@ int admin_remove(Admin *a, const bool *remove, size_t n, AdminCleanup *stats, ch
         s.bytes_freed = freed;
         if (stats)
                 *stats = s;
+        return 0;
+}
+
+void admin_pulled_clear(AdminPulled *p) {
+        free(p->version);
+        *p = (AdminPulled) {};
+}
+
+typedef struct PullProgress {
+        bool tty;
+        struct timespec start;
+        unsigned long lines;
+} PullProgress;
+
+static double seconds_since(const struct timespec *t0) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double) (now.tv_sec - t0->tv_sec) + (double) (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Objects and bytes fetched, and the rate: one line redrawn on a terminal, else a line every
+ * 64 changes (libostree signals each batch of objects). */
+static void on_pull_progress(OstreeAsyncProgress *progress, gpointer userdata) {
+        PullProgress *p = userdata;
+        guint fetched = 0, requested = 0;
+        guint64 bytes = 0;
+        double t = seconds_since(&p->start);
+
+        ostree_async_progress_get(progress, "fetched", "u", &fetched, "requested", "u", &requested,
+                                  "bytes-transferred", "t", &bytes, NULL);
+        if (!p->tty && p->lines++ % 64 != 0)
+                return;
+        fprintf(stderr, "%sPulling: %u of %u objects, %.1f MiB, %.1f MiB/s%s", p->tty ? "\r" : "", fetched,
+                requested, (double) bytes / (1024.0 * 1024.0), t > 0 ? (double) bytes / (1024.0 * 1024.0) / t : 0.0,
+                p->tty ? "\033[K" : "\n");
+}
+
+int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, AdminPulled *ret,
+               char *err, size_t size) {
+        OstreeRepo *repo = ostree_sysroot_repo(a->sysroot);
+        g_autofree char *remote = NULL, *ref = NULL, *rev = NULL;
+        g_autoptr(OstreeAsyncProgress) progress = NULL;
+        g_autoptr(GVariant) options = NULL;
+        g_autoptr(GError) e = NULL;
+        g_auto(GVariantBuilder) builder;
+        PullProgress state = { .tty = isatty(STDERR_FILENO) };
+        OstreeRepoPullFlags pull_flags = OSTREE_REPO_PULL_FLAGS_NONE;
+        const char *refs[] = { NULL, NULL }, *ids[] = { checksum, NULL };
+        int r;
+
+        *ret = (AdminPulled) {};
+        if (!ostree_parse_refspec(refspec, &remote, &ref, &e))
+                return fail_gerror(a, e, "Bad refspec for", err, size);
+        if (!remote) {
+                snprintf(err, size, "The refspec '%s' names no remote: nothing to pull it from", refspec);
+                return -EINVAL;
+        }
+        refs[0] = ref;
+        if (flags & ADMIN_PULL_COMMIT_ONLY)
+                pull_flags |= OSTREE_REPO_PULL_FLAGS_COMMIT_ONLY;
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&builder, "{s@v}", "refs", g_variant_new_variant(g_variant_new_strv(refs, -1)));
+        g_variant_builder_add(&builder, "{s@v}", "flags", g_variant_new_variant(g_variant_new_int32(pull_flags)));
+        if (checksum)
+                g_variant_builder_add(&builder, "{s@v}", "override-commit-ids",
+                                      g_variant_new_variant(g_variant_new_strv(ids, -1)));
+        options = g_variant_ref_sink(g_variant_builder_end(&builder));
+
+        clock_gettime(CLOCK_MONOTONIC, &state.start);
+        if (flags & ADMIN_PULL_PROGRESS)
+                progress = ostree_async_progress_new_and_connect(on_pull_progress, &state);
+        if (!ostree_repo_pull_with_options(repo, remote, options, progress, NULL, &e)) {
+                r = fail_gerror(a, e, "Failed to pull into", err, size);
+                /* The fetcher's own errors (HTTP 404 for an unknown ref, a signature, a checksum)
+                 * come in G_IO_ERROR_FAILED: tell them apart by what libostree says. */
+                if (r == -EIO && e && (strstr(e->message, "404") || strstr(e->message, "not found")))
+                        r = -ENOENT;
+                else if (r == -EIO && e && (strstr(e->message, "ignature") || strstr(e->message, "GPG") ||
+                                            strstr(e->message, "Corrupted") || strstr(e->message, "hecksum")))
+                        r = -EBADMSG;
+                else if (r == -EIO && e && (strstr(e->message, "onnect") || strstr(e->message, "resolve")))
+                        r = -EHOSTUNREACH;
+                return r;
+        }
+        if (progress) {
+                ostree_async_progress_finish(progress);
+                ostree_async_progress_get(progress, "fetched", "u", &ret->fetched, "bytes-transferred", "t",
+                                          &ret->bytes, NULL);
+                if (state.tty)
+                        fputc('\n', stderr);
+        }
+
+        if (!ostree_repo_resolve_rev(repo, refspec, FALSE, &rev, &e))
+                return fail_gerror(a, e, "Failed to resolve the pulled ref in", err, size);
+        if (checksum && !streq(rev, checksum)) {
+                snprintf(err, size, "Pulled %s for '%s', not %s as asked", rev, refspec, checksum);
+                return -ESTALE;
+        }
+        snprintf(ret->checksum, sizeof(ret->checksum), "%s", rev);
+        r = commit_version(repo, rev, &ret->version);
+        if (r < 0) {
+                snprintf(err, size, "Failed to read commit %s in '%s': %s", rev, a->path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int admin_remote_verifies(Admin *a, const char *remote, char *err, size_t size) {
+        OstreeRepo *repo = ostree_sysroot_repo(a->sysroot);
+        g_autofree char *sign = NULL;
+        g_autoptr(GError) e = NULL;
+        gboolean gpg = FALSE;
+
+        if (!ostree_repo_remote_get_gpg_verify(repo, remote, &gpg, &e))
+                return fail_gerror(a, e, "Failed to read the remote's settings in", err, size);
+        /* "sign-verify" is a boolean or a list of signature types (ed25519=inline:KEY, ...). */
+        if (!ostree_repo_get_remote_option(repo, remote, "sign-verify", "false", &sign, &e))
+                return fail_gerror(a, e, "Failed to read the remote's settings in", err, size);
+        return gpg || (sign && *sign && !streq(sign, "false"));
+}
+
+int admin_deploy(Admin *a, const char *checksum, const char *refspec, char *name, char *err, size_t size) {
+        OstreeDeployment *booted = ostree_sysroot_get_booted_deployment(a->sysroot);
+        g_autoptr(OstreeDeployment) merge = NULL, deployment = NULL;
+        g_autoptr(GKeyFile) origin = NULL;
+        g_autoptr(GError) e = NULL;
+        const char *osname;
+
+        if (!a->locked) {
+                snprintf(err, size, "Internal error: '%s' was not opened for writing", a->path);
+                return -EINVAL;
+        }
+        if (!booted) {
+                snprintf(err, size, "No deployment of '%s' is booted: no stateroot and /etc to deploy with", a->path);
+                return -ESRCH;
+        }
+        osname = ostree_deployment_get_osname(booted);
+        merge = ostree_sysroot_get_merge_deployment(a->sysroot, osname);
+        origin = ostree_sysroot_origin_new_from_refspec(a->sysroot, refspec);
+        /* No kernel arguments given: the merge deployment's (panic=, console=) are kept. */
+        if (!ostree_sysroot_deploy_tree(a->sysroot, osname, checksum, origin, merge, NULL, &deployment, NULL, &e))
+                return fail_gerror(a, e, "Failed to deploy into", err, size);
+        if (!ostree_sysroot_simple_write_deployment(a->sysroot, osname, deployment, merge,
+                                                    OSTREE_SYSROOT_SIMPLE_WRITE_DEPLOYMENT_FLAGS_RETAIN_ROLLBACK,
+                                                    NULL, &e))
+                return fail_gerror(a, e, "Failed to write the deployments of", err, size);
+        snprintf(name, DEPLOY_NAME_MAX, "%s.%d", ostree_deployment_get_csum(deployment),
+                 ostree_deployment_get_deployserial(deployment));
         return 0;
 }

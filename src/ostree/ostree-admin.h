@@ -48,6 +48,46 @@ static inline void admin_freep(Admin **a) {
  * none or is missing from the repository). Returns -errno on failure. */
 int admin_list(Admin *a, Deployment **ret, size_t *ret_n, char *err, size_t size);
 
+typedef enum AdminPullFlags {
+        ADMIN_PULL_COMMIT_ONLY = 1 << 0,  /* the commit object alone: its checksum, metadata, signature */
+        ADMIN_PULL_PROGRESS = 1 << 1,     /* progress lines on stderr (a terminal: one line, redrawn) */
+} AdminPullFlags;
+
+typedef struct AdminPulled {
+        char checksum[DEPLOY_CHECKSUM_LEN + 1];
+        char *version;                    /* of the commit metadata, or NULL */
+        unsigned fetched;                 /* objects fetched */
+        uint64_t bytes;                   /* bytes transferred */
+} AdminPulled;
+
+void admin_pulled_clear(AdminPulled *p);
+
+/* Pulls refspec ("REMOTE:REF") into the sysroot's repository, as `ostree pull` does: the commit
+ * the remote's REF names now, or checksum when not NULL (which REF must then name, or have
+ * named: override-commit-ids), and with ADMIN_PULL_COMMIT_ONLY only the commit object. The
+ * remote's own settings apply: a remote with gpg-verify or sign-verify refuses a commit whose
+ * signature does not verify, and its TLS options (tls-client-cert-path, ...) are used.
+ * Objects of a failed pull are not referenced by anything (the next prune removes them).
+ * Returns 0 with *ret filled (admin_pulled_clear() frees it), or -errno with a line in err:
+ * -EHOSTUNREACH when the remote could not be reached (try later), -ENOENT for an unknown remote
+ * or ref, -EBADMSG for a signature or an object that does not verify, -ENOSPC, others. */
+int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, AdminPulled *ret,
+               char *err, size_t size);
+
+/* Whether the remote verifies signatures: gpg-verify or sign-verify set. Returns 1 or 0, or
+ * -errno (-ENOENT for an unknown remote) with a line in err. */
+int admin_remote_verifies(Admin *a, const char *remote, char *err, size_t size);
+
+/* Deploys commit checksum (pulled) as the new default deployment of the booted deployment's
+ * stateroot, with refspec as its origin, the booted deployment's /etc merged in and its kernel
+ * arguments, and writes the boot entries (U-Boot's uEnv.txt) at once, as `ostree admin deploy
+ * --retain-rollback` does: rollback deployments are kept (healthdog prunes them after the trial),
+ * an older pending one is dropped. The sysroot must have been opened with ADMIN_WRITE and a
+ * deployment be booted. Returns 0 with the new deployment's CHECKSUM.SERIAL in name (size
+ * DEPLOY_NAME_MAX), or -errno with a line in err (-ESRCH when nothing is booted). */
+#define DEPLOY_NAME_MAX (DEPLOY_CHECKSUM_LEN + 16)
+int admin_deploy(Admin *a, const char *checksum, const char *refspec, char *name, char *err, size_t size);
+
 /* Writes the deployment list without those marked in remove[] (n entries, in the order of
  * admin_list()), as `ostree admin undeploy` does: the boot entries (and so U-Boot's uEnv.txt)
  * are rewritten first, then the removed deployment directories are deleted and the objects no

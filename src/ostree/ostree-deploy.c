@@ -9,6 +9,7 @@ void deployments_free(Deployment *d, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(d[i].osname);
                 free(d[i].version);
+                free(d[i].refspec);
         }
         free(d);
 }

@@ -16,6 +16,7 @@ typedef struct Deployment {
         char checksum[DEPLOY_CHECKSUM_LEN + 1];
         int serial;             /* the deployserial: CHECKSUM.SERIAL names the deployment directory */
         char *version;          /* "version" of the commit metadata, or NULL */
+        char *refspec;          /* the origin's refspec ("REMOTE:REF" or a local REF), or NULL */
         bool booted;            /* what libostree says; at most one */
         bool staged;            /* waiting for the next shutdown to be written as the default */
         bool pinned;            /* kept by every cleanup until unpinned */

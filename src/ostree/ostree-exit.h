@@ -13,4 +13,6 @@ enum {
         OSTREE_EXIT_REFUSED_STAGED = 6,
         OSTREE_EXIT_REFUSED_PINNED = 7,
         OSTREE_EXIT_UNKNOWN = 8,               /* no deployment has that checksum */
+        OSTREE_EXIT_UNREACHABLE = 9,           /* the remote could not be reached: try later */
+        OSTREE_EXIT_UNSIGNED = 10,             /* --require-signature, and the remote verifies no signature */
 };

@@ -5,6 +5,7 @@
  * the one JSON object each verb prints with --json, apart from whatever libostree writes to
  * stderr; people run it by hand too, without --json. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -48,7 +49,10 @@
         "  5  refused: that is the booted deployment\n" \
         "  6  refused: that is the staged deployment (an update waiting for its reboot)\n" \
         "  7  refused: that deployment is pinned\n" \
-        "  8  no deployment has that name (already removed?)\n"
+        "  8  no deployment has that name (already removed?)\n" \
+        "  9  the remote could not be reached: try later\n" \
+        " 10  refused: --require-signature, and the remote verifies no signature (gpg-verify,\n" \
+        "     sign-verify)\n"
 
 #define SERVE_HELP \
         "healthdog-ostree serve runs one request from healthdog, through healthdog-ostree.socket\n" \
@@ -65,12 +69,22 @@
 static const Verb verbs[];
 static const Program program;
 
+#define UPDATE_OPTIONS_HELP \
+        "      --ref REFSPEC     REMOTE:REF to update from (default: the booted deployment's origin)\n" \
+        "      --checksum CHECKSUM\n" \
+        "                        the commit (64 hex digits), as update-check found it\n" \
+        "      --require-signature\n" \
+        "                        refuse a remote that verifies no signature\n"
+
 static const char *arg_sysroot = "/";
 static const char *arg_state_dir = HEALTHDOG_STATE_DIR;
 static bool arg_verbose;
 static bool arg_json;
 static const char *arg_deployment;
 static unsigned arg_keep = UINT_MAX;
+static const char *arg_ref;
+static const char *arg_checksum;
+static bool arg_require_signature;
 
 /* The result stream, the text or the JSON object: the real stdout. libostree prints progress to
  * stdout itself ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to
@@ -533,6 +547,258 @@ static int verb_prune(int argc, char *argv[]) {
         return r;
 }
 
+/* ---- updates: check, pull, deploy */
+
+static int on_update_option(const Verb *v, int c, const char *arg) {
+        switch (c) {
+        case 'R':
+                arg_ref = arg;
+                break;
+        case 'C':
+                if (strlen(arg) != DEPLOY_CHECKSUM_LEN || !deploy_name_valid(arg)) {
+                        fprintf(stderr, "healthdog-ostree %s: bad checksum '%s' (expected 64 hex digits)\n", v->name, arg);
+                        return -1;
+                }
+                arg_checksum = arg;
+                break;
+        default:
+                arg_require_signature = true;
+        }
+        return 0;
+}
+
+static const struct option update_options[] = {
+        { "ref",               required_argument, NULL, 'R' },
+        { "checksum",          required_argument, NULL, 'C' },
+        { "require-signature", no_argument,       NULL, 'G' },
+        {}
+};
+
+/* The refspec to update from: --ref, or the booted deployment's origin. Returns it, or NULL
+ * after reporting why there is none. */
+static const char *update_refspec(const Verb *v, const Deployment *d, size_t n) {
+        ssize_t booted = deploy_booted(d, n);
+
+        if (arg_ref)
+                return arg_ref;
+        if (booted < 0) {
+                fprintf(stderr, "healthdog-ostree %s: No deployment of '%s' is booted: give the refspec with --ref\n",
+                        v->name, arg_sysroot);
+                return NULL;
+        }
+        if (!d[booted].refspec)
+                fprintf(stderr, "healthdog-ostree %s: The booted deployment %s.%d has no origin refspec: give it with --ref\n",
+                        v->name, d[booted].checksum, d[booted].serial);
+        return d[booted].refspec;
+}
+
+/* The exit code for a failed pull, after reporting err. */
+static int pull_failed(const Verb *v, int r, const char *err) {
+        fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err[0] ? err : strerror(-r));
+        return r == -EHOSTUNREACH ? OSTREE_EXIT_UNREACHABLE : OSTREE_EXIT_ERROR;
+}
+
+/* With --require-signature, refuses a remote that verifies nothing. Returns 0 to go on, or the
+ * exit code. */
+static int check_signed(const Verb *v, Admin *a, const char *refspec) {
+        char remote[256], err[1024] = "";
+        const char *colon = strchr(refspec, ':');
+        int r;
+
+        if (!arg_require_signature)
+                return OSTREE_EXIT_OK;
+        snprintf(remote, sizeof(remote), "%.*s", colon ? (int) (colon - refspec) : 0, refspec);
+        r = admin_remote_verifies(a, remote, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree %s: %s\n", v->name, err);
+                return OSTREE_EXIT_ERROR;
+        }
+        if (r == 0) {
+                fprintf(stderr, "healthdog-ostree %s: Refusing to pull from the remote '%s': it verifies no signature "
+                        "(neither gpg-verify nor sign-verify is set), and a signature is required\n", v->name, remote);
+                return OSTREE_EXIT_UNSIGNED;
+        }
+        return OSTREE_EXIT_OK;
+}
+
+static int verb_update_check(int argc, char *argv[]) {
+        const Verb *v = verb_find("update-check");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        _cleanup_(strv_freep) char **quarantined = NULL;
+        _cleanup_(freep) char *buf = NULL;
+        _cleanup_(admin_pulled_clear) AdminPulled pulled = {};
+        char err[1024] = "";
+        const char *refspec;
+        Deployment *d = NULL;
+        size_t n = 0, len = 0, cap = 0;
+        ssize_t booted, deployed = -1;
+        bool available;
+        int i = parse_verb_options(v, argc, argv, update_options, on_update_option), r;
+
+        if (i <= 0)
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
+        /* The commit object goes into the repository: the lock keeps a prune away meanwhile. */
+        r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
+        if (r < 0)
+                return exit_code_for_open(r);
+        booted = deploy_booted(d, n);
+        refspec = update_refspec(v, d, n);
+        if (!refspec) {
+                r = booted < 0 ? OSTREE_EXIT_NOT_OSTREE : OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        r = check_signed(v, a, refspec);
+        if (r != OSTREE_EXIT_OK)
+                goto finish;
+        r = admin_pull(a, refspec, NULL, ADMIN_PULL_COMMIT_ONLY, &pulled, err, sizeof(err));
+        if (r < 0) {
+                r = pull_failed(v, r, err);
+                goto finish;
+        }
+        for (size_t j = 0; j < n && deployed < 0; j++)
+                if (streq(d[j].checksum, pulled.checksum) && (ssize_t) j != booted)
+                        deployed = (ssize_t) j;
+        available = booted < 0 || !streq(d[booted].checksum, pulled.checksum);
+        r = quarantine_read(arg_state_dir, &quarantined);
+        if (r < 0)
+                fprintf(stderr, "healthdog-ostree %s: Failed to read %s/%s: %s, ignoring\n", v->name, arg_state_dir,
+                        QUARANTINE_FILE, strerror(-r));
+
+        if (!arg_json) {
+                if (available)
+                        fprintf(out, "Update available from %s: %s (%s)%s\n", refspec, pulled.version ?: "no version",
+                                pulled.checksum, strv_contains(quarantined, pulled.checksum) ? ", quarantined" : "");
+                else
+                        fprintf(out, "Up to date with %s: %s (%s) is booted\n", refspec, pulled.version ?: "no version",
+                                pulled.checksum);
+                r = OSTREE_EXIT_OK;
+                goto finish;
+        }
+        r = buf_appendf(&buf, &len, &cap, "{\"refspec\":");
+        if (r >= 0)
+                r = json_append_string(&buf, &len, &cap, refspec);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"checksum\":\"%s\",\"version\":", pulled.checksum);
+        if (r >= 0)
+                r = pulled.version ? json_append_string(&buf, &len, &cap, pulled.version) : buf_appendf(&buf, &len, &cap, "null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"available\":%s,\"quarantined\":%s,", available ? "true" : "false",
+                                strv_contains(quarantined, pulled.checksum) ? "true" : "false");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "booted", d, booted);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",");
+        if (r >= 0)
+                r = append_deployment(&buf, &len, &cap, "deployed", d, deployed);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "}");
+        r = print_result(v, buf, r);
+finish:
+        deployments_free(d, n);
+        return r;
+}
+
+/* For pull and deploy: --checksum is required. Returns 0, or the exit code. */
+static int need_checksum(const Verb *v) {
+        if (arg_checksum)
+                return OSTREE_EXIT_OK;
+        fprintf(stderr, "healthdog-ostree %s: --checksum is required\n", v->name);
+        help_verb(stderr, v);
+        return OSTREE_EXIT_USAGE;
+}
+
+static int verb_pull(int argc, char *argv[]) {
+        const Verb *v = verb_find("pull");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        _cleanup_(freep) char *buf = NULL;
+        _cleanup_(admin_pulled_clear) AdminPulled pulled = {};
+        char err[1024] = "";
+        const char *refspec;
+        Deployment *d = NULL;
+        size_t n = 0, len = 0, cap = 0;
+        int i = parse_verb_options(v, argc, argv, update_options, on_update_option), r;
+
+        if (i <= 0)
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
+        r = need_checksum(v);
+        if (r != OSTREE_EXIT_OK)
+                return r;
+        r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
+        if (r < 0)
+                return exit_code_for_open(r);
+        refspec = update_refspec(v, d, n);
+        if (!refspec) {
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        r = check_signed(v, a, refspec);
+        if (r != OSTREE_EXIT_OK)
+                goto finish;
+        r = admin_pull(a, refspec, arg_checksum, ADMIN_PULL_PROGRESS, &pulled, err, sizeof(err));
+        if (r < 0) {
+                r = pull_failed(v, r, err);
+                goto finish;
+        }
+        if (!arg_json) {
+                fprintf(out, "Pulled %s (%s) from %s: %u objects, %" PRIu64 " bytes\n", pulled.version ?: "no version",
+                        pulled.checksum, refspec, pulled.fetched, pulled.bytes);
+                r = OSTREE_EXIT_OK;
+                goto finish;
+        }
+        r = buf_appendf(&buf, &len, &cap, "{\"refspec\":");
+        if (r >= 0)
+                r = json_append_string(&buf, &len, &cap, refspec);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"checksum\":\"%s\",\"version\":", pulled.checksum);
+        if (r >= 0)
+                r = pulled.version ? json_append_string(&buf, &len, &cap, pulled.version) : buf_appendf(&buf, &len, &cap, "null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"objects_fetched\":%u,\"bytes_transferred\":%" PRIu64 "}",
+                                pulled.fetched, pulled.bytes);
+        r = print_result(v, buf, r);
+finish:
+        deployments_free(d, n);
+        return r;
+}
+
+static int verb_deploy(int argc, char *argv[]) {
+        const Verb *v = verb_find("deploy");
+        _cleanup_(admin_freep) Admin *a = NULL;
+        char err[1024] = "", name[DEPLOY_NAME_MAX] = "";
+        const char *refspec;
+        Deployment *d = NULL;
+        size_t n = 0;
+        int i = parse_verb_options(v, argc, argv, update_options, on_update_option), r;
+
+        if (i <= 0)
+                return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
+        r = need_checksum(v);
+        if (r != OSTREE_EXIT_OK)
+                return r;
+        r = open_and_list(v, ADMIN_WRITE, &a, &d, &n);
+        if (r < 0)
+                return exit_code_for_open(r);
+        refspec = update_refspec(v, d, n);
+        if (!refspec) {
+                r = OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        r = admin_deploy(a, arg_checksum, refspec, name, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "healthdog-ostree deploy: %s\n", err[0] ? err : strerror(-r));
+                r = r == -ESRCH ? OSTREE_EXIT_NOT_OSTREE : OSTREE_EXIT_ERROR;
+                goto finish;
+        }
+        if (arg_json)
+                fprintf(out, "{\"deployment\":\"%s\",\"checksum\":\"%s\"}\n", name, arg_checksum);
+        else
+                fprintf(out, "Deployed %s as the new default (origin %s)\n", name, refspec);
+        r = OSTREE_EXIT_OK;
+finish:
+        deployments_free(d, n);
+        return r;
+}
+
 static const Verb verbs[] = {
         { "status", "",
           "List the deployments.\n"
@@ -577,6 +843,27 @@ static const Verb verbs[] = {
           "With --json: {\"removed\": [NAME...], \"objects_pruned\", \"objects_total\", \"bytes_freed\"}",
           verb_prune,
           "      --keep-rollback N the number of unpinned rollback deployments to keep (0 or more)\n" },
+        { "update-check", "[--ref REFSPEC] [--require-signature]",
+          "Pull the commit object an update would bring, and compare.\n"
+          "From REFSPEC (REMOTE:REF), by default the booted deployment's origin: the commit alone, verified\n"
+          "as the remote says (gpg-verify, sign-verify). Takes the sysroot lock.\n"
+          "\n"
+          "With --json: {\"refspec\", \"checksum\", \"version\": STRING|null, \"available\": the checksum is not\n"
+          "the booted one's, \"quarantined\", \"booted\": D|null, \"deployed\": D|null (already a deployment)}",
+          verb_update_check, UPDATE_OPTIONS_HELP },
+        { "pull", "--checksum CHECKSUM [--ref REFSPEC] [--require-signature]",
+          "Pull the commit CHECKSUM of REFSPEC (default: the booted deployment's origin) whole.\n"
+          "With progress on stderr. Takes the sysroot lock.\n"
+          "\n"
+          "With --json: {\"refspec\", \"checksum\", \"version\", \"objects_fetched\", \"bytes_transferred\"}",
+          verb_pull, UPDATE_OPTIONS_HELP },
+        { "deploy", "--checksum CHECKSUM [--ref REFSPEC]",
+          "Deploy the pulled commit CHECKSUM as the new default, with REFSPEC as its origin.\n"
+          "In the booted deployment's stateroot, with its /etc merged and its kernel arguments; the boot\n"
+          "entries (uEnv.txt) are written at once. Rollback deployments are kept. Arm the trial first.\n"
+          "\n"
+          "With --json: {\"deployment\": \"CHECKSUM.SERIAL\", \"checksum\"}",
+          verb_deploy, UPDATE_OPTIONS_HELP },
         {}
 };
 

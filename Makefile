@@ -49,7 +49,8 @@ $(shell mkdir -p $(B))
 $(file >$(B)/subst.stamp,$(SUBST))
 endif
 MAN_PAGES := healthdog.8 healthdog.conf.5 healthdog-ostree.8
-UNITS := healthdog.service healthdog-arm.service healthdog-ostree.socket healthdog-ostree@.service
+UNITS := healthdog.service healthdog-arm.service healthdog-update.service healthdog-update.timer \
+	healthdog-ostree.socket healthdog-ostree@.service
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))

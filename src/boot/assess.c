@@ -9,10 +9,9 @@
 #include "json.h"
 #include "log.h"
 #include "ostree-exit.h"
+#include "update-note.h"
 #include "reset-reason.h"
 #include "verdicts.h"
-
-enum { VAR_UPGRADE, VAR_BOOTCOUNT, VAR_BOOTLIMIT, VAR_ROLLBACK, _VAR_MAX };
 
 static const char *state_dir(const Assessment *a) {
         return a->config->supervisor.state_directory;
@@ -590,8 +589,35 @@ static void assess_trial(Assessment *a) {
         assess_checks(a, a->all_pass);
 }
 
+/* The update `healthdog update` armed in an earlier boot (STATE/update-armed) is decided by this
+ * boot's phase, and the note goes. One case needs it: a trial whose default deployment is still
+ * the commit the update was armed from, because the power went before the new deployment became
+ * the default. That is no trial of anything new, and no rollback: it is confirmed at once, as
+ * "update not applied". Returns true for that case, with its reason in why. */
+static bool assess_update_not_applied(Assessment *a, BootDeployment deployment, char *why, size_t size) {
+        UpdateNote note;
+        bool not_applied;
+        int r;
+
+        r = update_note_load(state_dir(a), &note);
+        /* This boot's own note: an update armed before its reboot, for the next boot. */
+        if (r <= 0 || streq(note.boot_id, a->boot_id))
+                return false;
+        not_applied = a->phase == BOOT_PHASE_TRIAL && deployment == BOOT_DEPLOYMENT_DEFAULT && a->booted_deployment &&
+                      startswith(a->booted_deployment, note.from) && !startswith(a->booted_deployment, note.checksum);
+        if (not_applied)
+                snprintf(why, size, "update not applied: the update to %s (%s) was armed, but never became the "
+                         "default deployment; this boot runs %s, as before", note.version[0] ? note.version : "no version",
+                         note.checksum, a->booted_deployment);
+        r = update_note_clear(state_dir(a));
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove '%s/%s': %m, ignoring", state_dir(a), UPDATE_NOTE_FILE);
+        return not_applied;
+}
+
 /* The phase is decided: log it, act on it. */
 static void assess_decided(Assessment *a, BootDeployment deployment) {
+        char not_applied[512];
         const BootloaderConfig *b = &a->config->bootloader;
 
         a->deciding = false;
@@ -605,12 +631,18 @@ static void assess_decided(Assessment *a, BootDeployment deployment) {
 
         switch (a->phase) {
         case BOOT_PHASE_ROLLED_BACK:
+                (void) assess_update_not_applied(a, deployment, not_applied, sizeof(not_applied));
                 assess_rolled_back(a);
                 break;
         case BOOT_PHASE_TRIAL:
-                assess_trial(a);
+                if (assess_update_not_applied(a, deployment, not_applied, sizeof(not_applied))) {
+                        log_notice("Confirming this boot at once: %s", not_applied);
+                        assess_confirm(a, not_applied);
+                } else
+                        assess_trial(a);
                 break;
         case BOOT_PHASE_STEADY:
+                (void) assess_update_not_applied(a, deployment, not_applied, sizeof(not_applied));
                 assess_deploy_retry(a);
                 if (!a->recorded)
                         assess_set_verdict(a, "steady", "%s", a->why);
@@ -638,8 +670,9 @@ static void on_identified(int status, const JsonValue *result, const char *messa
                 deployment = streq(booted, def) ? BOOT_DEPLOYMENT_DEFAULT : BOOT_DEPLOYMENT_PREVIOUS;
                 log_info("The %s OSTree deployment is booted (%s)",
                          deployment == BOOT_DEPLOYMENT_DEFAULT ? "default" : "previous (not the default)", booted);
-                if (failed && !(a->failed_deployment = strdup(failed)))
-                        log_error_errno(ENOMEM, "Failed to keep the name of the failed deployment: %m");
+                if ((failed && !(a->failed_deployment = strdup(failed))) ||
+                    !(a->booted_deployment = strdup(booted)))
+                        log_error_errno(ENOMEM, "Failed to keep the names of the deployments: %m");
         } else
                 /* Anything else (a failure, a reply without both names) proves nothing: the
                  * environment alone decides, and a trial stays a trial. */
@@ -833,6 +866,7 @@ Assessment *assess_free(Assessment *a) {
                 free(a->env[i]);
         free(a->env_warning);
         free(a->failed_deployment);
+        free(a->booted_deployment);
         free(a->previous_reset);
         sd_event_unref(a->event);
         free(a);

@@ -6,6 +6,9 @@
 #include "boot.h"
 #include "config.h"
 
+/* The variables read, in Assessment.env[]. */
+enum { VAR_UPGRADE, VAR_BOOTCOUNT, VAR_BOOTLIMIT, VAR_ROLLBACK, _VAR_MAX };
+
 typedef struct Assessment Assessment;
 typedef struct HookRun HookRun;
 typedef struct HelperRun HelperRun;
@@ -35,11 +38,12 @@ struct Assessment {
         int env_error;                  /* reading the environment */
         unsigned env_busy_retries;      /* reads again while another process holds its lock */
         sd_event_source *env_retry_timer;
-        char *env[4];                   /* upgrade_available, bootcount, bootlimit, rollback as read */
+        char *env[_VAR_MAX];            /* upgrade_available, bootcount, bootlimit, rollback as read */
         char *env_warning;              /* a flag U-Boot and a boot script read differently, or NULL */
         char *failed_deployment;        /* CHECKSUM.SERIAL of the deployment that failed its trial, as
                                          * identified when this boot started; NULL when none or unknown */
         char *previous_reset;           /* the reset reason the boot before recorded (JSON), or NULL */
+        char *booted_deployment;        /* CHECKSUM.SERIAL booted, when the helper was asked; else NULL */
         bool watchdog_reset;            /* the watchdog's boot status says it reset the board */
 
         bool confirmed;

@@ -120,6 +120,15 @@ static const ConfigKey assessment_keys[] = {
         {}
 };
 
+static const ConfigKey update_keys[] = {
+        { "refspec",           &config_type_string,   offsetof(UpdateConfig, refspec), "" },
+        { "reboot",            &config_type_bool,     offsetof(UpdateConfig, reboot), "yes" },
+        /* U-Boot's bootcount counts to 99 in boot.cmd; more trial boots than that help nobody. */
+        { "bootlimit",         &config_type_unsigned, offsetof(UpdateConfig, bootlimit), "3", .min = 1, .max = 99 },
+        { "require-signature", &config_type_bool,     offsetof(UpdateConfig, require_signature), "no" },
+        {}
+};
+
 static const ConfigKey ostree_keys[] = {
         { "enable",        &config_type_enum,     offsetof(OstreeConfig, enable), "auto",
           .choices = (const char *const[]) { "auto", "yes", "no", NULL } },
@@ -189,7 +198,7 @@ static bool section_name_valid(const char *name) {
         const char *check = startswith(name, CHECK_SECTION_PREFIX);
 
         if (streq(name, "watchdog") || streq(name, "supervisor") || streq(name, "bootloader") ||
-            streq(name, "assessment") || streq(name, "ostree"))
+            streq(name, "assessment") || streq(name, "ostree") || streq(name, "update"))
                 return true;
         if (!check || !*check || strlen(check) > CHECK_NAME_MAX)
                 return false;
@@ -707,7 +716,8 @@ static int build(const Raw *raw, Config *c, bool with_checks, ConfigErrors *erro
             config_keys_set_defaults(supervisor_keys, &c->supervisor) < 0 ||
             config_keys_set_defaults(bootloader_keys, &c->bootloader) < 0 ||
             config_keys_set_defaults(assessment_keys, &c->assessment) < 0 ||
-            config_keys_set_defaults(ostree_keys, &c->ostree) < 0)
+            config_keys_set_defaults(ostree_keys, &c->ostree) < 0 ||
+            config_keys_set_defaults(update_keys, &c->update) < 0)
                 return -ENOMEM;
 
         for (size_t i = 0; i < raw->n_sections; i++) {
@@ -722,6 +732,8 @@ static int build(const Raw *raw, Config *c, bool with_checks, ConfigErrors *erro
                         apply_section(bootloader_keys, &c->bootloader, s, errors);
                 else if (streq(s->name, "ostree"))
                         apply_section(ostree_keys, &c->ostree, s, errors);
+                else if (streq(s->name, "update"))
+                        apply_section(update_keys, &c->update, s, errors);
                 else if (streq(s->name, "assessment")) {
                         assessment = s;
                         apply_section(assessment_keys, &c->assessment, s, errors);
@@ -821,6 +833,7 @@ Config *config_free(Config *c) {
         config_keys_free(bootloader_keys, &c->bootloader);
         config_keys_free(assessment_keys, &c->assessment);
         config_keys_free(ostree_keys, &c->ostree);
+        config_keys_free(update_keys, &c->update);
         for (size_t i = 0; i < c->n_checks; i++)
                 check_config_free(c->checks[i]);
         free(c->checks);
@@ -866,6 +879,8 @@ void config_dump(const Config *c, FILE *f) {
         config_keys_dump(assessment_keys, &c->assessment, f);
         fputs("\n[ostree]\n", f);
         config_keys_dump(ostree_keys, &c->ostree, f);
+        fputs("\n[update]\n", f);
+        config_keys_dump(update_keys, &c->update, f);
         for (size_t i = 0; i < c->n_checks; i++) {
                 fputc('\n', f);
                 check_config_dump(c->checks[i], f);

@@ -86,6 +86,14 @@ typedef struct OstreeConfig {
         usec_t timeout;          /* for one run of the helper */
 } OstreeConfig;
 
+/* `healthdog update`: where updates come from, and how a trial is armed. */
+typedef struct UpdateConfig {
+        char *refspec;               /* REMOTE:REF; "" = the booted deployment's origin */
+        bool reboot;                 /* into the trial once armed */
+        unsigned bootlimit;          /* written with upgrade_available=1 and bootcount=0 */
+        bool require_signature;      /* refuse a remote that verifies no signature */
+} UpdateConfig;
+
 typedef struct Config {
         char **files;          /* every file read, in the order applied */
         WatchdogConfig watchdog;
@@ -93,6 +101,7 @@ typedef struct Config {
         BootloaderConfig bootloader;
         AssessmentConfig assessment;
         OstreeConfig ostree;
+        UpdateConfig update;
         CheckConfig **checks;  /* in the order first defined */
         size_t n_checks;
 } Config;

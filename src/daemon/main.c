@@ -12,6 +12,7 @@
 #include "pages.h"
 #include "starts.h"
 #include "status.h"
+#include "update.h"
 #include "verbs.h"
 #include "wdt.h"
 
@@ -583,6 +584,68 @@ static int verb_hold(int argc, char *argv[]) {
         return EXIT_SUCCESS;
 }
 
+static UpdateOptions arg_update;
+
+static int on_update_option(const Verb *v, int c, const char *arg) {
+        switch (c) {
+        case 'K':
+                arg_update.check = true;
+                break;
+        case 'D':
+                arg_update.download_only = true;
+                break;
+        case 'N':
+                arg_update.no_reboot = true;
+                break;
+        case 'F':
+                arg_update.force = true;
+                break;
+        case 'J':
+                arg_update.json = true;
+                break;
+        default:
+                /* REMOTE:REF, as ostree writes it; the remote is the helper's to check. */
+                if (!strchr(arg, ':') || arg[0] == ':' || arg[strlen(arg) - 1] == ':') {
+                        fprintf(stderr, "healthdog %s: bad refspec '%s' (expected REMOTE:REF, e.g. origin:os/stable)\n",
+                                v->name, arg);
+                        return -1;
+                }
+                arg_update.refspec = arg;
+        }
+        return 0;
+}
+
+static int verb_update(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "check",         no_argument,       NULL, 'K' },
+                { "download-only", no_argument,       NULL, 'D' },
+                { "no-reboot",     no_argument,       NULL, 'N' },
+                { "ref",           required_argument, NULL, 'R' },
+                { "force",         no_argument,       NULL, 'F' },
+                { "json",          no_argument,       NULL, 'J' },
+                {}
+        };
+        const Verb *v = verb_find("update");
+        _cleanup_(config_freep) Config *config = NULL;
+        int i = parse_verb_options(v, argc, argv, options, on_update_option), r;
+
+        if (i <= 0 || no_arguments(v, argc, argv, i) < 0)
+                return i == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        if (arg_update.check && (arg_update.download_only || arg_update.no_reboot)) {
+                fprintf(stderr, "healthdog %s: --check changes nothing: it does not go with --download-only or --no-reboot\n",
+                        v->name);
+                return EXIT_USAGE;
+        }
+        /* The trial would fail for a configuration that does not load, and the update with it. */
+        r = load_config(&config);
+        if (r < 0) {
+                fprintf(stderr, "healthdog update: refusing to update while the configuration does not load: the "
+                        "trial would fail for it (fix it first; healthdog config check)\n");
+                return EXIT_FAILURE;
+        }
+        return update_run(config, &arg_update);
+}
+
 /* How often `arm` reads an environment whose lock another process holds, a second apart. */
 #define ARM_ENV_BUSY_TRIES 5
 /* How long `arm` waits for a watchdog device whose driver is still being loaded. */
@@ -689,6 +752,24 @@ static const Verb verbs[] = {
         { "config",  "check|dump",  "Validate the configuration (check) or print it with every default filled in (dump).\n"
                                     "Every error is printed as FILE:LINE: message; exits 1 on errors.", verb_config },
         { "version", "",            "Print the version.", verb_version },
+        { "update",  "[--check|--download-only] [--no-reboot] [--ref REMOTE:REF] [--force] [--json]",
+          "Update this device: pull the new commit, arm the trial, deploy it, reboot.\n"
+          "From [update] refspec= or the booted deployment's origin, through healthdog-ostree. In the order\n"
+          "that survives a power cut: the trial (upgrade_available=1, bootcount=0, bootlimit=) is armed\n"
+          "before the new deployment becomes the default. Refused while a trial or a rollback is not\n"
+          "decided, and for a commit that failed its trial before (the quarantine).\n"
+          "Exits 0 when done (or up to date; --check: an update is available), 1 when refused or failed,\n"
+          "3 (--check) when up to date, 4 when an update is under way (armed, a trial or a rollback not\n"
+          "decided), 75 when the remote could not be reached: try later.",
+          verb_update,
+          "      --check        only say whether an update is available\n"
+          "      --download-only\n"
+          "                     pull it, deploy nothing\n"
+          "      --no-reboot    arm and deploy, but leave the reboot for later\n"
+          "      --ref REMOTE:REF\n"
+          "                     update from there (default: [update] refspec=, else the origin)\n"
+          "      --force        also a commit that failed its trial before\n"
+          "      --json         print the outcome as one JSON object\n" },
         { "arm",     "",
           "Start the watchdog on an unconfirmed trial boot, for the daemon to take over.\n"
           "Its timeout is boot-deadline=: a trial that never gets as far as the daemon resets, and\n"

@@ -10,7 +10,8 @@ make -s -C "$SRCDIR" install DESTDIR="$root" PREFIX=/usr >/dev/null
 
 units=usr/lib/systemd/system
 for f in usr/sbin/healthdog:755 usr/libexec/healthdog-ostree:755 etc/healthdog/healthdog.conf:644 \
-         $units/healthdog.service:644 $units/healthdog-arm.service:644 $units/healthdog-ostree.socket:644 $units/healthdog-ostree@.service:644 \
+         $units/healthdog.service:644 $units/healthdog-arm.service:644 $units/healthdog-update.service:644 $units/healthdog-update.timer:644 \
+         $units/healthdog-ostree.socket:644 $units/healthdog-ostree@.service:644 \
          usr/share/doc/healthdog/examples/app-heartbeat.conf:644 usr/share/doc/healthdog/README.md:644 \
          usr/share/man/man8/healthdog.8:644 usr/share/man/man5/healthdog.conf.5:644 \
          usr/share/man/man8/healthdog-ostree.8:644 usr/share/bash-completion/completions/healthdog:644; do
@@ -32,6 +33,9 @@ grep -q '^ExecStart=/usr/sbin/healthdog run$' "$unit" || fail "ExecStart not sub
 grep -q '^ExecStart=/usr/libexec/healthdog-ostree serve$' "$root/$units/healthdog-ostree@.service" ||
         fail "helper ExecStart not substituted"
 grep -q '^ExecStart=/usr/sbin/healthdog arm$' "$root/$units/healthdog-arm.service" || fail "healthdog-arm ExecStart not substituted"
+grep -q '^ExecStart=/usr/sbin/healthdog update$' "$root/$units/healthdog-update.service" || fail "healthdog-update ExecStart not substituted"
+grep -q '^ConditionPathExists=!/var/lib/healthdog/update-armed$' "$root/$units/healthdog-update.service" ||
+        fail "healthdog-update: $(grep Condition "$root/$units/healthdog-update.service")"
 grep -q '@[A-Z]*@' "$root/$units"/healthdog* && fail "unsubstituted placeholder in $(grep -l '@[A-Z]*@' "$root/$units"/healthdog*)"
 grep -qx 'Documentation=man:healthdog(8) man:healthdog.conf(5) file:/usr/share/doc/healthdog/README.md' "$unit" ||
         fail "healthdog.service: $(grep Documentation "$unit")"
@@ -55,11 +59,13 @@ done
 # verify wants ExecStart to exist on this machine: point it at the installed binaries.
 command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd): make check installs it"
 mkdir -p "$TEST_TMPDIR/unit"
-for u in healthdog.service healthdog-arm.service healthdog-ostree.socket healthdog-ostree@.service; do
+for u in healthdog.service healthdog-arm.service healthdog-update.service healthdog-update.timer healthdog-ostree.socket \
+        healthdog-ostree@.service; do
         sed -e "s|^\(Exec[A-Za-z]*\)=/usr/|\1=$root/usr/|" "$root/$units/$u" >"$TEST_TMPDIR/unit/$u"
 done
 # It also runs man(1) for each Documentation=man: page: the installed ones.
-(cd "$TEST_TMPDIR/unit" && MANPATH=$root/usr/share/man systemd-analyze verify healthdog.service healthdog-arm.service healthdog-ostree.socket) ||
+(cd "$TEST_TMPDIR/unit" && MANPATH=$root/usr/share/man systemd-analyze verify healthdog.service healthdog-arm.service healthdog-update.service \
+        healthdog-update.timer healthdog-ostree.socket) ||
         fail "systemd-analyze verify"
 
 bash -c "source '$root/usr/share/bash-completion/completions/healthdog' && complete -p healthdog" >/dev/null ||

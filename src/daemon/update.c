@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
+#include <time.h>
+
+#include "assess.h"
+#include "bootenv.h"
+#include "deploy-note.h"
+#include "json.h"
+#include "log.h"
+#include "ostree-exit.h"
+#include "update.h"
+#include "update-note.h"
+#include "verdicts.h"
+
+static const char *unset_if_null(const char *s) {
+        return s ?: "(unset)";
+}
+
+/* The biggest reply, update-check --json, is well under 2 KiB. */
+#define HELPER_REPLY_MAX (64 * 1024)
+
+typedef struct Update {
+        const Config *config;
+        const UpdateOptions *o;
+        const char *refspec;                    /* --ref, [update] refspec=, or NULL: the origin */
+        Assessment *assessment;
+        char boot_id[BOOT_ID_MAX];
+        bool tty;
+        /* What update-check found. */
+        char checksum[UPDATE_CHECKSUM_LEN + 1];
+        char version[128];
+        char from[UPDATE_CHECKSUM_LEN + 1];
+        char *found_refspec;
+        char deployment[128];
+} Update;
+
+static const char *state_dir(const Update *u) {
+        return u->config->supervisor.state_directory;
+}
+
+/* One line per step: plain on a terminal, the journal (or stderr with a priority) otherwise. */
+_printf_(3, 4) static void step(const Update *u, int level, const char *format, ...) {
+        char line[1024];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(line, sizeof(line), format, ap);
+        va_end(ap);
+        if (u->tty && !u->o->json)
+                printf("%s\n", line);
+        else
+                (void) log_full_errno(level, 0, "%s", line);
+}
+
+/* Runs the helper's verb with --json, its stderr (progress, libostree's messages, the reason
+ * for a failure) passed through. Returns its exit code with *ret its result (NULL unless it
+ * exited 0 with a JSON object), or -errno. */
+static int helper_call(const Update *u, char **args, JsonValue **ret) {
+        char *argv[16] = { u->config->ostree.helper, (char *) "--sysroot", u->config->ostree.sysroot,
+                           (char *) "--state-dir", (char *) state_dir(u), (char *) "--json" };
+        _cleanup_(freep) char *reply = NULL;
+        size_t n = 6, len = 0;
+        int fds[2], status;
+        pid_t pid;
+
+        *ret = NULL;
+        for (char **a = args; *a && n < ELEMENTSOF(argv) - 1; a++)
+                argv[n++] = *a;
+        argv[n] = NULL;
+        reply = malloc(HELPER_REPLY_MAX + 1);
+        if (!reply)
+                return -ENOMEM;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                if (dup2(fds[1], STDOUT_FILENO) < 0)
+                        _exit(127);
+                execv(argv[0], argv);
+                fprintf(stderr, "healthdog update: cannot run '%s': %m\n", argv[0]);
+                _exit(127);
+        }
+        close(fds[1]);
+        for (;;) {
+                ssize_t k = read(fds[0], reply + len, HELPER_REPLY_MAX - len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                len += (size_t) k;
+                if (len == HELPER_REPLY_MAX)
+                        break;
+        }
+        close(fds[0]);
+        reply[len] = '\0';
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status))
+                return OSTREE_EXIT_ERROR;
+        if (WEXITSTATUS(status) == OSTREE_EXIT_OK && json_parse(reply, ret) < 0) {
+                fprintf(stderr, "healthdog update: '%s %s' gave no result\n", argv[0], args[0]);
+                return OSTREE_EXIT_ERROR;
+        }
+        return WEXITSTATUS(status);
+}
+
+/* The update, the verbs' options: --ref and --require-signature where they apply. */
+static void helper_args(const Update *u, const char *verb, bool with_checksum, bool signature, char **args) {
+        size_t n = 0;
+
+        args[n++] = (char *) verb;
+        if (with_checksum) {
+                args[n++] = (char *) "--checksum";
+                args[n++] = (char *) u->checksum;
+        }
+        if (u->refspec) {
+                args[n++] = (char *) "--ref";
+                args[n++] = (char *) u->refspec;
+        }
+        if (signature && u->config->update.require_signature)
+                args[n++] = (char *) "--require-signature";
+        args[n] = NULL;
+}
+
+/* The exit code for a helper that failed: it said why on stderr. */
+static int helper_failed(int code) {
+        return code == OSTREE_EXIT_UNREACHABLE ? UPDATE_EXIT_TRY_LATER : EXIT_FAILURE;
+}
+
+/* Refuses an update while the device has one undecided or not cleaned up, or an environment
+ * that cannot be armed. Returns 0 to go on, or the exit code after saying why. */
+static int preflight(Update *u) {
+        char why[BOOTENV_STRERROR_MAX];
+        UpdateNote note;
+        DeployNote pending;
+        sd_id128_t id;
+        int r;
+
+        if (u->config->bootloader.type == BOOTLOADER_NONE) {
+                step(u, LOG_ERR, "No bootloader is configured ([bootloader] type = none): there is no trial to arm");
+                return EXIT_FAILURE;
+        }
+        if (sd_id128_get_boot(&id) >= 0)
+                sd_id128_to_string(id, u->boot_id);
+        r = assess_offline(u->config, u->boot_id, &u->assessment);
+        if (r < 0) {
+                log_error_errno(r, "Failed to assess this boot: %m");
+                return EXIT_FAILURE;
+        }
+        if (u->assessment->env_error < 0) {
+                step(u, LOG_ERR, "Refusing to update: the boot environment cannot be read through '%s' (%s), so no "
+                     "trial can be armed", u->config->bootloader.fw_env_config,
+                     bootenv_strerror(u->config->bootloader.fw_env_config, u->assessment->env_error, why, sizeof(why)));
+                return EXIT_FAILURE;
+        }
+        if (update_note_load(state_dir(u), &note) > 0 && streq(note.boot_id, u->boot_id) &&
+            boot_flag_set(u->assessment->env[VAR_UPGRADE])) {
+                step(u, LOG_ERR, "Refusing to update: the update to %s (%s) is armed and deployed already, waiting for "
+                     "its reboot", note.version[0] ? note.version : "no version", note.checksum);
+                return UPDATE_EXIT_BUSY;
+        }
+        if (u->assessment->phase == BOOT_PHASE_TRIAL) {
+                step(u, LOG_ERR, "Refusing to update: this boot is an unconfirmed trial (%s); it must be confirmed "
+                     "(healthdog mark-good) or rolled back first", u->assessment->why);
+                return UPDATE_EXIT_BUSY;
+        }
+        if (u->assessment->phase == BOOT_PHASE_ROLLED_BACK) {
+                step(u, LOG_ERR, "Refusing to update: the last update was rolled back (%s) and healthdog has not "
+                     "cleaned up after it yet", u->assessment->why);
+                return UPDATE_EXIT_BUSY;
+        }
+        if (deploy_note_load(state_dir(u), &pending) > 0) {
+                step(u, LOG_ERR, "Refusing to update: OSTree work of an earlier boot is still pending (%s %s, in "
+                     "'%s/%s'); healthdog retries it when it starts", pending.verb, pending.checksum, state_dir(u),
+                     DEPLOY_NOTE_FILE);
+                return UPDATE_EXIT_BUSY;
+        }
+        return 0;
+}
+
+/* Says when and why a quarantined commit failed, from the verdict history. */
+static void explain_quarantine(Update *u) {
+        _cleanup_(strv_freep) char **records = NULL;
+        char when[64] = "an earlier boot", why[512] = "";
+
+        if (verdicts_read(state_dir(u), VERDICTS_MAX, &records) > 0)
+                for (char **rec = records; *rec; rec++) {
+                        _cleanup_(json_freep) JsonValue *v = NULL;
+                        const char *failed;
+                        const JsonValue *reset;
+                        uint64_t t;
+
+                        if (json_parse(*rec, &v) < 0)
+                                continue;
+                        failed = json_string(json_get(v, "failed_deployment", NULL));
+                        if (!failed || !startswith(failed, u->checksum))
+                                continue;
+                        if (json_uint(json_get(v, "started_usec", NULL), &t) >= 0) {
+                                time_t s = (time_t) (t / USEC_PER_SEC);
+                                struct tm tm;
+
+                                if (localtime_r(&s, &tm))
+                                        strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+                        }
+                        reset = json_get(v, "previous_reset", NULL);
+                        if (reset)
+                                snprintf(why, sizeof(why), " (%s%s%s: %s)",
+                                         strempty(json_string(json_get(reset, "reason", NULL))),
+                                         json_string(json_get(reset, "check", NULL)) ? " " : "",
+                                         strempty(json_string(json_get(reset, "check", NULL))),
+                                         strempty(json_string(json_get(reset, "detail", NULL))));
+                }
+        step(u, LOG_ERR, "Refusing to update: commit %s failed its trial on %s%s; use --force to try it again", u->checksum,
+             when, why);
+}
+
+/* Asks the remote. Returns 0 with the commit in u and *up_to_date, or the exit code. */
+static int find_update(Update *u, bool *up_to_date) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        char *args[8];
+        const char *checksum, *from;
+        int code;
+
+        helper_args(u, "update-check", false, true, args);
+        code = helper_call(u, args, &v);
+        if (code < 0) {
+                log_error_errno(code, "Failed to run '%s': %m", u->config->ostree.helper);
+                return EXIT_FAILURE;
+        }
+        if (code != OSTREE_EXIT_OK)
+                return helper_failed(code);
+        checksum = json_string(json_get(v, "checksum", NULL));
+        from = json_string(json_get(v, "booted", "checksum", NULL));
+        if (!checksum || strlen(checksum) != UPDATE_CHECKSUM_LEN || !from) {
+                step(u, LOG_ERR, "healthdog-ostree update-check gave an incomplete result");
+                return EXIT_FAILURE;
+        }
+        snprintf(u->checksum, sizeof(u->checksum), "%s", checksum);
+        snprintf(u->from, sizeof(u->from), "%s", from);
+        snprintf(u->version, sizeof(u->version), "%s", json_string(json_get(v, "version", NULL)) ?: "no version");
+        u->found_refspec = strdup(strempty(json_string(json_get(v, "refspec", NULL))));
+        if (!u->found_refspec) {
+                log_error_errno(ENOMEM, "Failed to check for an update: %m");
+                return EXIT_FAILURE;
+        }
+        if (!json_true(json_get(v, "available", NULL))) {
+                step(u, LOG_INFO, "Already up to date with %s: %s (%s) is booted", u->found_refspec, u->version,
+                     u->checksum);
+                *up_to_date = true;
+                return 0;
+        }
+        if (json_true(json_get(v, "quarantined", NULL)) && !u->o->force) {
+                explain_quarantine(u);
+                return EXIT_FAILURE;
+        }
+        return 0;
+}
+
+static int pull(Update *u) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        uint64_t bytes = 0, objects = 0;
+        char *args[8];
+        int code;
+
+        step(u, LOG_INFO, "Pulling %s (%s) from %s", u->version, u->checksum, u->found_refspec);
+        helper_args(u, "pull", true, true, args);
+        code = helper_call(u, args, &v);
+        if (code != OSTREE_EXIT_OK)
+                return code < 0 ? EXIT_FAILURE : helper_failed(code);
+        (void) json_uint(json_get(v, "objects_fetched", NULL), &objects);
+        (void) json_uint(json_get(v, "bytes_transferred", NULL), &bytes);
+        step(u, LOG_INFO, "Pulled %s: %" PRIu64 " objects, %" PRIu64 " bytes", u->version, objects, bytes);
+        return 0;
+}
+
+/* Arms the trial (or, with disarm, puts back what was there) in one compare-and-store. Returns
+ * 0 or -errno after saying why. */
+static int arm(Update *u, bool disarm) {
+        const BootloaderConfig *b = &u->config->bootloader;
+        const char *names[] = { b->upgrade_available_var, b->bootcount_var, b->bootlimit_var };
+        const char *before[] = { u->assessment->env[VAR_UPGRADE], u->assessment->env[VAR_BOOTCOUNT],
+                                 u->assessment->env[VAR_BOOTLIMIT] };
+        char limit[16], why[BOOTENV_STRERROR_MAX];
+        const char *armed[] = { "1", "0", limit };
+        int r;
+
+        snprintf(limit, sizeof(limit), "%u", u->config->update.bootlimit);
+        r = bootenv_write(b->fw_env_config, names, disarm ? before : armed, disarm ? armed : before, ELEMENTSOF(names));
+        if (r < 0)
+                step(u, LOG_ERR, "Failed to %s the trial in the boot environment through '%s': %s", disarm ? "disarm" : "arm",
+                     b->fw_env_config,
+                     r == -ESTALE ? "it changed since healthdog read it (another program wrote it): nothing written"
+                                  : bootenv_strerror(b->fw_env_config, r, why, sizeof(why)));
+        else
+                step(u, LOG_INFO, disarm ? "Disarmed the trial: %s=%s %s=%s %s=%s again"
+                                         : "Armed the trial: %s=%s %s=%s %s=%s", names[0], unset_if_null(disarm ? before[0] : "1"),
+                     names[1], unset_if_null(disarm ? before[1] : "0"), names[2], unset_if_null(disarm ? before[2] : limit));
+        return r < 0 ? r : 0;
+}
+
+static int deploy(Update *u) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        char *args[8];
+        int code;
+
+        helper_args(u, "deploy", true, false, args);
+        code = helper_call(u, args, &v);
+        if (code != OSTREE_EXIT_OK)
+                return code < 0 ? code : -EIO;
+        snprintf(u->deployment, sizeof(u->deployment), "%s", strempty(json_string(json_get(v, "deployment", NULL))));
+        step(u, LOG_NOTICE, "Deployed %s (%s) as the new default: the next boot is its trial", u->version, u->deployment);
+        return 0;
+}
+
+static int reboot_now(Update *u) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                       "org.freedesktop.systemd1.Manager", "StartUnit", &error, NULL, "ss",
+                                       "reboot.target", "replace-irreversibly");
+        if (r < 0) {
+                step(u, LOG_ERR, "Failed to reboot (systemd's StartUnit reboot.target): %s; the trial is armed: reboot "
+                     "to start it", error.message ?: strerror(-r));
+                return EXIT_FAILURE;
+        }
+        step(u, LOG_NOTICE, "Rebooting into the trial of %s", u->version);
+        return EXIT_SUCCESS;
+}
+
+/* --json: the outcome. */
+static void print_outcome(const Update *u, const char *outcome) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        if (!u->o->json)
+                return;
+        r = buf_appendf(&buf, &len, &cap, "{\"outcome\":\"%s\",\"refspec\":", outcome);
+        if (r >= 0)
+                r = json_append_string(&buf, &len, &cap, strempty(u->found_refspec));
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"checksum\":\"%s\",\"version\":", u->checksum);
+        if (r >= 0)
+                r = json_append_string(&buf, &len, &cap, u->version);
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, ",\"booted\":\"%s\",\"deployment\":", u->from);
+        if (r >= 0)
+                r = u->deployment[0] ? json_append_string(&buf, &len, &cap, u->deployment)
+                                     : buf_appendf(&buf, &len, &cap, "null");
+        if (r >= 0)
+                r = buf_appendf(&buf, &len, &cap, "}");
+        if (r >= 0)
+                printf("%s\n", buf);
+}
+
+/* Arms, deploys, and disarms again when the deployment fails. Returns the exit code. */
+static int arm_and_deploy(Update *u) {
+        UpdateNote note = { .realtime_usec = now(CLOCK_REALTIME) };
+        int r;
+
+        snprintf(note.checksum, sizeof(note.checksum), "%s", u->checksum);
+        snprintf(note.from, sizeof(note.from), "%s", u->from);
+        snprintf(note.refspec, sizeof(note.refspec), "%s", u->found_refspec);
+        snprintf(note.version, sizeof(note.version), "%s", u->version);
+        snprintf(note.boot_id, sizeof(note.boot_id), "%s", u->boot_id);
+        r = update_note_save(state_dir(u), &note);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write '%s/%s': %m", state_dir(u), UPDATE_NOTE_FILE);
+                return EXIT_FAILURE;
+        }
+        /* Armed first: a power cut from here on boots either the old deployment as an armed
+         * trial (the next boot sees that the update was not applied) or the new one, counted. */
+        if (arm(u, false) < 0) {
+                (void) update_note_clear(state_dir(u));
+                return EXIT_FAILURE;
+        }
+        r = deploy(u);
+        if (r < 0) {
+                step(u, LOG_ERR, "The deployment failed: disarming the trial, nothing deployed");
+                if (arm(u, true) >= 0)
+                        (void) update_note_clear(state_dir(u));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+int update_run(const Config *config, const UpdateOptions *o) {
+        Update u = {
+                .config = config,
+                .o = o,
+                .refspec = o->refspec ?: (config->update.refspec && *config->update.refspec ? config->update.refspec : NULL),
+                .tty = isatty(STDOUT_FILENO),
+        };
+        bool up_to_date = false;
+        int r;
+
+        r = preflight(&u);
+        if (r != 0)
+                goto finish;
+        r = find_update(&u, &up_to_date);
+        if (r == 0 && up_to_date) {
+                print_outcome(&u, "up-to-date");
+                r = o->check ? UPDATE_EXIT_UP_TO_DATE : EXIT_SUCCESS;
+                goto finish;
+        }
+        if (r != 0)
+                goto finish;
+        if (o->check) {
+                step(&u, LOG_INFO, "Update available from %s: %s (%s); booted: %s", u.found_refspec, u.version,
+                     u.checksum, u.from);
+                print_outcome(&u, "available");
+                goto finish;
+        }
+        r = pull(&u);
+        if (r != 0)
+                goto finish;
+        if (o->download_only) {
+                step(&u, LOG_INFO, "Downloaded %s (%s); nothing deployed (--download-only)", u.version, u.checksum);
+                print_outcome(&u, "downloaded");
+                goto finish;
+        }
+        r = arm_and_deploy(&u);
+        if (r != EXIT_SUCCESS)
+                goto finish;
+        if (o->no_reboot || !config->update.reboot) {
+                step(&u, LOG_NOTICE, "Not rebooting (%s): the trial starts with the next boot",
+                     o->no_reboot ? "--no-reboot" : "[update] reboot = no");
+                print_outcome(&u, "armed");
+                goto finish;
+        }
+        print_outcome(&u, "rebooting");
+        r = reboot_now(&u);
+finish:
+        assess_free(u.assessment);
+        free(u.found_refspec);
+        return r;
+}

@@ -27,6 +27,8 @@
  *   the one the image was made with gives a CRC mismatch (-ENODATA), and so does a redundant
  *   image described by a single line or the reverse. U-Boot's CONFIG_ENV_SIZE and the size in
  *   fw_env.config must agree, there is no way to detect the right one.
+ * - For a file it fsync()s the copy it wrote before closing it (seen with strace), so what the
+ *   read-back below sees survives a power cut (VM scenario 19 cuts it right after arming).
  * - Writing opens the file O_RDWR and loses errno: a read-only file gives -EBADF, a failed
  *   write() -1 (which reads as -EPERM). A full environment gives -ENOMEM and leaks the image
  *   buffer. Both are checked here before the store.

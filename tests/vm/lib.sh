@@ -18,7 +18,7 @@ VM_FAT_OFFSET=1M
 
 vm_require() {
         local t missing=()
-        for t in qemu-system-x86_64 mcopy fw_printenv python3; do
+        for t in qemu-system-x86_64 mcopy fw_printenv python3 socat; do
                 command -v "$t" >/dev/null || missing+=("$t")
         done
         [ ${#missing[@]} -eq 0 ] || { echo "FAIL: missing tools: ${missing[*]} (tests/install-deps vm)"; return 1; }
@@ -27,19 +27,54 @@ vm_require() {
         done
 }
 
+# The update server the guest sees at http://$VM_SERVER/ (the image's remote "origin"): QEMU's
+# user network with restrict=on and one guestfwd, a connection to that address and port at a time
+# handed to socat, which connects to the server on this machine's loopback. The guest reaches
+# nothing else, and nothing leaves the machine.
+VM_SERVER=10.0.2.100:80
+
+# vm_serve_start DIR: $VM/server (the archive repo build-image made) served on 127.0.0.1 at a
+# free port, its log in DIR/server.log; sets VM_SERVER_PID and VM_NET (the QEMU arguments).
+vm_serve_start() {
+        local port i
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        python3 -m http.server --bind 127.0.0.1 --directory "$VM/server" "$port" >"$1/server.log" 2>&1 &
+        VM_SERVER_PID=$!
+        for ((i = 0; i < 100; i++)); do
+                python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+                        "http://127.0.0.1:$port/repo/config" 2>/dev/null && break
+                sleep 0.1
+        done
+        VM_NET=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:$VM_SERVER-cmd:socat STDIO TCP:127.0.0.1:$port"
+                -device virtio-net-pci,netdev=n0)
+}
+
+vm_serve_stop() {
+        [ -z "${VM_SERVER_PID:-}" ] || kill "$VM_SERVER_PID" 2>/dev/null
+        wait "$VM_SERVER_PID" 2>/dev/null
+        VM_SERVER_PID=
+}
+
 # vm_run DIR ROM SCENARIO-FILE TIMEOUT [qemu-run options...]: a fresh copy of the disk in DIR
 # with the scenario on it, booted until the guest finishes; leaves DIR/console.log, DIR/run.json
-# and the disk. Returns qemu-run's status.
+# and the disk. With SERVE=1 the guest has a network and the update server (vm_serve_start).
+# A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). Returns qemu-run's
+# status.
 vm_run() {
-        local dir=$1 rom=$2 scenario=$3 timeout=$4
+        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc
         shift 4
         mkdir -p "$dir"
         rm -f "$dir/disk.img"
         cp --sparse=always "$VM/disk.img" "$dir/disk.img"
         mcopy -o -i "$dir/disk.img@@$VM_FAT_OFFSET" "$scenario" ::scenario || return 1
+        VM_NET=()
+        [ "${SERVE:-}" != 1 ] || vm_serve_start "$dir"
         "$vm_top/tests/vm/qemu-run" --bios "$rom" --disk "$dir/disk.img" --disk-format raw \
-                --serial-log "$dir/console.log" --json "$dir/run.json" \
-                --timeout "$timeout" --boot-timeout 150 "$@" </dev/null
+                --serial-log "$dir/console.log" --json "$dir/run.json" --power-cut-on '@@power-cut' \
+                --timeout "$timeout" --boot-timeout 150 "$@" -- "${VM_NET[@]}" </dev/null
+        rc=$?
+        [ "${SERVE:-}" != 1 ] || vm_serve_stop
+        return $rc
 }
 
 # vm_json DIR KEY: a field of qemu-run's summary (boots, watchdog_resets, duration_s, end, ...).

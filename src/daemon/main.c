@@ -760,7 +760,8 @@ static const Verb verbs[] = {
           "decided, and for a commit that failed its trial before (the quarantine).\n"
           "Exits 0 when done (or up to date; --check: an update is available), 1 when refused or failed,\n"
           "3 (--check) when up to date, 4 when an update is under way (armed, a trial or a rollback not\n"
-          "decided), 75 when the remote could not be reached: try later.",
+          "decided, another healthdog update running), 75 when the remote could not be reached: try\n"
+          "later. Each step is shown by healthdog status while it runs.",
           verb_update,
           "      --check        only say whether an update is available\n"
           "      --download-only\n"

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <systemd/sd-id128.h>
 
 #include "hold.h"
+#include "log.h"
 #include "reset-reason.h"
 #include "status.h"
+#include "update-progress.h"
 #include "verdicts.h"
 
 typedef struct Buf {
@@ -166,6 +169,63 @@ static int append_verdicts(Buf *b, const StatusSource *src) {
         return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
 }
 
+static int append_pull(Buf *b, const UpdatePull *p) {
+        return buf_appendf(&b->s, &b->len, &b->cap, ",\"pull\":{\"objects_fetched\":%" PRIu64 ",\"objects_requested\":%"
+                           PRIu64 ",\"bytes_transferred\":%" PRIu64 "}", p->fetched, p->requested, p->bytes);
+}
+
+/* The update under way or last run (RUNTIME/update), with the figures of a pull under way
+ * (RUNTIME/update-pull). A file that does not parse is left out, with a warning. */
+static int append_update(Buf *b, const StatusSource *src) {
+        const char *dir = src->config->supervisor.runtime_directory;
+        UpdateProgress p;
+        UpdatePull pull;
+        bool running, have_pull;
+        int r;
+
+        r = update_progress_load(dir, &p);
+        if (r < 0 && r != -ENOMEM)
+                log_warning_errno(r, "Failed to read '%s/%s': %s, ignoring", dir, UPDATE_PROGRESS_FILE,
+                                  r == -EBADMSG ? "not an update's progress" : strerror(-r));
+        if (r == -ENOMEM)
+                return r;
+        if (r <= 0)
+                return buf_appendf(&b->s, &b->len, &b->cap, ",\"update\":null");
+        r = update_progress_running(dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to check the lock '%s/%s': %m, taking the update as gone", dir,
+                                  UPDATE_LOCK_FILE);
+        running = r > 0;
+        have_pull = p.have_pull;
+        pull = p.pull;
+        if (p.step == UPDATE_STEP_PULLING) {
+                r = update_pull_load(dir, &pull);
+                if (r < 0 && r != -ENOMEM)
+                        log_warning_errno(r, "Failed to read '%s/%s': %s, ignoring", dir, UPDATE_PULL_FILE,
+                                          r == -EBADMSG ? "not a pull's progress" : strerror(-r));
+                if (r == -ENOMEM)
+                        return r;
+                have_pull = r > 0;
+        }
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, ",\"update\":{\"step\":\"%s\",\"running\":%s,\"interrupted\":%s,"
+                        "\"pid\":%d,\"started_usec\":%" PRIu64 ",\"changed_usec\":%" PRIu64,
+                        update_step_to_string(p.step), bool_str(running),
+                        bool_str(!running && !update_step_is_final(p.step)), (int) p.pid, p.started_usec,
+                        p.changed_usec);
+        if (r >= 0)
+                r = str_field(b, "refspec", p.refspec[0] ? p.refspec : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "version", p.version[0] ? p.version : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "checksum", p.checksum[0] ? p.checksum : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "reason", p.reason[0] ? p.reason : NULL, true);
+        if (r >= 0)
+                r = have_pull ? append_pull(b, &pull) : buf_appendf(&b->s, &b->len, &b->cap, ",\"pull\":null");
+        return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "}");
+}
+
 int status_json(const StatusSource *src, char **ret) {
         _cleanup_(freep) char *s = NULL;
         Buf b = {};
@@ -189,6 +249,8 @@ int status_json(const StatusSource *src, char **ret) {
                 r = append_checks(&b, src);
         if (r >= 0)
                 r = append_verdicts(&b, src);
+        if (r >= 0)
+                r = append_update(&b, src);
         if (r >= 0)
                 r = buf_appendf(&b.s, &b.len, &b.cap, "}");
         s = b.s;
@@ -430,12 +492,83 @@ static void print_verdicts(const JsonValue *s, FILE *f) {
         }
 }
 
+/* "1.2 MiB", "345 KiB", "12 bytes" */
+static char *format_bytes(char *buf, size_t size, uint64_t bytes) {
+        if (bytes < 1024)
+                snprintf(buf, size, "%" PRIu64 " bytes", bytes);
+        else if (bytes < 1024 * 1024)
+                snprintf(buf, size, "%.1f KiB", (double) bytes / 1024.0);
+        else
+                snprintf(buf, size, "%.1f MiB", (double) bytes / (1024.0 * 1024.0));
+        return buf;
+}
+
+/* "3 (3f2a9c1d2e4b)", the refspec while the commit is not known yet. */
+static char *format_commit(char *buf, size_t size, const JsonValue *u) {
+        const char *version = json_string(json_get(u, "version", NULL));
+        const char *checksum = json_string(json_get(u, "checksum", NULL));
+
+        if (checksum)
+                snprintf(buf, size, "%s (%.12s)", version ?: "no version", checksum);
+        else
+                snprintf(buf, size, "from %s", str_or(json_get(u, "refspec", NULL), "the origin"));
+        return buf;
+}
+
+static void print_update(const JsonValue *s, FILE *f) {
+        const JsonValue *u = json_get(s, "update", NULL), *pull;
+        const char *step, *version;
+        char what[256], size[32];
+        uint64_t pid = 0, fetched, requested, bytes;
+
+        if (!u || u->type != JSON_OBJECT)
+                return;
+        step = str_or(json_get(u, "step", NULL), "?");
+        version = str_or(json_get(u, "version", NULL), "?");
+        pull = json_get(u, "pull", NULL);
+        format_commit(what, sizeof(what), u);
+        (void) json_uint(json_get(u, "pid", NULL), &pid);
+        label(f, "Update");
+        if (json_true(json_get(u, "interrupted", NULL))) {
+                fprintf(f, "interrupted while %s %s (healthdog update, PID %llu, is gone)\n", step, what,
+                        (unsigned long long) pid);
+                return;
+        }
+        if (json_uint(json_get(pull, "objects_fetched", NULL), &fetched) < 0 ||
+            json_uint(json_get(pull, "objects_requested", NULL), &requested) < 0 ||
+            json_uint(json_get(pull, "bytes_transferred", NULL), &bytes) < 0)
+                pull = NULL;
+        if (streq(step, "checking"))
+                fprintf(f, "checking for an update %s\n", what);
+        else if (streq(step, "pulling") && pull && requested > 0)
+                fprintf(f, "pulling %llu%% (%llu of %llu objects, %s) of %s\n",
+                        (unsigned long long) (fetched >= requested ? 100 : fetched * 100 / requested),
+                        (unsigned long long) fetched, (unsigned long long) requested,
+                        format_bytes(size, sizeof(size), bytes), what);
+        else if (streq(step, "pulled") && pull)
+                fprintf(f, "pulled %s: %llu objects, %s\n", what, (unsigned long long) fetched,
+                        format_bytes(size, sizeof(size), bytes));
+        else if (streq(step, "downloaded"))
+                fprintf(f, "downloaded %s, nothing deployed (--download-only)\n", what);
+        else if (streq(step, "arming"))
+                fprintf(f, "arming the trial of %s\n", what);
+        else if (streq(step, "armed"))
+                fprintf(f, "armed: %s is deployed, the trial starts at the next boot\n", version);
+        else if (streq(step, "rebooting"))
+                fprintf(f, "rebooting into %s\n", version);
+        else if (streq(step, "failed"))
+                fprintf(f, "failed (%s): %s\n", what, str_or(json_get(u, "reason", NULL), "no reason given"));
+        else
+                fprintf(f, "%s %s\n", step, what);
+}
+
 void status_print(const JsonValue *status, FILE *f) {
         print_daemon(status, f);
         print_boot(status, f);
         print_watchdog(status, f);
         print_config(status, f);
         print_hold(status, f);
+        print_update(status, f);
         print_checks(status, f);
         print_verdicts(status, f);
 }

@@ -2,8 +2,10 @@
 #include <inttypes.h>
 #include <systemd/sd-id128.h>
 
+#include "helper.h"
 #include "hold.h"
 #include "log.h"
+#include "ostree-exit.h"
 #include "reset-reason.h"
 #include "status.h"
 #include "update-progress.h"
@@ -292,6 +294,79 @@ int status_json_offline(Config *config, const char *config_error, size_t config_
         return status_json(&src, ret);
 }
 
+/* ---- the deployments, for the command line */
+
+/* Adds key: the JSON text, parsed, to the document. Returns 0 or -errno. */
+static int add_member(JsonValue *status, const char *key, const char *json) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        int r;
+
+        r = json_parse(json, &v);
+        if (r < 0)
+                return r;
+        r = json_object_add(status, key, v);
+        if (r < 0)
+                return r;
+        TAKE_PTR(v);
+        return 0;
+}
+
+/* "deployments": null and "deployments_error": why. */
+static int add_deployments_error(JsonValue *status, const char *why) {
+        _cleanup_(freep) char *s = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        r = add_member(status, "deployments", "null");
+        if (r >= 0)
+                r = json_append_string(&s, &len, &cap, why);
+        if (r >= 0)
+                r = add_member(status, "deployments_error", s);
+        return r;
+}
+
+int status_add_deployments(const Config *config, JsonValue *status) {
+        const OstreeConfig *c = &config->ostree;
+        _cleanup_(json_freep) JsonValue *result = NULL;
+        _cleanup_(freep) char *out = NULL, *list = NULL;
+        const JsonValue *deployments;
+        char *args[] = { (char *) "status", NULL }, err[512], why[1024], d[DURATION_MAX];
+        int code, r;
+
+        if (!helper_enabled(c))
+                return add_deployments_error(status, c->enable == OSTREE_ENABLE_NO
+                                                             ? "not managed: [ostree] enable = no"
+                                                             : "not an OSTree system (no /run/ostree-booted)");
+        code = helper_exec(c, config->supervisor.state_directory, args, STATUS_DEPLOYMENTS_TIMEOUT, &out, err,
+                           sizeof(err), NULL);
+        if (code == -ENOMEM)
+                return code;
+        if (code == OSTREE_EXIT_OK) {
+                r = json_parse(out, &result);
+                if (r == -ENOMEM)
+                        return r;
+                deployments = json_get(result, "deployments", NULL);
+                if (r >= 0 && deployments && deployments->type == JSON_ARRAY) {
+                        r = json_format(deployments, false, &list);
+                        return r < 0 ? r : add_member(status, "deployments", list);
+                }
+                snprintf(err, sizeof(err), "no list of deployments in its output");
+        }
+        if (code == OSTREE_EXIT_OK)
+                snprintf(why, sizeof(why), "'%s status': %s", c->helper, err);
+        else if (code == -ETIMEDOUT)
+                snprintf(why, sizeof(why), "'%s status' timed out after %s: killed", c->helper,
+                         format_duration(d, sizeof(d), STATUS_DEPLOYMENTS_TIMEOUT));
+        else if (code > 0)
+                snprintf(why, sizeof(why), "'%s status' failed: %s (exit %d)%s%s", c->helper,
+                         helper_status_to_string(code), code, err[0] ? ": " : "", err);
+        else
+                snprintf(why, sizeof(why), "'%s status' failed: %s%s%s", c->helper,
+                         code == -EMSGSIZE || code == -EINTR ? helper_status_to_string(code) : strerror(-code),
+                         err[0] ? ": " : "", err);
+        return add_deployments_error(status, why);
+}
+
 /* ---- the readable summary */
 
 static void label(FILE *f, const char *l) {
@@ -562,6 +637,48 @@ static void print_update(const JsonValue *s, FILE *f) {
                 fprintf(f, "%s %s\n", step, what);
 }
 
+/* As `ostree admin status` lists them: the booted one marked with a star. */
+static void print_deployments(const JsonValue *s, FILE *f) {
+        static const char *const states[] = { "booted", "staged", "pending", "rollback", "default", "pinned",
+                                              "quarantined" };
+        const JsonValue *list = json_get(s, "deployments", NULL);
+        const char *error = json_string(json_get(s, "deployments_error", NULL));
+        int width = 1;
+
+        if (!list && !error)
+                return; /* --no-deployments, or the daemon's own document */
+        label(f, "Deployments");
+        if (!list || list->type != JSON_ARRAY) {
+                fprintf(f, "unknown: %s\n", error ?: "?");
+                return;
+        }
+        if (list->n_items == 0) {
+                fprintf(f, "none\n");
+                return;
+        }
+        for (size_t i = 0; i < list->n_items; i++)
+                if ((int) strlen(str_or(json_get(list->items[i], "version", NULL), "-")) > width)
+                        width = (int) strlen(str_or(json_get(list->items[i], "version", NULL), "-"));
+        fprintf(f, "%zu\n", list->n_items);
+        for (size_t i = 0; i < list->n_items; i++) {
+                const JsonValue *d = list->items[i];
+                uint64_t serial = 0;
+                bool first = true;
+
+                (void) json_uint(json_get(d, "deployserial", NULL), &serial);
+                label(f, "");
+                fprintf(f, "%c %s %s.%llu  %-*s ", json_true(json_get(d, "booted", NULL)) ? '*' : ' ',
+                        str_or(json_get(d, "osname", NULL), "?"), str_or(json_get(d, "checksum", NULL), "?"),
+                        (unsigned long long) serial, width, str_or(json_get(d, "version", NULL), "-"));
+                for (size_t k = 0; k < ELEMENTSOF(states); k++)
+                        if (json_true(json_get(d, states[k], NULL))) {
+                                fprintf(f, "%s%s", first ? " " : ", ", states[k]);
+                                first = false;
+                        }
+                fputc('\n', f);
+        }
+}
+
 void status_print(const JsonValue *status, FILE *f) {
         print_daemon(status, f);
         print_boot(status, f);
@@ -569,6 +686,7 @@ void status_print(const JsonValue *status, FILE *f) {
         print_config(status, f);
         print_hold(status, f);
         print_update(status, f);
+        print_deployments(status, f);
         print_checks(status, f);
         print_verdicts(status, f);
 }

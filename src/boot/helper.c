@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "helper.h"
 #include "ostree-exit.h"
@@ -231,6 +234,182 @@ int helper_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
         return 0;
 }
 
+/* What of the stderr of helper_exec() is looked at for its last line. */
+#define HELPER_EXEC_ERR_MAX 2048
+
+typedef struct Exec {
+        int out_fd, err_fd;
+        char *out;              /* HELPER_EXEC_OUTPUT_MAX + 1 */
+        size_t out_len;
+        char err[HELPER_EXEC_ERR_MAX];
+        size_t err_len;
+} Exec;
+
+/* Reads what is there on fd into the output, or into the tail of the messages (the oldest half
+ * dropped when full). Returns 1 at end of file, 0 to read again, or -errno (-EMSGSIZE). */
+static int exec_read(Exec *e, int fd) {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+        if (n == 0)
+                return 1;
+        if (fd == e->out_fd) {
+                if ((size_t) n > HELPER_EXEC_OUTPUT_MAX - e->out_len)
+                        return -EMSGSIZE;
+                memcpy(e->out + e->out_len, buf, (size_t) n);
+                e->out_len += (size_t) n;
+                return 0;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+                if (e->err_len == sizeof(e->err)) {
+                        memmove(e->err, e->err + sizeof(e->err) / 2, sizeof(e->err) / 2);
+                        e->err_len = sizeof(e->err) / 2;
+                }
+                e->err[e->err_len++] = buf[i];
+        }
+        return 0;
+}
+
+/* The last line that is not empty of the messages. */
+static void exec_last_line(const Exec *e, char *err, size_t size) {
+        size_t end = e->err_len, start;
+
+        while (end > 0 && (e->err[end - 1] == '\n' || e->err[end - 1] == '\r'))
+                end--;
+        start = end;
+        while (start > 0 && e->err[start - 1] != '\n')
+                start--;
+        sanitize_line(err, size, e->err + start, end - start);
+}
+
+/* Reads the child's output until both pipes are closed, or the deadline (USEC_INFINITY: none).
+ * Returns 0, or -ETIMEDOUT, -EMSGSIZE, -errno. */
+static int exec_collect(Exec *e, usec_t deadline) {
+        for (;;) {
+                struct pollfd p[2];
+                nfds_t n = 0;
+                usec_t t;
+                int r;
+
+                if (e->out_fd >= 0)
+                        p[n++] = (struct pollfd) { .fd = e->out_fd, .events = POLLIN };
+                if (e->err_fd >= 0)
+                        p[n++] = (struct pollfd) { .fd = e->err_fd, .events = POLLIN };
+                if (n == 0)
+                        return 0;
+                t = now(CLOCK_MONOTONIC);
+                if (deadline != USEC_INFINITY && t >= deadline)
+                        return -ETIMEDOUT;
+                r = poll(p, n, deadline == USEC_INFINITY ? -1 : (int) ((deadline - t + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return -errno;
+                for (nfds_t i = 0; i < n; i++) {
+                        if (!p[i].revents)
+                                continue;
+                        r = exec_read(e, p[i].fd);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                close(p[i].fd);
+                                if (p[i].fd == e->out_fd)
+                                        e->out_fd = -1;
+                                else
+                                        e->err_fd = -1;
+                        }
+                }
+        }
+}
+
+int helper_exec(const OstreeConfig *c, const char *state_dir, char *const *args, usec_t timeout, char **ret_out,
+                char *err, size_t size, struct rusage *ret_usage) {
+        char *argv[32] = { c->helper, (char *) "--sysroot", c->sysroot, (char *) "--state-dir", (char *) state_dir,
+                           (char *) "--json" };
+        usec_t deadline = timeout > 0 ? now(CLOCK_MONOTONIC) + timeout : USEC_INFINITY;
+        Exec e = { .out_fd = -1, .err_fd = -1 };
+        struct rusage usage = {};
+        int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, status, r;
+        size_t n = 6;
+        pid_t pid;
+
+        *ret_out = NULL;
+        if (err && size > 0)
+                err[0] = '\0';
+        for (char *const *a = args; *a; a++) {
+                if (n == ELEMENTSOF(argv) - 1)
+                        return -E2BIG;
+                argv[n++] = *a;
+        }
+        argv[n] = NULL;
+        e.out = malloc(HELPER_EXEC_OUTPUT_MAX + 1);
+        if (!e.out)
+                return -ENOMEM;
+        if (pipe2(out, O_CLOEXEC) < 0 || (err && pipe2(errp, O_CLOEXEC) < 0)) {
+                r = -errno;
+                goto finish;
+        }
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                goto finish;
+        }
+        if (pid == 0) {
+                if (dup2(out[1], STDOUT_FILENO) < 0 || (err && dup2(errp[1], STDERR_FILENO) < 0))
+                        _exit(127);
+                execv(argv[0], argv);
+                fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(out[1]);
+        out[1] = -1;
+        e.out_fd = TAKE_FD(out[0]);
+        if (err) {
+                close(errp[1]);
+                errp[1] = -1;
+                e.err_fd = TAKE_FD(errp[0]);
+        }
+        r = exec_collect(&e, deadline);
+        if (r < 0)
+                /* Timed out, or talking more than any verb does: it is not waited for. */
+                (void) kill(pid, SIGKILL);
+        while (wait4(pid, &status, 0, &usage) < 0)
+                if (errno != EINTR) {
+                        r = r < 0 ? r : -errno;
+                        goto finish;
+                }
+        if (ret_usage)
+                *ret_usage = usage;
+        if (err)
+                exec_last_line(&e, err, size);
+        if (r < 0)
+                goto finish;
+        if (!WIFEXITED(status)) {
+                r = -EINTR;
+                goto finish;
+        }
+        e.out[e.out_len] = '\0';
+        *ret_out = TAKE_PTR(e.out);
+        r = WEXITSTATUS(status);
+finish:
+        for (size_t i = 0; i < 2; i++) {
+                if (out[i] >= 0)
+                        close(out[i]);
+                if (errp[i] >= 0)
+                        close(errp[i]);
+        }
+        if (e.out_fd >= 0)
+                close(e.out_fd);
+        if (e.err_fd >= 0)
+                close(e.err_fd);
+        free(e.out);
+        return r;
+}
+
 void helper_cancel(HelperRun *run) {
         if (run)
                 helper_free(run);
@@ -252,10 +431,18 @@ const char *helper_status_to_string(int status) {
                 return "refused: that deployment is pinned";
         case OSTREE_EXIT_UNKNOWN:
                 return "no such deployment (already removed)";
+        case OSTREE_EXIT_UNREACHABLE:
+                return "the remote could not be reached";
+        case OSTREE_EXIT_UNSIGNED:
+                return "refused: the remote verifies no signature";
+        case 127:
+                return "could not be executed";
         case -ETIMEDOUT:
                 return "timed out";
         case -EBADMSG:
                 return "a malformed reply";
+        case -EMSGSIZE:
+                return "a reply too long";
         default:
                 return status < 0 ? "could not run" : "failed";
         }

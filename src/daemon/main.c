@@ -359,6 +359,7 @@ static int verb_version(int argc, char *argv[]) {
 }
 
 static const char *arg_json;      /* NULL: the readable summary; "short" or "pretty" */
+static bool arg_no_deployments;
 static usec_t arg_hold_for;
 static bool arg_hold_cancel;
 
@@ -395,6 +396,10 @@ static int refused(const Verb *v, const Config *config, const JsonValue *reply) 
 }
 
 static int on_status_option(const Verb *v, int c, const char *arg) {
+        if (c == 'N') {
+                arg_no_deployments = true;
+                return 0;
+        }
         if (!arg || streq(arg, "short"))
                 arg_json = "short";
         else if (streq(arg, "pretty"))
@@ -408,7 +413,8 @@ static int on_status_option(const Verb *v, int c, const char *arg) {
 
 static int verb_status(int argc, char *argv[]) {
         static const struct option options[] = {
-                { "json", optional_argument, NULL, 'J' },
+                { "json",           optional_argument, NULL, 'J' },
+                { "no-deployments", no_argument,       NULL, 'N' },
                 {}
         };
         const Verb *v = verb_find("status");
@@ -417,7 +423,7 @@ static int verb_status(int argc, char *argv[]) {
         _cleanup_(freep) char *text = NULL, *out = NULL;
         _cleanup_(config_freep) Config *settings = NULL;
         _cleanup_(freep) char *config_error = NULL;
-        const JsonValue *status;
+        JsonValue *status;
         size_t n_errors;
         bool settings_only;
         int i = parse_verb_options(v, argc, argv, options, on_status_option), r;
@@ -448,9 +454,14 @@ static int verb_status(int argc, char *argv[]) {
         else if (!json_true(json_get(reply, "ok", NULL)))
                 return refused(v, config, reply);
         else
-                status = json_get(reply, "status", NULL);
+                status = (JsonValue *) json_get(reply, "status", NULL);
         if (!status || status->type != JSON_OBJECT) {
                 fprintf(stderr, "healthdog status: the daemon's reply has no status\n");
+                return EXIT_FAILURE;
+        }
+        /* Asked here, never by the daemon: libostree may take its time. */
+        if (!arg_no_deployments && status_add_deployments(config, status) < 0) {
+                log_error_errno(ENOMEM, "Failed to list the deployments: %m");
                 return EXIT_FAILURE;
         }
 
@@ -760,7 +771,8 @@ static const Verb verbs[] = {
           "decided, and for a commit that failed its trial before (the quarantine).\n"
           "Exits 0 when done (or up to date; --check: an update is available), 1 when refused or failed,\n"
           "3 (--check) when up to date, 4 when an update is under way (armed, a trial or a rollback not\n"
-          "decided), 75 when the remote could not be reached: try later.",
+          "decided, another healthdog update running), 75 when the remote could not be reached: try\n"
+          "later. Each step is shown by healthdog status while it runs.",
           verb_update,
           "      --check        only say whether an update is available\n"
           "      --download-only\n"
@@ -776,14 +788,19 @@ static const Verb verbs[] = {
           "U-Boot counts it. Any other boot is left alone. Run at the earliest point of the boot\n"
           "(healthdog-arm.service, or an initramfs). Exits 0 when armed or not a trial, 1 on failure.",
           verb_arm },
-        { "status",  "[--json[=pretty]]",
+        { "status",  "[--json[=pretty]] [--no-deployments]",
           "Show the boot phase and verdict, the watchdog, a maintenance hold and every check.\n"
-          "Also the boot environment and the last verdicts. Asks the running daemon; when none runs,\n"
-          "the boot part is computed from the boot environment and the state directory, read only.\n"
-          "Exits 0 once shown.",
+          "Also the boot environment, an update under way (healthdog update), the OSTree deployments\n"
+          "(from healthdog-ostree status, run here for at most 5 s) and the last verdicts. Asks the\n"
+          "running daemon; when none runs, the boot part is computed from the boot environment and\n"
+          "the state directory, read only. Exits 0 once shown, also when the deployments cannot be\n"
+          "listed (the reason is shown instead).",
           verb_status,
           "      --json[=MODE]  print the status document (README, \"Status and control\") instead:\n"
-          "                     one line (MODE short, the default) or indented (MODE pretty)\n" },
+          "                     one line (MODE short, the default) or indented (MODE pretty)\n"
+          "      --no-deployments\n"
+          "                     leave out the deployments (do not run healthdog-ostree): for\n"
+          "                     scripts that poll the status\n" },
         { "mark-good", "",
           "Confirm this trial boot now, as the checks would after confirm-after.\n"
           "Exits 0 when confirmed, 1 when refused (not a trial boot, already confirmed, the daemon\n"

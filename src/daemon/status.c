@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <systemd/sd-id128.h>
 
+#include "helper.h"
 #include "hold.h"
+#include "log.h"
+#include "ostree-exit.h"
 #include "reset-reason.h"
 #include "status.h"
+#include "update-progress.h"
 #include "verdicts.h"
 
 typedef struct Buf {
@@ -166,6 +171,63 @@ static int append_verdicts(Buf *b, const StatusSource *src) {
         return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "]");
 }
 
+static int append_pull(Buf *b, const UpdatePull *p) {
+        return buf_appendf(&b->s, &b->len, &b->cap, ",\"pull\":{\"objects_fetched\":%" PRIu64 ",\"objects_requested\":%"
+                           PRIu64 ",\"bytes_transferred\":%" PRIu64 "}", p->fetched, p->requested, p->bytes);
+}
+
+/* The update under way or last run (RUNTIME/update), with the figures of a pull under way
+ * (RUNTIME/update-pull). A file that does not parse is left out, with a warning. */
+static int append_update(Buf *b, const StatusSource *src) {
+        const char *dir = src->config->supervisor.runtime_directory;
+        UpdateProgress p;
+        UpdatePull pull;
+        bool running, have_pull;
+        int r;
+
+        r = update_progress_load(dir, &p);
+        if (r < 0 && r != -ENOMEM)
+                log_warning_errno(r, "Failed to read '%s/%s': %s, ignoring", dir, UPDATE_PROGRESS_FILE,
+                                  r == -EBADMSG ? "not an update's progress" : strerror(-r));
+        if (r == -ENOMEM)
+                return r;
+        if (r <= 0)
+                return buf_appendf(&b->s, &b->len, &b->cap, ",\"update\":null");
+        r = update_progress_running(dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to check the lock '%s/%s': %m, taking the update as gone", dir,
+                                  UPDATE_LOCK_FILE);
+        running = r > 0;
+        have_pull = p.have_pull;
+        pull = p.pull;
+        if (p.step == UPDATE_STEP_PULLING) {
+                r = update_pull_load(dir, &pull);
+                if (r < 0 && r != -ENOMEM)
+                        log_warning_errno(r, "Failed to read '%s/%s': %s, ignoring", dir, UPDATE_PULL_FILE,
+                                          r == -EBADMSG ? "not a pull's progress" : strerror(-r));
+                if (r == -ENOMEM)
+                        return r;
+                have_pull = r > 0;
+        }
+
+        r = buf_appendf(&b->s, &b->len, &b->cap, ",\"update\":{\"step\":\"%s\",\"running\":%s,\"interrupted\":%s,"
+                        "\"pid\":%d,\"started_usec\":%" PRIu64 ",\"changed_usec\":%" PRIu64,
+                        update_step_to_string(p.step), bool_str(running),
+                        bool_str(!running && !update_step_is_final(p.step)), (int) p.pid, p.started_usec,
+                        p.changed_usec);
+        if (r >= 0)
+                r = str_field(b, "refspec", p.refspec[0] ? p.refspec : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "version", p.version[0] ? p.version : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "checksum", p.checksum[0] ? p.checksum : NULL, true);
+        if (r >= 0)
+                r = str_field(b, "reason", p.reason[0] ? p.reason : NULL, true);
+        if (r >= 0)
+                r = have_pull ? append_pull(b, &pull) : buf_appendf(&b->s, &b->len, &b->cap, ",\"pull\":null");
+        return r < 0 ? r : buf_appendf(&b->s, &b->len, &b->cap, "}");
+}
+
 int status_json(const StatusSource *src, char **ret) {
         _cleanup_(freep) char *s = NULL;
         Buf b = {};
@@ -189,6 +251,8 @@ int status_json(const StatusSource *src, char **ret) {
                 r = append_checks(&b, src);
         if (r >= 0)
                 r = append_verdicts(&b, src);
+        if (r >= 0)
+                r = append_update(&b, src);
         if (r >= 0)
                 r = buf_appendf(&b.s, &b.len, &b.cap, "}");
         s = b.s;
@@ -228,6 +292,79 @@ int status_json_offline(Config *config, const char *config_error, size_t config_
         if (hold_load(sc->runtime_directory, boot_id, &src.hold_until) <= 0)
                 src.hold_until = 0;
         return status_json(&src, ret);
+}
+
+/* ---- the deployments, for the command line */
+
+/* Adds key: the JSON text, parsed, to the document. Returns 0 or -errno. */
+static int add_member(JsonValue *status, const char *key, const char *json) {
+        _cleanup_(json_freep) JsonValue *v = NULL;
+        int r;
+
+        r = json_parse(json, &v);
+        if (r < 0)
+                return r;
+        r = json_object_add(status, key, v);
+        if (r < 0)
+                return r;
+        TAKE_PTR(v);
+        return 0;
+}
+
+/* "deployments": null and "deployments_error": why. */
+static int add_deployments_error(JsonValue *status, const char *why) {
+        _cleanup_(freep) char *s = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        r = add_member(status, "deployments", "null");
+        if (r >= 0)
+                r = json_append_string(&s, &len, &cap, why);
+        if (r >= 0)
+                r = add_member(status, "deployments_error", s);
+        return r;
+}
+
+int status_add_deployments(const Config *config, JsonValue *status) {
+        const OstreeConfig *c = &config->ostree;
+        _cleanup_(json_freep) JsonValue *result = NULL;
+        _cleanup_(freep) char *out = NULL, *list = NULL;
+        const JsonValue *deployments;
+        char *args[] = { (char *) "status", NULL }, err[512], why[1024], d[DURATION_MAX];
+        int code, r;
+
+        if (!helper_enabled(c))
+                return add_deployments_error(status, c->enable == OSTREE_ENABLE_NO
+                                                             ? "not managed: [ostree] enable = no"
+                                                             : "not an OSTree system (no /run/ostree-booted)");
+        code = helper_exec(c, config->supervisor.state_directory, args, STATUS_DEPLOYMENTS_TIMEOUT, &out, err,
+                           sizeof(err), NULL);
+        if (code == -ENOMEM)
+                return code;
+        if (code == OSTREE_EXIT_OK) {
+                r = json_parse(out, &result);
+                if (r == -ENOMEM)
+                        return r;
+                deployments = json_get(result, "deployments", NULL);
+                if (r >= 0 && deployments && deployments->type == JSON_ARRAY) {
+                        r = json_format(deployments, false, &list);
+                        return r < 0 ? r : add_member(status, "deployments", list);
+                }
+                snprintf(err, sizeof(err), "no list of deployments in its output");
+        }
+        if (code == OSTREE_EXIT_OK)
+                snprintf(why, sizeof(why), "'%s status': %s", c->helper, err);
+        else if (code == -ETIMEDOUT)
+                snprintf(why, sizeof(why), "'%s status' timed out after %s: killed", c->helper,
+                         format_duration(d, sizeof(d), STATUS_DEPLOYMENTS_TIMEOUT));
+        else if (code > 0)
+                snprintf(why, sizeof(why), "'%s status' failed: %s (exit %d)%s%s", c->helper,
+                         helper_status_to_string(code), code, err[0] ? ": " : "", err);
+        else
+                snprintf(why, sizeof(why), "'%s status' failed: %s%s%s", c->helper,
+                         code == -EMSGSIZE || code == -EINTR ? helper_status_to_string(code) : strerror(-code),
+                         err[0] ? ": " : "", err);
+        return add_deployments_error(status, why);
 }
 
 /* ---- the readable summary */
@@ -430,12 +567,126 @@ static void print_verdicts(const JsonValue *s, FILE *f) {
         }
 }
 
+/* "1.2 MiB", "345 KiB", "12 bytes" */
+static char *format_bytes(char *buf, size_t size, uint64_t bytes) {
+        if (bytes < 1024)
+                snprintf(buf, size, "%" PRIu64 " bytes", bytes);
+        else if (bytes < 1024 * 1024)
+                snprintf(buf, size, "%.1f KiB", (double) bytes / 1024.0);
+        else
+                snprintf(buf, size, "%.1f MiB", (double) bytes / (1024.0 * 1024.0));
+        return buf;
+}
+
+/* "3 (3f2a9c1d2e4b)", the refspec while the commit is not known yet. */
+static char *format_commit(char *buf, size_t size, const JsonValue *u) {
+        const char *version = json_string(json_get(u, "version", NULL));
+        const char *checksum = json_string(json_get(u, "checksum", NULL));
+
+        if (checksum)
+                snprintf(buf, size, "%s (%.12s)", version ?: "no version", checksum);
+        else
+                snprintf(buf, size, "from %s", str_or(json_get(u, "refspec", NULL), "the origin"));
+        return buf;
+}
+
+static void print_update(const JsonValue *s, FILE *f) {
+        const JsonValue *u = json_get(s, "update", NULL), *pull;
+        const char *step, *version;
+        char what[256], size[32];
+        uint64_t pid = 0, fetched, requested, bytes;
+
+        if (!u || u->type != JSON_OBJECT)
+                return;
+        step = str_or(json_get(u, "step", NULL), "?");
+        version = str_or(json_get(u, "version", NULL), "?");
+        pull = json_get(u, "pull", NULL);
+        format_commit(what, sizeof(what), u);
+        (void) json_uint(json_get(u, "pid", NULL), &pid);
+        label(f, "Update");
+        if (json_true(json_get(u, "interrupted", NULL))) {
+                fprintf(f, "interrupted while %s %s (healthdog update, PID %llu, is gone)\n", step, what,
+                        (unsigned long long) pid);
+                return;
+        }
+        if (json_uint(json_get(pull, "objects_fetched", NULL), &fetched) < 0 ||
+            json_uint(json_get(pull, "objects_requested", NULL), &requested) < 0 ||
+            json_uint(json_get(pull, "bytes_transferred", NULL), &bytes) < 0)
+                pull = NULL;
+        if (streq(step, "checking"))
+                fprintf(f, "checking for an update %s\n", what);
+        else if (streq(step, "pulling") && pull && requested > 0)
+                fprintf(f, "pulling %llu%% (%llu of %llu objects, %s) of %s\n",
+                        (unsigned long long) (fetched >= requested ? 100 : fetched * 100 / requested),
+                        (unsigned long long) fetched, (unsigned long long) requested,
+                        format_bytes(size, sizeof(size), bytes), what);
+        else if (streq(step, "pulled") && pull)
+                fprintf(f, "pulled %s: %llu objects, %s\n", what, (unsigned long long) fetched,
+                        format_bytes(size, sizeof(size), bytes));
+        else if (streq(step, "downloaded"))
+                fprintf(f, "downloaded %s, nothing deployed (--download-only)\n", what);
+        else if (streq(step, "arming"))
+                fprintf(f, "arming the trial of %s\n", what);
+        else if (streq(step, "armed"))
+                fprintf(f, "armed: %s is deployed, the trial starts at the next boot\n", version);
+        else if (streq(step, "rebooting"))
+                fprintf(f, "rebooting into %s\n", version);
+        else if (streq(step, "failed"))
+                fprintf(f, "failed (%s): %s\n", what, str_or(json_get(u, "reason", NULL), "no reason given"));
+        else
+                fprintf(f, "%s %s\n", step, what);
+}
+
+/* As `ostree admin status` lists them: the booted one marked with a star. */
+static void print_deployments(const JsonValue *s, FILE *f) {
+        static const char *const states[] = { "booted", "staged", "pending", "rollback", "default", "pinned",
+                                              "quarantined" };
+        const JsonValue *list = json_get(s, "deployments", NULL);
+        const char *error = json_string(json_get(s, "deployments_error", NULL));
+        int width = 1;
+
+        if (!list && !error)
+                return; /* --no-deployments, or the daemon's own document */
+        label(f, "Deployments");
+        if (!list || list->type != JSON_ARRAY) {
+                fprintf(f, "unknown: %s\n", error ?: "?");
+                return;
+        }
+        if (list->n_items == 0) {
+                fprintf(f, "none\n");
+                return;
+        }
+        for (size_t i = 0; i < list->n_items; i++)
+                if ((int) strlen(str_or(json_get(list->items[i], "version", NULL), "-")) > width)
+                        width = (int) strlen(str_or(json_get(list->items[i], "version", NULL), "-"));
+        fprintf(f, "%zu\n", list->n_items);
+        for (size_t i = 0; i < list->n_items; i++) {
+                const JsonValue *d = list->items[i];
+                uint64_t serial = 0;
+                bool first = true;
+
+                (void) json_uint(json_get(d, "deployserial", NULL), &serial);
+                label(f, "");
+                fprintf(f, "%c %s %s.%llu  %-*s ", json_true(json_get(d, "booted", NULL)) ? '*' : ' ',
+                        str_or(json_get(d, "osname", NULL), "?"), str_or(json_get(d, "checksum", NULL), "?"),
+                        (unsigned long long) serial, width, str_or(json_get(d, "version", NULL), "-"));
+                for (size_t k = 0; k < ELEMENTSOF(states); k++)
+                        if (json_true(json_get(d, states[k], NULL))) {
+                                fprintf(f, "%s%s", first ? " " : ", ", states[k]);
+                                first = false;
+                        }
+                fputc('\n', f);
+        }
+}
+
 void status_print(const JsonValue *status, FILE *f) {
         print_daemon(status, f);
         print_boot(status, f);
         print_watchdog(status, f);
         print_config(status, f);
         print_hold(status, f);
+        print_update(status, f);
+        print_deployments(status, f);
         print_checks(status, f);
         print_verdicts(status, f);
 }

@@ -41,5 +41,16 @@ int status_json(const StatusSource *s, char **ret);
  * configuration does not load (config is then what healthdog would run with). Returns 0 with a new string, or -ENOMEM. */
 int status_json_offline(Config *config, const char *config_error, size_t config_errors, char **ret);
 
+/* How long `healthdog status` waits for healthdog-ostree status. */
+#define STATUS_DEPLOYMENTS_TIMEOUT (5 * USEC_PER_SEC)
+
+/* For the command line only, never the daemon (which must not wait for libostree): adds the
+ * deployments to a status document (an object), as healthdog-ostree status --json lists them
+ * (config->ostree.helper, run as our child, killed after STATUS_DEPLOYMENTS_TIMEOUT):
+ * "deployments": [...]; or, when they cannot be listed ([ostree] enable = no, not an OSTree
+ * system, a helper missing, failing or timing out), "deployments": null and "deployments_error":
+ * why. Returns 0, or -ENOMEM. */
+int status_add_deployments(const Config *config, JsonValue *status);
+
 /* Prints the readable summary of a status document (as parsed from either of the above). */
 void status_print(const JsonValue *status, FILE *f);

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 #include <time.h>
@@ -10,19 +8,18 @@
 #include "assess.h"
 #include "bootenv.h"
 #include "deploy-note.h"
+#include "helper.h"
 #include "json.h"
 #include "log.h"
 #include "ostree-exit.h"
 #include "update.h"
 #include "update-note.h"
+#include "update-progress.h"
 #include "verdicts.h"
 
 static const char *unset_if_null(const char *s) {
         return s ?: "(unset)";
 }
-
-/* The biggest reply, update-check --json, is well under 2 KiB. */
-#define HELPER_REPLY_MAX (64 * 1024)
 
 typedef struct Update {
         const Config *config;
@@ -37,84 +34,106 @@ typedef struct Update {
         char from[UPDATE_CHECKSUM_LEN + 1];
         char *found_refspec;
         char deployment[128];
+        /* What `healthdog status` shows of it (RUNTIME/update): kept from the lock on. */
+        int lock_fd;
+        bool progress_failed;            /* said once */
+        UpdateProgress progress;
+        char why[1024];                  /* the last error said, for a "failed" step */
+        uint64_t helper_max_rss_kb;      /* of the pull; 0: not pulled */
 } Update;
 
 static const char *state_dir(const Update *u) {
         return u->config->supervisor.state_directory;
 }
 
+static const char *runtime_dir(const Update *u) {
+        return u->config->supervisor.runtime_directory;
+}
+
 /* One line per step: plain on a terminal, the journal (or stderr with a priority) otherwise. */
-_printf_(3, 4) static void step(const Update *u, int level, const char *format, ...) {
+_printf_(3, 4) static void step(Update *u, int level, const char *format, ...) {
         char line[1024];
         va_list ap;
 
         va_start(ap, format);
         vsnprintf(line, sizeof(line), format, ap);
         va_end(ap);
+        if (level <= LOG_ERR)
+                snprintf(u->why, sizeof(u->why), "%s", line);
         if (u->tty && !u->o->json)
                 printf("%s\n", line);
         else
                 (void) log_full_errno(level, 0, "%s", line);
 }
 
+/* Writes RUNTIME/update at a step, when the update took the lock. Progress for a person: a
+ * failure is said once and changes nothing else. */
+static void progress(Update *u, UpdateStep s) {
+        UpdateProgress *p = &u->progress;
+        int r;
+
+        if (u->lock_fd < 0)
+                return;
+        p->step = s;
+        snprintf(p->refspec, sizeof(p->refspec), "%s", u->found_refspec ?: u->refspec ?: "");
+        snprintf(p->version, sizeof(p->version), "%s", u->version);
+        snprintf(p->checksum, sizeof(p->checksum), "%s", u->checksum);
+        if (s == UPDATE_STEP_FAILED)
+                snprintf(p->reason, sizeof(p->reason), "%s", u->why[0] ? u->why : "failed");
+        r = update_progress_save(runtime_dir(u), p);
+        if (r < 0 && !u->progress_failed) {
+                log_warning_errno(r, "Failed to write '%s/%s': %m, ignoring", runtime_dir(u), UPDATE_PROGRESS_FILE);
+                u->progress_failed = true;
+        }
+}
+
+/* Takes RUNTIME/update.lock: one update at a time. Returns 0 to go on (also without the lock
+ * when the runtime directory cannot be written: the update does not need it), or the exit code
+ * after saying why not. */
+static int progress_begin(Update *u) {
+        UpdateProgress other;
+        int r;
+
+        r = update_progress_lock(runtime_dir(u), &u->lock_fd);
+        if (r == -EBUSY) {
+                if (update_progress_load(runtime_dir(u), &other) > 0)
+                        step(u, LOG_ERR, "Refusing to update: another healthdog update is running (PID %d, %s)",
+                             (int) other.pid, update_step_to_string(other.step));
+                else
+                        step(u, LOG_ERR, "Refusing to update: another healthdog update is running");
+                return UPDATE_EXIT_BUSY;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Failed to lock '%s/%s': %m, going on without showing the progress in "
+                                  "healthdog status", runtime_dir(u), UPDATE_LOCK_FILE);
+                return 0;
+        }
+        /* What an earlier update left is replaced now. */
+        (void) update_progress_clear(runtime_dir(u), false);
+        u->progress = (UpdateProgress) { .pid = getpid(), .started_usec = now(CLOCK_REALTIME) };
+        return 0;
+}
+
 /* Runs the helper's verb with --json, its stderr (progress, libostree's messages, the reason
- * for a failure) passed through. Returns its exit code with *ret its result (NULL unless it
- * exited 0 with a JSON object), or -errno. */
-static int helper_call(const Update *u, char **args, JsonValue **ret) {
-        char *argv[16] = { u->config->ostree.helper, (char *) "--sysroot", u->config->ostree.sysroot,
-                           (char *) "--state-dir", (char *) state_dir(u), (char *) "--json" };
+ * for a failure) passed through, and no time limit (a pull takes what it takes). Returns its exit
+ * code with *ret its result (NULL unless it exited 0 with a JSON object), or -errno; *ret_usage
+ * (may be NULL) gets its resource usage. */
+static int helper_call(const Update *u, char **args, JsonValue **ret, struct rusage *ret_usage) {
         _cleanup_(freep) char *reply = NULL;
-        size_t n = 6, len = 0;
-        int fds[2], status;
-        pid_t pid;
+        int code;
 
         *ret = NULL;
-        for (char **a = args; *a && n < ELEMENTSOF(argv) - 1; a++)
-                argv[n++] = *a;
-        argv[n] = NULL;
-        reply = malloc(HELPER_REPLY_MAX + 1);
-        if (!reply)
-                return -ENOMEM;
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-        fflush(stdout);
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(fds[0]);
-                close(fds[1]);
-                return r;
-        }
-        if (pid == 0) {
-                if (dup2(fds[1], STDOUT_FILENO) < 0)
-                        _exit(127);
-                execv(argv[0], argv);
-                fprintf(stderr, "healthdog update: cannot run '%s': %m\n", argv[0]);
-                _exit(127);
-        }
-        close(fds[1]);
-        for (;;) {
-                ssize_t k = read(fds[0], reply + len, HELPER_REPLY_MAX - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                len += (size_t) k;
-                if (len == HELPER_REPLY_MAX)
-                        break;
-        }
-        close(fds[0]);
-        reply[len] = '\0';
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (!WIFEXITED(status))
-                return OSTREE_EXIT_ERROR;
-        if (WEXITSTATUS(status) == OSTREE_EXIT_OK && json_parse(reply, ret) < 0) {
-                fprintf(stderr, "healthdog update: '%s %s' gave no result\n", argv[0], args[0]);
+        code = helper_exec(&u->config->ostree, state_dir(u), args, 0, &reply, NULL, 0, ret_usage);
+        if (code == -EINTR || code == -EMSGSIZE) {
+                fprintf(stderr, "healthdog update: '%s %s': %s\n", u->config->ostree.helper, args[0],
+                        helper_status_to_string(code));
                 return OSTREE_EXIT_ERROR;
         }
-        return WEXITSTATUS(status);
+        if (code == OSTREE_EXIT_OK && json_parse(reply, ret) < 0) {
+                fprintf(stderr, "healthdog update: '%s %s' gave no result\n", u->config->ostree.helper, args[0]);
+                return OSTREE_EXIT_ERROR;
+        }
+        return code;
 }
 
 /* The update, the verbs' options: --ref and --require-signature where they apply. */
@@ -135,8 +154,10 @@ static void helper_args(const Update *u, const char *verb, bool with_checksum, b
         args[n] = NULL;
 }
 
-/* The exit code for a helper that failed: it said why on stderr. */
-static int helper_failed(int code) {
+/* The exit code for a helper that failed: it said why on stderr; the reason kept for the
+ * "failed" step is what its exit code means. */
+static int helper_failed(Update *u, const char *verb, int code) {
+        snprintf(u->why, sizeof(u->why), "healthdog-ostree %s: %s (exit %d)", verb, helper_status_to_string(code), code);
         return code == OSTREE_EXIT_UNREACHABLE ? UPDATE_EXIT_TRY_LATER : EXIT_FAILURE;
 }
 
@@ -235,13 +256,14 @@ static int find_update(Update *u, bool *up_to_date) {
         int code;
 
         helper_args(u, "update-check", false, true, args);
-        code = helper_call(u, args, &v);
+        code = helper_call(u, args, &v, NULL);
         if (code < 0) {
                 log_error_errno(code, "Failed to run '%s': %m", u->config->ostree.helper);
+                snprintf(u->why, sizeof(u->why), "Failed to run '%s': %s", u->config->ostree.helper, strerror(-code));
                 return EXIT_FAILURE;
         }
         if (code != OSTREE_EXIT_OK)
-                return helper_failed(code);
+                return helper_failed(u, "update-check", code);
         checksum = json_string(json_get(v, "checksum", NULL));
         from = json_string(json_get(v, "booted", "checksum", NULL));
         if (!checksum || strlen(checksum) != UPDATE_CHECKSUM_LEN || !from) {
@@ -269,20 +291,50 @@ static int find_update(Update *u, bool *up_to_date) {
         return 0;
 }
 
+/* "12.3 MiB" */
+static char *format_kib(char *buf, size_t size, uint64_t kib) {
+        if (kib < 1024)
+                snprintf(buf, size, "%" PRIu64 " KiB", kib);
+        else
+                snprintf(buf, size, "%.1f MiB", (double) kib / 1024.0);
+        return buf;
+}
+
 static int pull(Update *u) {
         _cleanup_(json_freep) JsonValue *v = NULL;
-        uint64_t bytes = 0, objects = 0;
-        char *args[8];
+        _cleanup_(freep) char *pull_file = NULL;
+        UpdatePull *figures = &u->progress.pull;
+        struct rusage usage = {};
+        char *args[12], rss[32];
+        size_t n;
         int code;
 
         step(u, LOG_INFO, "Pulling %s (%s) from %s", u->version, u->checksum, u->found_refspec);
+        progress(u, UPDATE_STEP_PULLING);
         helper_args(u, "pull", true, true, args);
-        code = helper_call(u, args, &v);
+        /* The helper keeps the figures of the pull in RUNTIME/update-pull while it runs. */
+        if (u->lock_fd >= 0 && path_join(runtime_dir(u), UPDATE_PULL_FILE, &pull_file) >= 0) {
+                for (n = 0; args[n]; n++)
+                        ;
+                args[n++] = (char *) "--progress-file";
+                args[n++] = pull_file;
+                args[n] = NULL;
+        }
+        code = helper_call(u, args, &v, &usage);
+        (void) update_progress_clear(runtime_dir(u), false);
         if (code != OSTREE_EXIT_OK)
-                return code < 0 ? EXIT_FAILURE : helper_failed(code);
-        (void) json_uint(json_get(v, "objects_fetched", NULL), &objects);
-        (void) json_uint(json_get(v, "bytes_transferred", NULL), &bytes);
-        step(u, LOG_INFO, "Pulled %s: %" PRIu64 " objects, %" PRIu64 " bytes", u->version, objects, bytes);
+                return code < 0 ? EXIT_FAILURE : helper_failed(u, "pull", code);
+        /* ru_maxrss: kilobytes on Linux. */
+        u->helper_max_rss_kb = usage.ru_maxrss > 0 ? (uint64_t) usage.ru_maxrss : 0;
+        *figures = (UpdatePull) {};
+        (void) json_uint(json_get(v, "objects_fetched", NULL), &figures->fetched);
+        (void) json_uint(json_get(v, "bytes_transferred", NULL), &figures->bytes);
+        if (json_uint(json_get(v, "objects_requested", NULL), &figures->requested) < 0)
+                figures->requested = figures->fetched;
+        u->progress.have_pull = true;
+        step(u, LOG_INFO, "Pulled %s: %" PRIu64 " objects, %" PRIu64 " bytes (healthdog-ostree peak RSS %s)", u->version,
+             figures->fetched, figures->bytes, format_kib(rss, sizeof(rss), u->helper_max_rss_kb));
+        progress(u, UPDATE_STEP_PULLED);
         return 0;
 }
 
@@ -317,7 +369,7 @@ static int deploy(Update *u) {
         int code;
 
         helper_args(u, "deploy", true, false, args);
-        code = helper_call(u, args, &v);
+        code = helper_call(u, args, &v, NULL);
         if (code != OSTREE_EXIT_OK)
                 return code < 0 ? code : -EIO;
         snprintf(u->deployment, sizeof(u->deployment), "%s", strempty(json_string(json_get(v, "deployment", NULL))));
@@ -365,7 +417,9 @@ static void print_outcome(const Update *u, const char *outcome) {
                 r = u->deployment[0] ? json_append_string(&buf, &len, &cap, u->deployment)
                                      : buf_appendf(&buf, &len, &cap, "null");
         if (r >= 0)
-                r = buf_appendf(&buf, &len, &cap, "}");
+                r = u->helper_max_rss_kb > 0
+                            ? buf_appendf(&buf, &len, &cap, ",\"helper_max_rss_kb\":%" PRIu64 "}", u->helper_max_rss_kb)
+                            : buf_appendf(&buf, &len, &cap, ",\"helper_max_rss_kb\":null}");
         if (r >= 0)
                 printf("%s\n", buf);
 }
@@ -380,9 +434,10 @@ static int arm_and_deploy(Update *u) {
         snprintf(note.refspec, sizeof(note.refspec), "%s", u->found_refspec);
         snprintf(note.version, sizeof(note.version), "%s", u->version);
         snprintf(note.boot_id, sizeof(note.boot_id), "%s", u->boot_id);
+        progress(u, UPDATE_STEP_ARMING);
         r = update_note_save(state_dir(u), &note);
         if (r < 0) {
-                log_error_errno(r, "Failed to write '%s/%s': %m", state_dir(u), UPDATE_NOTE_FILE);
+                step(u, LOG_ERR, "Failed to write '%s/%s': %s", state_dir(u), UPDATE_NOTE_FILE, strerror(-r));
                 return EXIT_FAILURE;
         }
         /* Armed first: a power cut from here on boots either the old deployment as an armed
@@ -391,6 +446,7 @@ static int arm_and_deploy(Update *u) {
                 (void) update_note_clear(state_dir(u));
                 return EXIT_FAILURE;
         }
+        progress(u, UPDATE_STEP_DEPLOYING);
         r = deploy(u);
         if (r < 0) {
                 step(u, LOG_ERR, "The deployment failed: disarming the trial, nothing deployed");
@@ -407,21 +463,34 @@ int update_run(const Config *config, const UpdateOptions *o) {
                 .o = o,
                 .refspec = o->refspec ?: (config->update.refspec && *config->update.refspec ? config->update.refspec : NULL),
                 .tty = isatty(STDOUT_FILENO),
+                .lock_fd = -1,
         };
         bool up_to_date = false;
         int r;
 
+        /* --check changes nothing, RUNTIME/update included; any other run takes the lock first,
+         * so that it decides on what no other update is changing meanwhile. A refusal before the
+         * update starts leaves the file of the last one as it was. */
+        if (!o->check) {
+                r = progress_begin(&u);
+                if (r != 0)
+                        goto finish;
+        }
         r = preflight(&u);
         if (r != 0)
                 goto finish;
+        progress(&u, UPDATE_STEP_CHECKING);
         r = find_update(&u, &up_to_date);
         if (r == 0 && up_to_date) {
                 print_outcome(&u, "up-to-date");
                 r = o->check ? UPDATE_EXIT_UP_TO_DATE : EXIT_SUCCESS;
+                /* Nothing under way, nothing done: nothing to show. */
+                if (u.lock_fd >= 0)
+                        (void) update_progress_clear(runtime_dir(&u), true);
                 goto finish;
         }
         if (r != 0)
-                goto finish;
+                goto failed;
         if (o->check) {
                 step(&u, LOG_INFO, "Update available from %s: %s (%s); booted: %s", u.found_refspec, u.version,
                      u.checksum, u.from);
@@ -430,24 +499,35 @@ int update_run(const Config *config, const UpdateOptions *o) {
         }
         r = pull(&u);
         if (r != 0)
-                goto finish;
+                goto failed;
         if (o->download_only) {
                 step(&u, LOG_INFO, "Downloaded %s (%s); nothing deployed (--download-only)", u.version, u.checksum);
+                progress(&u, UPDATE_STEP_DOWNLOADED);
                 print_outcome(&u, "downloaded");
                 goto finish;
         }
         r = arm_and_deploy(&u);
         if (r != EXIT_SUCCESS)
-                goto finish;
+                goto failed;
         if (o->no_reboot || !config->update.reboot) {
                 step(&u, LOG_NOTICE, "Not rebooting (%s): the trial starts with the next boot",
                      o->no_reboot ? "--no-reboot" : "[update] reboot = no");
+                progress(&u, UPDATE_STEP_ARMED);
                 print_outcome(&u, "armed");
                 goto finish;
         }
+        progress(&u, UPDATE_STEP_REBOOTING);
         print_outcome(&u, "rebooting");
         r = reboot_now(&u);
+        /* Not rebooting after all: deployed and armed, the trial starts with the next boot. */
+        if (r != EXIT_SUCCESS)
+                progress(&u, UPDATE_STEP_ARMED);
+        goto finish;
+failed:
+        progress(&u, UPDATE_STEP_FAILED);
 finish:
+        if (u.lock_fd >= 0)
+                close(u.lock_fd);
         assess_free(u.assessment);
         free(u.found_refspec);
         return r;

@@ -294,6 +294,8 @@ typedef struct PullProgress {
         bool tty;
         struct timespec start;
         unsigned long lines;
+        admin_progress_t on_progress;
+        void *userdata;
 } PullProgress;
 
 static double seconds_since(const struct timespec *t0) {
@@ -313,6 +315,8 @@ static void on_pull_progress(OstreeAsyncProgress *progress, gpointer userdata) {
 
         ostree_async_progress_get(progress, "fetched", "u", &fetched, "requested", "u", &requested,
                                   "bytes-transferred", "t", &bytes, NULL);
+        if (p->on_progress)
+                p->on_progress(fetched, requested, bytes, p->userdata);
         if (!p->tty && p->lines++ % 64 != 0)
                 return;
         fprintf(stderr, "%sPulling: %u of %u objects, %.1f MiB, %.1f MiB/s%s", p->tty ? "\r" : "", fetched,
@@ -320,15 +324,15 @@ static void on_pull_progress(OstreeAsyncProgress *progress, gpointer userdata) {
                 p->tty ? "\033[K" : "\n");
 }
 
-int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, AdminPulled *ret,
-               char *err, size_t size) {
+int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, admin_progress_t on_progress,
+               void *userdata, AdminPulled *ret, char *err, size_t size) {
         OstreeRepo *repo = ostree_sysroot_repo(a->sysroot);
         g_autofree char *remote = NULL, *ref = NULL, *rev = NULL;
         g_autoptr(OstreeAsyncProgress) progress = NULL;
         g_autoptr(GVariant) options = NULL;
         g_autoptr(GError) e = NULL;
         g_auto(GVariantBuilder) builder;
-        PullProgress state = { .tty = isatty(STDERR_FILENO) };
+        PullProgress state = { .tty = isatty(STDERR_FILENO), .on_progress = on_progress, .userdata = userdata };
         OstreeRepoPullFlags pull_flags = OSTREE_REPO_PULL_FLAGS_NONE;
         const char *refs[] = { NULL, NULL }, *ids[] = { checksum, NULL };
         int r;
@@ -369,8 +373,8 @@ int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFla
         }
         if (progress) {
                 ostree_async_progress_finish(progress);
-                ostree_async_progress_get(progress, "fetched", "u", &ret->fetched, "bytes-transferred", "t",
-                                          &ret->bytes, NULL);
+                ostree_async_progress_get(progress, "fetched", "u", &ret->fetched, "requested", "u", &ret->requested,
+                                          "bytes-transferred", "t", &ret->bytes, NULL);
                 if (state.tty)
                         fputc('\n', stderr);
         }

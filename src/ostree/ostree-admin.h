@@ -57,8 +57,13 @@ typedef struct AdminPulled {
         char checksum[DEPLOY_CHECKSUM_LEN + 1];
         char *version;                    /* of the commit metadata, or NULL */
         unsigned fetched;                 /* objects fetched */
+        unsigned requested;               /* objects requested */
         uint64_t bytes;                   /* bytes transferred */
 } AdminPulled;
+
+/* With ADMIN_PULL_PROGRESS, called each time libostree reports the pull's figures (often: the
+ * callee decides what to do with how many). */
+typedef void (*admin_progress_t)(unsigned fetched, unsigned requested, uint64_t bytes, void *userdata);
 
 void admin_pulled_clear(AdminPulled *p);
 
@@ -71,8 +76,8 @@ void admin_pulled_clear(AdminPulled *p);
  * Returns 0 with *ret filled (admin_pulled_clear() frees it), or -errno with a line in err:
  * -EHOSTUNREACH when the remote could not be reached (try later), -ENOENT for an unknown remote
  * or ref, -EBADMSG for a signature or an object that does not verify, -ENOSPC, others. */
-int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, AdminPulled *ret,
-               char *err, size_t size);
+int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, admin_progress_t on_progress,
+               void *userdata, AdminPulled *ret, char *err, size_t size);
 
 /* Whether the remote verifies signatures: gpg-verify or sign-verify set. Returns 1 or 0, or
  * -errno (-ENOENT for an unknown remote) with a line in err. */

@@ -85,6 +85,7 @@ static unsigned arg_keep = UINT_MAX;
 static const char *arg_ref;
 static const char *arg_checksum;
 static bool arg_require_signature;
+static const char *arg_progress_file;
 
 /* The result stream, the text or the JSON object: the real stdout. libostree prints progress to
  * stdout itself ("Freed objects: ..."), so once a verb starts working, file descriptor 1 goes to
@@ -561,6 +562,9 @@ static int on_update_option(const Verb *v, int c, const char *arg) {
                 }
                 arg_checksum = arg;
                 break;
+        case 'P':
+                arg_progress_file = arg;
+                break;
         default:
                 arg_require_signature = true;
         }
@@ -573,6 +577,50 @@ static const struct option update_options[] = {
         { "require-signature", no_argument,       NULL, 'G' },
         {}
 };
+
+static const struct option pull_options[] = {
+        { "ref",               required_argument, NULL, 'R' },
+        { "checksum",          required_argument, NULL, 'C' },
+        { "require-signature", no_argument,       NULL, 'G' },
+        { "progress-file",     required_argument, NULL, 'P' },
+        {}
+};
+
+/* pull --progress-file: the figures, for `healthdog status` while `healthdog update` waits. */
+#define PROGRESS_FILE_INTERVAL (500 * USEC_PER_MSEC)
+
+typedef struct ProgressFile {
+        const char *path;
+        usec_t written;         /* CLOCK_MONOTONIC; 0: never */
+        bool failed;            /* said once */
+} ProgressFile;
+
+/* Rewrites the file atomically: {"objects_fetched", "objects_requested", "bytes_transferred",
+ * "done"}. A file that cannot be written is said once, and the pull goes on. */
+static void progress_file_write(ProgressFile *p, unsigned fetched, unsigned requested, uint64_t bytes, bool done) {
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int r;
+
+        r = buf_appendf(&buf, &len, &cap,
+                        "{\"objects_fetched\":%u,\"objects_requested\":%u,\"bytes_transferred\":%" PRIu64 ",\"done\":%s}\n",
+                        fetched, requested, bytes, done ? "true" : "false");
+        if (r >= 0)
+                r = write_file_atomic(p->path, buf, len, 0644);
+        p->written = now(CLOCK_MONOTONIC);
+        if (r < 0 && !p->failed) {
+                fprintf(stderr, "healthdog-ostree pull: Failed to write '%s': %s, ignoring\n", p->path, strerror(-r));
+                p->failed = true;
+        }
+}
+
+static void on_progress(unsigned fetched, unsigned requested, uint64_t bytes, void *userdata) {
+        ProgressFile *p = userdata;
+
+        /* libostree reports each batch of objects: at most twice a second is plenty for a reader. */
+        if (p->written == 0 || now(CLOCK_MONOTONIC) - p->written >= PROGRESS_FILE_INTERVAL)
+                progress_file_write(p, fetched, requested, bytes, false);
+}
 
 /* The refspec to update from: --ref, or the booted deployment's origin. Returns it, or NULL
  * after reporting why there is none. */
@@ -650,7 +698,7 @@ static int verb_update_check(int argc, char *argv[]) {
         r = check_signed(v, a, refspec);
         if (r != OSTREE_EXIT_OK)
                 goto finish;
-        r = admin_pull(a, refspec, NULL, ADMIN_PULL_COMMIT_ONLY, &pulled, err, sizeof(err));
+        r = admin_pull(a, refspec, NULL, ADMIN_PULL_COMMIT_ONLY, NULL, NULL, &pulled, err, sizeof(err));
         if (r < 0) {
                 r = pull_failed(v, r, err);
                 goto finish;
@@ -712,14 +760,16 @@ static int verb_pull(int argc, char *argv[]) {
         _cleanup_(admin_freep) Admin *a = NULL;
         _cleanup_(freep) char *buf = NULL;
         _cleanup_(admin_pulled_clear) AdminPulled pulled = {};
+        ProgressFile progress = {};
         char err[1024] = "";
         const char *refspec;
         Deployment *d = NULL;
         size_t n = 0, len = 0, cap = 0;
-        int i = parse_verb_options(v, argc, argv, update_options, on_update_option), r;
+        int i = parse_verb_options(v, argc, argv, pull_options, on_update_option), r;
 
         if (i <= 0)
                 return i == 0 ? OSTREE_EXIT_OK : OSTREE_EXIT_USAGE;
+        progress.path = arg_progress_file;
         r = need_checksum(v);
         if (r != OSTREE_EXIT_OK)
                 return r;
@@ -734,11 +784,14 @@ static int verb_pull(int argc, char *argv[]) {
         r = check_signed(v, a, refspec);
         if (r != OSTREE_EXIT_OK)
                 goto finish;
-        r = admin_pull(a, refspec, arg_checksum, ADMIN_PULL_PROGRESS, &pulled, err, sizeof(err));
+        r = admin_pull(a, refspec, arg_checksum, ADMIN_PULL_PROGRESS, progress.path ? on_progress : NULL, &progress,
+                       &pulled, err, sizeof(err));
         if (r < 0) {
                 r = pull_failed(v, r, err);
                 goto finish;
         }
+        if (progress.path)
+                progress_file_write(&progress, pulled.fetched, pulled.requested, pulled.bytes, true);
         if (!arg_json) {
                 fprintf(out, "Pulled %s (%s) from %s: %u objects, %" PRIu64 " bytes\n", pulled.version ?: "no version",
                         pulled.checksum, refspec, pulled.fetched, pulled.bytes);
@@ -753,8 +806,8 @@ static int verb_pull(int argc, char *argv[]) {
         if (r >= 0)
                 r = pulled.version ? json_append_string(&buf, &len, &cap, pulled.version) : buf_appendf(&buf, &len, &cap, "null");
         if (r >= 0)
-                r = buf_appendf(&buf, &len, &cap, ",\"objects_fetched\":%u,\"bytes_transferred\":%" PRIu64 "}",
-                                pulled.fetched, pulled.bytes);
+                r = buf_appendf(&buf, &len, &cap, ",\"objects_fetched\":%u,\"objects_requested\":%u,"
+                                "\"bytes_transferred\":%" PRIu64 "}", pulled.fetched, pulled.requested, pulled.bytes);
         r = print_result(v, buf, r);
 finish:
         deployments_free(d, n);
@@ -851,12 +904,17 @@ static const Verb verbs[] = {
           "With --json: {\"refspec\", \"checksum\", \"version\": STRING|null, \"available\": the checksum is not\n"
           "the booted one's, \"quarantined\", \"booted\": D|null, \"deployed\": D|null (already a deployment)}",
           verb_update_check, UPDATE_OPTIONS_HELP },
-        { "pull", "--checksum CHECKSUM [--ref REFSPEC] [--require-signature]",
+        { "pull", "--checksum CHECKSUM [--ref REFSPEC] [--require-signature] [--progress-file PATH]",
           "Pull the commit CHECKSUM of REFSPEC (default: the booted deployment's origin) whole.\n"
           "With progress on stderr. Takes the sysroot lock.\n"
           "\n"
-          "With --json: {\"refspec\", \"checksum\", \"version\", \"objects_fetched\", \"bytes_transferred\"}",
-          verb_pull, UPDATE_OPTIONS_HELP },
+          "With --json: {\"refspec\", \"checksum\", \"version\", \"objects_fetched\", \"objects_requested\",\n"
+          "\"bytes_transferred\"}\n"
+          "With --progress-file, PATH is rewritten atomically (at most every 0.5 s, and once at the end)\n"
+          "as {\"objects_fetched\", \"objects_requested\", \"bytes_transferred\", \"done\"}.",
+          verb_pull, UPDATE_OPTIONS_HELP
+          "      --progress-file PATH\n"
+          "                        keep the pull's figures in PATH, for healthdog status\n" },
         { "deploy", "--checksum CHECKSUM [--ref REFSPEC]",
           "Deploy the pulled commit CHECKSUM as the new default, with REFSPEC as its origin.\n"
           "In the booted deployment's stateroot, with its /etc merged and its kernel arguments; the boot\n"

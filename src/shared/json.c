@@ -353,3 +353,21 @@ int json_format(const JsonValue *v, bool pretty, char **ret) {
         *ret = TAKE_PTR(buf);
         return 0;
 }
+
+int json_object_add(JsonValue *object, const char *key, JsonValue *value) {
+        char *k;
+        int r;
+
+        if (!object || object->type != JSON_OBJECT || !value || value->key)
+                return -EINVAL;
+        k = strdup(key);
+        if (!k)
+                return -ENOMEM;
+        value->key = k;
+        r = add_item(object, value);
+        if (r < 0) {
+                value->key = NULL;
+                free(k);
+        }
+        return r;
+}

@@ -49,6 +49,11 @@ bool json_true(const JsonValue *v);
 /* An unsigned integer NUMBER. Returns 0, -EINVAL for anything else (null, a fraction, a sign). */
 int json_uint(const JsonValue *v, uint64_t *ret);
 
+/* Adds value as the member key (copied) at the end of object, for the command line's additions
+ * to a document it received. Returns 0, the value then owned by object, or -EINVAL (not an
+ * object, or a value already a member elsewhere), -ENOMEM, value then still the caller's. */
+int json_object_add(JsonValue *object, const char *key, JsonValue *value);
+
 /* Writes v back as JSON text: one line, or indented by 2 with pretty. Returns 0 with a new
  * string (with no final newline), or -ENOMEM. */
 int json_format(const JsonValue *v, bool pretty, char **ret);

@@ -72,6 +72,8 @@ expect "$hd sta" "status"
 expect "$hd -" "--help --version"
 expect_has "$hd status --" --json --json= --config --help
 expect "$hd status --json=" "pretty short"
+expect "$hd status --no" "--no-deployments"
+expect "$hd status --json=pretty --no" "--no-deployments"
 expect "$hd status --json=p" "pretty"
 expect_has "$hd hold --" --for --cancel --config
 expect "$hd hold --for 1" "10min 1h"

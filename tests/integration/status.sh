@@ -122,7 +122,13 @@ cli status --json=pretty
 expect_rc 0 "status --json=pretty"
 [ "$(wc -l <"$T/out")" -gt 20 ] || fail "--json=pretty printed $(wc -l <"$T/out") lines"
 cp "$T/out" "$T/pretty.json"
-expect_js "$T/pretty.json" 'list(d)' '["version", "daemon", "boot", "watchdog", "config_error", "config_errors", "hold", "checks", "verdicts"]'
+# Not an OSTree system here: the deployments cannot be listed, and that is said, not failed.
+expect_js "$T/pretty.json" 'list(d)' '["version", "daemon", "boot", "watchdog", "config_error", "config_errors", "hold", "checks", "verdicts", "update", "deployments", "deployments_error"]'
+expect_js "$T/pretty.json" '[d["update"], d["deployments"], d["deployments_error"]]' '[null, null, "not an OSTree system (no /run/ostree-booted)"]'
+cli status --json --no-deployments
+expect_rc 0 "status --json --no-deployments"
+cp "$T/out" "$T/nodeploy.json"
+expect_js "$T/nodeploy.json" 'list(d)' '["version", "daemon", "boot", "watchdog", "config_error", "config_errors", "hold", "checks", "verdicts", "update"]'
 expect_js "$T/pretty.json" 'd["boot"]["phase"]' trial
 cli status --json=wide
 expect_rc 2 "status --json=wide"

@@ -33,6 +33,33 @@ remote_start_again() {
         done
         fail "the update server did not start on 127.0.0.1:$REMOTE_PORT"
 }
+# remote_start_gated GATE: the server again, on the same port, holding back every file object
+# (objects/*.filez) for as long as the file GATE exists (60 s at most): a pull that a test can
+# watch under way, and let go of.
+remote_start_gated() {
+        remote_stop
+        python3 - "$SRV" "$REMOTE_PORT" "$1" >>"$T/http.out" 2>&1 <<'PY' &
+import functools, http.server, os, sys, time
+srv, port, gate = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path.endswith(".filez"):
+            for _ in range(600):
+                if not os.path.exists(gate):
+                    break
+                time.sleep(0.1)
+        return super().do_GET()
+handler = functools.partial(Handler, directory=srv)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
+PY
+        REMOTE_PID=$!
+        at_exit "kill $REMOTE_PID 2>/dev/null"
+        for _ in $(seq 100); do
+                curl_ok && return 0
+                sleep 0.1
+        done
+        fail "the gated update server did not start on 127.0.0.1:$REMOTE_PORT"
+}
 curl_ok() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$REMOTE_URL/config" 2>/dev/null; }
 
 remote_stop() {

@@ -201,7 +201,8 @@ new_boot
 export BOOT_INTO_BOOT_ID=$T/boot_id
 
 # run_daemon DEPLOYMENT UNTIL: the daemon in that booted deployment until its log matches UNTIL
-# (30 s at most), then SIGTERM; its log in ERR.
+# (30 s at most), then SIGTERM; its log in ERR. A confirmation starts a prune: wait for its
+# outcome ("OSTree prune"), else the prune stays pending and the next update waits for it.
 run_daemon() {
         BOOT_INTO_SHARE=$T booted "$S" "$1" /usr/bin/env UNTIL="$2" HD="$T/bin/healthdog" CONF="$T/healthdog.conf" \
                 /bin/bash -c '"$HD" run -c "$CONF" 2>/run/hd.log &
@@ -234,7 +235,7 @@ expect_deployments "$S" 3 1
 [ -e "$STATE/update-armed" ] || fail "no update note after arming"
 write_conf
 new_boot
-run_daemon "$B3" "Boot confirmed"
+run_daemon "$B3" "OSTree prune"
 grep -q "Confirming this boot at once: update not applied: the update to 6 ($C6) was armed, but never became the default deployment" <<<"$ERR" ||
         fail "not recognised as an update not applied: $ERR"
 expect_env upgrade_available 0
@@ -251,8 +252,9 @@ expect_rc 0 "update to 6"
 expect_deployments "$S" 6 3 1
 B6=$(deployments "$S" | awk 'NR == 1 { print $1 }')
 new_boot
-run_daemon "$B6" "Boot confirmed"
+run_daemon "$B6" "OSTree prune"
 grep -q "Boot phase: trial" <<<"$ERR" || fail "not a trial: $ERR"
+grep -q "Boot confirmed" <<<"$ERR" || fail "not confirmed: $ERR"
 case "$(verdict_reason)" in "required checks healthy for 1s") note "ok: verdict: $(verdict_reason)" ;;
 *) fail "verdict reason: $(verdict_reason)" ;; esac
 [ -e "$STATE/update-armed" ] && fail "the update note stayed"

@@ -27,6 +27,8 @@
  *   the one the image was made with gives a CRC mismatch (-ENODATA), and so does a redundant
  *   image described by a single line or the reverse. U-Boot's CONFIG_ENV_SIZE and the size in
  *   fw_env.config must agree, there is no way to detect the right one.
+ * - A store to a file (not MTD) is written without fsync(): until the kernel writes the page
+ *   back, a power cut loses it, and the read-back below cannot tell. env_sync() does it.
  * - Writing opens the file O_RDWR and loses errno: a read-only file gives -EBADF, a failed
  *   write() -1 (which reads as -EPERM). A full environment gives -ENOMEM and leaks the image
  *   buffer. Both are checked here before the store.
@@ -244,6 +246,17 @@ static int env_check_writable(const EnvConfig *c) {
         return 0;
 }
 
+/* Makes a store durable: a trial armed or confirmed must survive a power cut right after. */
+static int env_sync(const EnvConfig *c) {
+        for (size_t i = 0; i < c->n_devices; i++) {
+                _cleanup_(closep) int fd = open(c->devices[i], O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+                if (fd < 0 || fsync(fd) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
 static int env_read(const char *config, const char *const *names, size_t n, char **values) {
         _cleanup_(env_config_done) EnvConfig c = {};
         _cleanup_(env_closep) struct uboot_ctx *ctx = NULL;
@@ -318,6 +331,9 @@ static int env_write(const char *config, const char *const *names, const char *c
                 r = env_check_writable(&c);
                 return r < 0 ? r : -EIO;
         }
+        r = env_sync(&c);
+        if (r < 0)
+                return r;
 
         /* Read back what a fresh open sees; the lock must be released for that. */
         ctx = env_close(ctx);

@@ -78,7 +78,9 @@ sysroot_new() {
 # commit_version SYSROOT VERSION: commits a small bootable tree as $REF, with VERSION in the
 # commit metadata; prints the checksum. The tree is shaped like an OSTree OS: the kernel and
 # initramfs under usr/lib/modules/$KVER, the defaults in usr/etc, /ostree -> sysroot/ostree, and
-# the mount points ostree-prepare-root and the test's "boot" use.
+# the mount points ostree-prepare-root and the test's "boot" use. A function commit_tree_extra,
+# when the caller defines one, is called with the tree's directory and VERSION before the commit
+# (the demo adds its application's configuration there).
 commit_version() {
         local s=$1 v=$2 t=$T/tree.$2
         rm -rf "$t"
@@ -94,6 +96,9 @@ commit_version() {
         ln -s usr/lib "$t/lib"
         ln -s usr/lib64 "$t/lib64"
         ln -s sysroot/ostree "$t/ostree"
+        if declare -F commit_tree_extra >/dev/null; then
+                commit_tree_extra "$t" "$v" || fail "commit_tree_extra $v"
+        fi
         ostree commit --repo="$s/ostree/repo" -b "$REF" --tree=dir="$t" \
                 --add-metadata-string=version="$v" -s "version $v" || fail "ostree commit $v"
         rm -rf "$t"

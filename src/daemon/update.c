@@ -204,9 +204,9 @@ static int preflight(Update *u) {
                 return UPDATE_EXIT_BUSY;
         }
         if (deploy_note_load(state_dir(u), &pending) > 0) {
-                step(u, LOG_ERR, "Refusing to update: OSTree work of an earlier boot is still pending (%s %s, in "
-                     "'%s/%s'); healthdog retries it when it starts", pending.verb, pending.checksum, state_dir(u),
-                     DEPLOY_NOTE_FILE);
+                step(u, LOG_ERR, "Refusing to update: healthdog's OSTree %s%s%s has not finished ('%s/%s'); it "
+                     "finishes in the daemon, or is retried when the daemon starts", pending.verb,
+                     pending.checksum[0] ? " of " : "", pending.checksum, state_dir(u), DEPLOY_NOTE_FILE);
                 return UPDATE_EXIT_BUSY;
         }
         return 0;

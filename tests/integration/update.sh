@@ -137,13 +137,16 @@ echo "== a second update before the reboot is refused"
 remote_commit 3
 expect_refused 4 "armed and deployed already, waiting for its reboot"
 
-echo "== an unconfirmed trial, a rollback not cleaned up: refused"
+echo "== an unconfirmed trial, a rollback or a prune not done yet: refused"
 rm "$STATE/update-armed"
 env_image upgrade_available=1 bootcount=1 bootlimit=2
 expect_refused 4 "this boot is an unconfirmed trial"
 env_image upgrade_available=1 bootcount=3 bootlimit=2 rollback=1
 expect_refused 4 "the last update was rolled back"
 env_image upgrade_available=0 bootcount=0 bootlimit=3
+echo prune >"$STATE/deploy-pending"
+expect_refused 4 "Refusing to update: healthdog's OSTree prune has not finished ('$STATE/deploy-pending')"
+rm "$STATE/deploy-pending"
 
 echo "== a quarantined commit: refused with when and why, unless --force"
 C3=$(remote_csum 3)

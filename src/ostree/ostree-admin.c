@@ -367,7 +367,12 @@ int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFla
                 else if (r == -EIO && e && (strstr(e->message, "ignature") || strstr(e->message, "GPG") ||
                                             strstr(e->message, "Corrupted") || strstr(e->message, "hecksum")))
                         r = -EBADMSG;
-                else if (r == -EIO && e && (strstr(e->message, "onnect") || strstr(e->message, "resolve")))
+                /* curl's "Couldn't connect to server" does not always come as G_IO_ERROR_FAILED
+                 * (seen once as another code on a loaded machine): the message decides. */
+                else if (e && (strstr(e->message, "onnect") || strstr(e->message, "resolve") ||
+                               strstr(e->message, "Timeout was reached")))
+                        r = -EHOSTUNREACH;
+                else if (r == -ETIMEDOUT)
                         r = -EHOSTUNREACH;
                 return r;
         }

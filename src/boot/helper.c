@@ -243,6 +243,7 @@ typedef struct Exec {
         size_t out_len;
         char err[HELPER_EXEC_ERR_MAX];
         size_t err_len;
+        bool tee;               /* stderr passed through too */
 } Exec;
 
 /* Reads what is there on fd into the output, or into the tail of the messages (the oldest half
@@ -262,6 +263,9 @@ static int exec_read(Exec *e, int fd) {
                 e->out_len += (size_t) n;
                 return 0;
         }
+        /* Progress and messages for a person: what cannot be written is lost, no more. */
+        if (e->tee)
+                (void) fwrite(buf, 1, (size_t) n, stderr);
         for (ssize_t i = 0; i < n; i++) {
                 if (e->err_len == sizeof(e->err)) {
                         memmove(e->err, e->err + sizeof(e->err) / 2, sizeof(e->err) / 2);
@@ -325,11 +329,11 @@ static int exec_collect(Exec *e, usec_t deadline) {
 }
 
 int helper_exec(const OstreeConfig *c, const char *state_dir, char *const *args, usec_t timeout, char **ret_out,
-                char *err, size_t size, struct rusage *ret_usage) {
+                char *err, size_t size, HelperExecFlags flags, struct rusage *ret_usage) {
         char *argv[32] = { c->helper, (char *) "--sysroot", c->sysroot, (char *) "--state-dir", (char *) state_dir,
                            (char *) "--json" };
         usec_t deadline = timeout > 0 ? now(CLOCK_MONOTONIC) + timeout : USEC_INFINITY;
-        Exec e = { .out_fd = -1, .err_fd = -1 };
+        Exec e = { .out_fd = -1, .err_fd = -1, .tee = err && (flags & HELPER_EXEC_TEE) };
         struct rusage usage = {};
         int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, status, r;
         size_t n = 6;

@@ -43,13 +43,17 @@ int helper_run(sd_event *event, const OstreeConfig *c, const char *state_dir, ch
  * socket) as our child and waits for it. Its standard output, up to HELPER_EXEC_OUTPUT_MAX bytes,
  * goes into *ret_out (new, NUL-terminated; NULL unless the return value is >= 0). Its stderr is
  * passed through when err is NULL (progress and messages for a person), else its last line, sanitized,
- * is kept in err (of size, "" when none). With timeout > 0 it is killed with SIGKILL and reaped
- * at that point. *ret_usage (may be NULL) gets its resource usage (wait4(): ru_maxrss in KiB).
+ * is kept in err (of size, "" when none), and with HELPER_EXEC_TEE also passed through as it comes.
+ * With timeout > 0 it is killed with SIGKILL and reaped at that point. *ret_usage (may be NULL)
+ * gets its resource usage (wait4(): ru_maxrss in KiB).
  * Returns its exit code (127: it could not be executed), or -ETIMEDOUT, -EMSGSIZE (more output than
  * taken: killed), -EINTR (killed by a signal), or -errno when it could not be started. */
 #define HELPER_EXEC_OUTPUT_MAX (64 * 1024)
+typedef enum HelperExecFlags {
+        HELPER_EXEC_TEE = 1 << 0,
+} HelperExecFlags;
 int helper_exec(const OstreeConfig *c, const char *state_dir, char *const *args, usec_t timeout, char **ret_out,
-                char *err, size_t size, struct rusage *ret_usage);
+                char *err, size_t size, HelperExecFlags flags, struct rusage *ret_usage);
 
 /* Kills the helper (its process is reaped in the background) and forgets done. Accepts NULL. */
 void helper_cancel(HelperRun *run);

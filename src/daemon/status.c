@@ -338,7 +338,7 @@ int status_add_deployments(const Config *config, JsonValue *status) {
                                                              ? "not managed: [ostree] enable = no"
                                                              : "not an OSTree system (no /run/ostree-booted)");
         code = helper_exec(c, config->supervisor.state_directory, args, STATUS_DEPLOYMENTS_TIMEOUT, &out, err,
-                           sizeof(err), NULL);
+                           sizeof(err), 0, NULL);
         if (code == -ENOMEM)
                 return code;
         if (code == OSTREE_EXIT_OK) {

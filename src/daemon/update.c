@@ -39,6 +39,7 @@ typedef struct Update {
         bool progress_failed;            /* said once */
         UpdateProgress progress;
         char why[1024];                  /* the last error said, for a "failed" step */
+        char helper_said[1000];          /* the last line of the helper's stderr */
         uint64_t helper_max_rss_kb;      /* of the pull; 0: not pulled */
 } Update;
 
@@ -115,15 +116,16 @@ static int progress_begin(Update *u) {
 }
 
 /* Runs the helper's verb with --json, its stderr (progress, libostree's messages, the reason
- * for a failure) passed through, and no time limit (a pull takes what it takes). Returns its exit
- * code with *ret its result (NULL unless it exited 0 with a JSON object), or -errno; *ret_usage
- * (may be NULL) gets its resource usage. */
-static int helper_call(const Update *u, char **args, JsonValue **ret, struct rusage *ret_usage) {
+ * for a failure) passed through and its last line kept in u->helper_said, and no time limit (a
+ * pull takes what it takes). Returns its exit code with *ret its result (NULL unless it exited 0
+ * with a JSON object), or -errno; *ret_usage (may be NULL) gets its resource usage. */
+static int helper_call(Update *u, char **args, JsonValue **ret, struct rusage *ret_usage) {
         _cleanup_(freep) char *reply = NULL;
         int code;
 
         *ret = NULL;
-        code = helper_exec(&u->config->ostree, state_dir(u), args, 0, &reply, NULL, 0, ret_usage);
+        code = helper_exec(&u->config->ostree, state_dir(u), args, 0, &reply, u->helper_said, sizeof(u->helper_said),
+                           HELPER_EXEC_TEE, ret_usage);
         if (code == -EINTR || code == -EMSGSIZE) {
                 fprintf(stderr, "healthdog update: '%s %s': %s\n", u->config->ostree.helper, args[0],
                         helper_status_to_string(code));
@@ -154,10 +156,14 @@ static void helper_args(const Update *u, const char *verb, bool with_checksum, b
         args[n] = NULL;
 }
 
-/* The exit code for a helper that failed: it said why on stderr; the reason kept for the
- * "failed" step is what its exit code means. */
+/* The exit code for a helper that failed: it said why on stderr, and its last line (or, when it
+ * said nothing, what its exit code means) is the reason kept for the "failed" step. */
 static int helper_failed(Update *u, const char *verb, int code) {
-        snprintf(u->why, sizeof(u->why), "healthdog-ostree %s: %s (exit %d)", verb, helper_status_to_string(code), code);
+        if (u->helper_said[0])
+                snprintf(u->why, sizeof(u->why), "%s (exit %d)", u->helper_said, code);
+        else
+                snprintf(u->why, sizeof(u->why), "healthdog-ostree %s: %s (exit %d)", verb, helper_status_to_string(code),
+                         code);
         return code == OSTREE_EXIT_UNREACHABLE ? UPDATE_EXIT_TRY_LATER : EXIT_FAILURE;
 }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <ostree.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -324,6 +325,148 @@ static void on_pull_progress(OstreeAsyncProgress *progress, gpointer userdata) {
                 p->tty ? "\033[K" : "\n");
 }
 
+/* Removes DFD/NAME and all below it; adds what its files took on disk to *freed. Returns 0 or
+ * -errno. */
+static int remove_tree(int dfd, const char *name, uint64_t *freed) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        struct stat st;
+        int fd;
+
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode)) {
+                fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                d = fdopendir(fd);
+                if (!d) {
+                        close(fd);
+                        return -errno;
+                }
+                while ((errno = 0, de = readdir(d))) {
+                        int r;
+
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        r = remove_tree(dirfd(d), de->d_name, freed);
+                        if (r < 0)
+                                return r;
+                }
+                if (errno != 0)
+                        return -errno;
+        } else
+                *freed += (uint64_t) st.st_blocks * 512;
+        if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+/* Removes the repository's staging directories (tmp/staging-*) that no transaction holds. A pull
+ * writes its objects there and moves them into objects/ only when it succeeds; a failed one is
+ * left in place for the next pull of the same boot to resume from, whatever it takes. Each is
+ * taken first as libostree takes it, with an open file description lock on the file named after
+ * it with "-lock" (a pull of another process using it is left alone); that file is removed
+ * while the lock is held, as libostree does. Returns 0 with the bytes freed in *freed, or -errno. */
+static int remove_staging(OstreeRepo *repo, uint64_t *freed) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_(closep) int tmp = -1;
+        struct dirent *de;
+        int fd, r = 0;
+
+        *freed = 0;
+        tmp = openat(ostree_repo_get_dfd(repo), "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp < 0)
+                return errno == ENOENT ? 0 : -errno;
+        fd = fcntl(tmp, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        while ((errno = 0, de = readdir(d))) {
+                struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+                _cleanup_(closep) int lock_fd = -1;
+                _cleanup_(freep) char *name = NULL;
+                size_t len = strlen(de->d_name);
+
+                if (!startswith(de->d_name, "staging-") || (len > 5 && streq(de->d_name + len - 5, "-lock")) ||
+                    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+                        continue;
+                if (asprintf(&name, "%s-lock", de->d_name) < 0)
+                        return -ENOMEM;
+                lock_fd = openat(tmp, name, O_RDWR | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
+                if (lock_fd < 0)
+                        return -errno;
+                if (fcntl(lock_fd, F_OFD_SETLK, &lock) < 0) {
+                        if (errno == EAGAIN || errno == EACCES)
+                                continue;
+                        return -errno;
+                }
+                r = remove_tree(tmp, de->d_name, freed);
+                (void) unlinkat(tmp, name, 0);
+                if (r < 0)
+                        return r;
+        }
+        return errno != 0 ? -errno : 0;
+}
+
+/* A failed pull: -errno and the line in err. The fetcher's own errors (HTTP 404 for an unknown
+ * ref, a signature, a checksum) come in G_IO_ERROR_FAILED: they are told apart by what libostree
+ * says. Out of space, what the pull wrote is removed. */
+static int pull_failed(Admin *a, GError *e, char *err, size_t size) {
+        const char *m = e ? e->message : "";
+        int r = fail_gerror(a, e, "Failed to pull into", err, size);
+
+        if (r == -EIO && (strstr(m, "404") || strstr(m, "not found")))
+                r = -ENOENT;
+        else if (r == -EIO && (strstr(m, "ignature") || strstr(m, "GPG") || strstr(m, "Corrupted") ||
+                               strstr(m, "hecksum")))
+                r = -EBADMSG;
+        /* An object that does not decompress (GZlibDecompressor's "Invalid compressed data",
+         * "Need more input"): corrupt on the remote, or on its way. */
+        else if (e && e->domain == G_IO_ERROR &&
+                 (e->code == G_IO_ERROR_INVALID_DATA || e->code == G_IO_ERROR_PARTIAL_INPUT)) {
+                snprintf(err, size, "Failed to pull into '%s': a corrupt object from the remote: %s", a->path, m);
+                r = -EBADMSG;
+        }
+        /* libostree refuses an object that would leave less than min-free-space-percent (3 % by
+         * default) or min-free-space-size free, before the file system is full. */
+        else if (strstr(m, "min-free-space") && strstr(m, "would be exceeded"))
+                r = -ENOSPC;
+        /* curl's "Couldn't connect to server" does not always come as G_IO_ERROR_FAILED (seen
+         * once as another code on a loaded machine): the message decides. */
+        else if (strstr(m, "onnect") || strstr(m, "resolve") || strstr(m, "Timeout was reached"))
+                r = -EHOSTUNREACH;
+        else if (r == -ETIMEDOUT)
+                r = -EHOSTUNREACH;
+
+        if (r == -ENOSPC) {
+                uint64_t freed = 0;
+                int k = remove_staging(ostree_sysroot_repo(a->sysroot), &freed);
+                char done[256];
+
+                if (k < 0)
+                        snprintf(done, sizeof(done), "failed to remove what the pull wrote in %s/ostree/repo/tmp: %s",
+                                 streq(a->path, "/") ? "" : a->path, strerror(-k));
+                else if (freed > 0)
+                        snprintf(done, sizeof(done), "removed the %.1f MiB the pull wrote", (double) freed / (1024.0 * 1024.0));
+                else
+                        snprintf(done, sizeof(done), "the pull left nothing behind");
+                /* libostree's message says it, or says min-free-space. */
+                if (strstr(m, strerror(ENOSPC)))
+                        snprintf(err, size, "Failed to pull into '%s': %s; %s", a->path, m, done);
+                else
+                        snprintf(err, size, "Failed to pull into '%s': %s (%s); %s", a->path, strerror(ENOSPC), m, done);
+                for (char *p = err; *p; p++)
+                        if (*p == '\n')
+                                *p = ' ';
+        }
+        return r;
+}
+
 int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, admin_progress_t on_progress,
                void *userdata, AdminPulled *ret, char *err, size_t size) {
         OstreeRepo *repo = ostree_sysroot_repo(a->sysroot);
@@ -358,19 +501,8 @@ int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFla
         clock_gettime(CLOCK_MONOTONIC, &state.start);
         if (flags & ADMIN_PULL_PROGRESS)
                 progress = ostree_async_progress_new_and_connect(on_pull_progress, &state);
-        if (!ostree_repo_pull_with_options(repo, remote, options, progress, NULL, &e)) {
-                r = fail_gerror(a, e, "Failed to pull into", err, size);
-                /* The fetcher's own errors (HTTP 404 for an unknown ref, a signature, a checksum)
-                 * come in G_IO_ERROR_FAILED: tell them apart by what libostree says. */
-                if (r == -EIO && e && (strstr(e->message, "404") || strstr(e->message, "not found")))
-                        r = -ENOENT;
-                else if (r == -EIO && e && (strstr(e->message, "ignature") || strstr(e->message, "GPG") ||
-                                            strstr(e->message, "Corrupted") || strstr(e->message, "hecksum")))
-                        r = -EBADMSG;
-                else if (r == -EIO && e && (strstr(e->message, "onnect") || strstr(e->message, "resolve")))
-                        r = -EHOSTUNREACH;
-                return r;
-        }
+        if (!ostree_repo_pull_with_options(repo, remote, options, progress, NULL, &e))
+                return pull_failed(a, e, err, size);
         if (progress) {
                 ostree_async_progress_finish(progress);
                 ostree_async_progress_get(progress, "fetched", "u", &ret->fetched, "requested", "u", &ret->requested,

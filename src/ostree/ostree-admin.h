@@ -72,10 +72,13 @@ void admin_pulled_clear(AdminPulled *p);
  * named: override-commit-ids), and with ADMIN_PULL_COMMIT_ONLY only the commit object. The
  * remote's own settings apply: a remote with gpg-verify or sign-verify refuses a commit whose
  * signature does not verify, and its TLS options (tls-client-cert-path, ...) are used.
- * Objects of a failed pull are not referenced by anything (the next prune removes them).
+ * The objects of a failed pull stay in the repository's staging directory (libostree resumes
+ * from them in the next pull of the same boot), except when it failed for lack of space: then
+ * what no other process holds there is removed, and err says how much.
  * Returns 0 with *ret filled (admin_pulled_clear() frees it), or -errno with a line in err:
  * -EHOSTUNREACH when the remote could not be reached (try later), -ENOENT for an unknown remote
- * or ref, -EBADMSG for a signature or an object that does not verify, -ENOSPC, others. */
+ * or ref, -EBADMSG for a signature or an object that does not verify or decompress, -ENOSPC
+ * (also for libostree's min-free-space refusal), others. */
 int admin_pull(Admin *a, const char *refspec, const char *checksum, AdminPullFlags flags, admin_progress_t on_progress,
                void *userdata, AdminPulled *ret, char *err, size_t size);
 

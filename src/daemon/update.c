@@ -117,15 +117,18 @@ static int progress_begin(Update *u) {
 
 /* Runs the helper's verb with --json, its stderr (progress, libostree's messages, the reason
  * for a failure) passed through and its last line kept in u->helper_said, and no time limit (a
- * pull takes what it takes). Returns its exit code with *ret its result (NULL unless it exited 0
- * with a JSON object), or -errno; *ret_usage (may be NULL) gets its resource usage. */
+ * pull takes what it takes). On a terminal stderr is left to the helper, which then redraws its
+ * progress in place; the reason status shows is what the exit code means. Returns its exit code
+ * with *ret its result (NULL unless it exited 0 with a JSON object), or -errno; *ret_usage (may
+ * be NULL) gets its resource usage. */
 static int helper_call(Update *u, char **args, JsonValue **ret, struct rusage *ret_usage) {
         _cleanup_(freep) char *reply = NULL;
+        bool tee = !isatty(STDERR_FILENO);
         int code;
 
         *ret = NULL;
-        code = helper_exec(&u->config->ostree, state_dir(u), args, 0, &reply, u->helper_said, sizeof(u->helper_said),
-                           HELPER_EXEC_TEE, ret_usage);
+        code = helper_exec(&u->config->ostree, state_dir(u), args, 0, &reply, tee ? u->helper_said : NULL,
+                           tee ? sizeof(u->helper_said) : 0, tee ? HELPER_EXEC_TEE : 0, ret_usage);
         if (code == -EINTR || code == -EMSGSIZE) {
                 fprintf(stderr, "healthdog update: '%s %s': %s\n", u->config->ostree.helper, args[0],
                         helper_status_to_string(code));

@@ -14,29 +14,14 @@ source "$(dirname "$0")/../ostree/lib.sh"
 source "$(dirname "$0")/../ostree/remote.sh"
 
 can_boot || skip "cannot make private mount + PID namespaces here"
-for tool in mkenvimage fw_printenv; do
-        command -v "$tool" >/dev/null || skip "$tool is not installed (make test-deps)"
-done
-STATE=$T/state
-ENV=$T/uboot.env
-ENV_SIZE=0x4000
-mkdir -p "$STATE" "$T/bin" "$T/hooks" "$T/fs"
-chmod 0755 "$T" "$T/hooks"
-cp "${HEALTHDOG:-$ostree_top/build/asan/healthdog}" "$T/bin/healthdog"
-printf '%s 0x0 %s\n%s %s %s\n' "$ENV" "$ENV_SIZE" "$ENV" "$ENV_SIZE" "$ENV_SIZE" >"$T/fw_env.config"
+source "$(dirname "$0")/../ostree/uboot-env.sh"
+mkdir -p "$T/fs"
 
 # The sysroot on a file system of 32 MiB: version 5 (three files of 12 MiB that do not compress)
 # does not fit.
 mount -t tmpfs -o size=32M healthdog-test "$T/fs" 2>"$T/mount.err" || skip "cannot mount a tmpfs: $(cat "$T/mount.err")"
 at_exit 'find "$T/fs" -path "*/ostree/deploy/*/deploy/*" -prune -type d -exec chattr -i {} + 2>/dev/null; umount -l "$T/fs"'
 S=$T/fs/sysroot
-
-env_image() {
-        printf '%s\n' "$@" >"$T/vars.txt"
-        mkenvimage -r -s "$ENV_SIZE" -o "$T/copy.img" "$T/vars.txt" || fail "mkenvimage"
-        cat "$T/copy.img" "$T/copy.img" >"$ENV"
-}
-env_sig() { sha256sum <"$ENV" | cut -c1-64; }
 
 cat >"$T/healthdog.conf" <<EOF
 [watchdog]

@@ -11,25 +11,10 @@ source "$(dirname "$0")/../ostree/lib.sh"
 source "$(dirname "$0")/../ostree/remote.sh"
 
 can_boot || skip "cannot make private mount + PID namespaces here"
-for tool in mkenvimage fw_printenv; do
-        command -v "$tool" >/dev/null || skip "$tool is not installed (make test-deps)"
-done
+source "$(dirname "$0")/../ostree/uboot-env.sh"
 S=$T/sysroot
-STATE=$T/state
 RUN=$T/run
-ENV=$T/uboot.env
-ENV_SIZE=0x4000
 GATE=$T/gate
-mkdir -p "$STATE" "$T/bin" "$T/hooks"
-chmod 0755 "$T" "$T/hooks"
-cp "${HEALTHDOG:-$ostree_top/build/asan/healthdog}" "$T/bin/healthdog"
-printf '%s 0x0 %s\n%s %s %s\n' "$ENV" "$ENV_SIZE" "$ENV" "$ENV_SIZE" "$ENV_SIZE" >"$T/fw_env.config"
-
-env_image() {
-        printf '%s\n' "$@" >"$T/vars.txt"
-        mkenvimage -r -s "$ENV_SIZE" -o "$T/copy.img" "$T/vars.txt" || fail "mkenvimage"
-        cat "$T/copy.img" "$T/copy.img" >"$ENV"
-}
 
 write_conf() {
         cat >"$T/healthdog.conf" <<EOF

@@ -88,10 +88,10 @@ OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
 FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
-UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
+UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-grubenv test-boot test-feed test-hooks test-json test-spawn-stdio
 TOOLS := wdt-standin monotime fake-systemd1
 
-.PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
+.PHONY: all install uninstall check check-host check-vm check-vm-full demo bench fuzz soak vm-image vm-demo deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) $(B)/paths.stamp

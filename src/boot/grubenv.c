@@ -178,22 +178,29 @@ static int check_names(const char *const *names, size_t n) {
         return 0;
 }
 
+/* The block at path, read under the lock (kept in *lock), for the variables names[]. */
+static int load_locked(const char *path, const char *const *names, size_t n, int *lock, char ***vars,
+                       struct stat *st) {
+        const char *why;
+        int r = check_names(names, n);
+
+        if (r < 0)
+                return r;
+        *lock = lock_dir(path);
+        if (*lock < 0)
+                return *lock;
+        return load(path, vars, st, &why);
+}
+
 int grubenv_read(const char *path, const char *const *names, size_t n, char **values) {
         _cleanup_(strv_freep) char **vars = NULL;
         _cleanup_(closep) int lock = -EBADF;
-        const char *why;
         struct stat st;
         int r;
 
         for (size_t i = 0; i < n; i++)
                 values[i] = NULL;
-        r = check_names(names, n);
-        if (r < 0)
-                return r;
-        lock = lock_dir(path);
-        if (lock < 0)
-                return lock;
-        r = load(path, &vars, &st, &why);
+        r = load_locked(path, names, n, &lock, &vars, &st);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -278,13 +285,7 @@ int grubenv_write(const char *path, const char *const *names, const char *const 
         struct stat st;
         int r;
 
-        r = check_names(names, n);
-        if (r < 0)
-                return r;
-        lock = lock_dir(path);
-        if (lock < 0)
-                return lock;
-        r = load(path, &vars, &st, &why);
+        r = load_locked(path, names, n, &lock, &vars, &st);
         if (r < 0)
                 return r;
         for (size_t i = 0; expected && i < n; i++)

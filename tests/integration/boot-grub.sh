@@ -14,13 +14,17 @@ GRUBENV=$T/boot/grub/grubenv
 CONFIRM=2
 WDT_TIMEOUT=1
 
-boot_config "confirm-after = ${CONFIRM}s" "trial-timeout = 60s" "hook-timeout = 5s" <<EOF
+# config CONFIRM-AFTER TRIAL-TIMEOUT: the GRUB block, one check on $T/app.
+config() {
+        boot_config "confirm-after = $1" "trial-timeout = $2" "hook-timeout = 5s" <<EOF
 [check.app]
 type = file
 path = $T/app
 interval = 100ms
 fail-after = 2
 EOF
+}
+config "${CONFIRM}s" 60s
 recording_hook green.d 10-green
 recording_hook red.d 10-red
 CLI_CONF=$CONF
@@ -67,13 +71,7 @@ stop_daemon
 echo "== trial confirmed by healthdog mark-good"
 grubenv set boot_counter=0 boot_success=0
 # Long enough that the checks cannot confirm it first, however slow the machine.
-boot_config "confirm-after = 10min" "trial-timeout = 60min" "hook-timeout = 5s" <<EOF
-[check.app]
-type = file
-path = $T/app
-interval = 100ms
-fail-after = 2
-EOF
+config "10min" 60min
 start_boot "$WDT_TIMEOUT"
 assert_grep "$DAEMON_LOG" "^<5>Boot phase: trial .*; boot_counter=0 boot_success=0$"
 cli mark-good
@@ -81,13 +79,7 @@ expect_rc 0 mark-good
 [ "$OUT" = "Boot confirmed: boot_counter (boot_success=1) cleared." ] || fail "mark-good said: $OUT"
 assert_grub "boot_success=1 other=kept "
 stop_daemon
-boot_config "confirm-after = ${CONFIRM}s" "trial-timeout = 60s" "hook-timeout = 5s" <<EOF
-[check.app]
-type = file
-path = $T/app
-interval = 100ms
-fail-after = 2
-EOF
+config "${CONFIRM}s" 60s
 
 echo "== a failing trial: rejected, the block left to GRUB's counting"
 grubenv set boot_counter=1 boot_success=0

@@ -113,7 +113,8 @@ int grubenv_format(char *const *vars, char buf[static GRUBENV_SIZE]) {
 
 /* ---- the file */
 
-/* Locks the directory holding path (flock on it: the block itself is replaced by a rename).
+/* Locks the directory holding path (flock on it, so that a block replaced by grub-editenv, which
+ * truncates and rewrites it, is locked all the same).
  * Returns the locked directory's fd or -errno. */
 static int lock_dir(const char *path) {
         _cleanup_(freep) char *copy = strdup(path);
@@ -246,34 +247,27 @@ static int apply(char ***vars, const char *const *names, const char *const *valu
         return changed ? 0 : 1;
 }
 
-/* Writes block into a new file beside path and renames it over path, both synced. */
-static int replace(const char *path, const char block[static GRUBENV_SIZE], const struct stat *st, int dir_fd) {
-        _cleanup_(freep) char *tmp = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        int r = 0;
+/* Writes block over the block at path, in place, and syncs it: the file keeps its inode and its
+ * sectors, as GRUB's own save_env keeps them. A new file renamed over the old one would be safer
+ * against a torn write, but GRUB reads ext4 without replaying its journal: until the journal is
+ * checkpointed, the directory on the disk still names the old inode, whose sectors are free by
+ * then (libostree freezes /boot after writing for the same reason). st: the block as read under
+ * the lock; one replaced since is not written. */
+static int rewrite(const char *path, const char block[static GRUBENV_SIZE], const struct stat *st) {
+        _cleanup_(closep) int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat now;
+        ssize_t k;
 
-        if (asprintf(&tmp, "%s.healthdog-new", path) < 0)
-                return -ENOMEM;
-        (void) unlink(tmp); /* left by a power cut during an earlier store */
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, st->st_mode & 07777);
         if (fd < 0)
                 return -errno;
-        if (fchown(fd, st->st_uid, st->st_gid) < 0 && errno != EPERM)
-                r = -errno;
-        else if (fchmod(fd, st->st_mode & 07777) < 0)
-                r = -errno;
-        else {
-                ssize_t k = write(fd, block, GRUBENV_SIZE);
-                if (k != GRUBENV_SIZE)
-                        r = k < 0 ? -errno : -EIO;
-                else if (fsync(fd) < 0 || rename(tmp, path) < 0)
-                        r = -errno;
-        }
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        return fsync(dir_fd) < 0 ? -errno : 0;
+        if (fstat(fd, &now) < 0)
+                return -errno;
+        if (now.st_dev != st->st_dev || now.st_ino != st->st_ino || now.st_size != st->st_size)
+                return -ESTALE;
+        k = pwrite(fd, block, GRUBENV_SIZE, 0);
+        if (k != GRUBENV_SIZE)
+                return k < 0 ? -errno : -EIO;
+        return fdatasync(fd) < 0 ? -errno : 0;
 }
 
 int grubenv_write(const char *path, const char *const *names, const char *const *values,
@@ -297,7 +291,7 @@ int grubenv_write(const char *path, const char *const *names, const char *const 
         r = grubenv_format(vars, block);
         if (r < 0)
                 return r;
-        r = replace(path, block, &st, lock);
+        r = rewrite(path, block, &st);
         if (r < 0)
                 return r;
 

@@ -36,14 +36,13 @@ int grubenv_read(const char *path, const char *const *names, size_t n, char **va
 
 /* Sets the n variables names[] to values[] (NULL unsets) in one store, when they still hold
  * expected[] (n entries, NULL for none; NULL: unset), compared under the lock with the same read.
- * The new block goes to a new file in the same directory, synced, then renamed over the old one
- * and the directory synced: a power cut leaves the old block or the new one, never half of each
- * (on a file system whose rename is atomic, such as ext4; a FAT ESP gives no such promise). The
- * file keeps its mode and owner. Read back and compared before the lock is released.
+ * The new block is written over the old one in place and synced, as GRUB's save_env does: the
+ * file keeps its inode and sectors, which is what GRUB, reading the disk without the file
+ * system's journal, finds. Read back and compared before the lock is released.
  * Returns 1 when every variable already had its value (nothing written), 0 when written and
- * verified, or -ESTALE (a variable changed: nothing written), -EBADMSG (a broken block: nothing
- * written), -ENOSPC (the variables do not fit: nothing written), -EIO (the read-back differs),
- * and the errors of grubenv_read(). */
+ * verified, or -ESTALE (a variable changed, or the file was replaced: nothing written), -EBADMSG
+ * (a broken block: nothing written), -ENOSPC (the variables do not fit: nothing written), -EIO
+ * (a short write, or the read-back differs), and the errors of grubenv_read(). */
 int grubenv_write(const char *path, const char *const *names, const char *const *values,
                   const char *const *expected, size_t n);
 

@@ -119,19 +119,18 @@ vm_env() {
         echo "${line#*=}"
 }
 
-# vm_grubenv DIR [NAME]: NAME in the GRUB environment block on the disk's /boot partition (p3),
-# read on the host with debugfs, or "(unset)"; without NAME the whole file (its sha256 tells
-# whether anyone wrote it).
+# vm_grubenv_cat DISK: the GRUB environment block (/grub/grubenv on the /boot partition, p3) of
+# the disk image DISK, its bytes as they are, read on the host with debugfs.
+vm_grubenv_cat() {
+        local start
+        start=$(sfdisk -d "$1" | sed -n 's|^.*\.img3 : start= *\([0-9]*\),.*|\1|p')
+        [ -n "$start" ] || { echo "(no partition 3 on $1)" >&2; return 1; }
+        debugfs -R 'cat /grub/grubenv' "$1?offset=$((start * 512))" 2>/dev/null
+}
+
+# vm_grubenv DISK NAME: NAME in that block, or "(unset)".
 vm_grubenv() {
-        local dir=$1 start
-        start=$(sfdisk -d "$dir/disk.img" | sed -n 's|^.*disk\.img3 : start= *\([0-9]*\),.*|\1|p')
-        [ -n "$start" ] || { echo "(no partition 3)"; return 1; }
-        debugfs -R 'cat /grub/grubenv' "$dir/disk.img?offset=$((start * 512))" 2>/dev/null >"$dir/grubenv" || return 1
-        if [ $# -lt 2 ]; then
-                cat "$dir/grubenv"
-        else
-                grep -m1 "^$2=" "$dir/grubenv" | cut -d= -f2- | grep . || echo "(unset)"
-        fi
+        vm_grubenv_cat "$1" | sed -n "s/^$2=//p" | grep . || echo "(unset)"
 }
 
 # Assertions: they print what they checked; the first failure ends the scenario (exit 1).

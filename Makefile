@@ -207,10 +207,8 @@ vm-image: $(B)/healthdog $(B)/healthdog-ostree
 	@tests/install-deps vm
 	tests/vm/build-uboot $(VM)
 	HEALTHDOG_BUILD=$(abspath $(B)) tests/vm/build-image $(VM)
-# The hardware watchdog scenarios on it (part of `make check`), after conf/grub/healthdog.cfg in
-# GRUB over a table of environments.
+# The hardware watchdog scenarios on it (part of `make check`).
 check-vm: vm-image
-	tests/vm/grub-counting $(VM)/grub-counting
 	VM=$(abspath $(VM)) tests/vm/check-vm
 # The story of an update, good then bad, on the console.
 vm-demo: vm-image

@@ -88,10 +88,10 @@ OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
 FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
-UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
+UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-grubenv test-boot test-feed test-hooks test-json test-spawn-stdio
 TOOLS := wdt-standin monotime fake-systemd1
 
-.PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean
+.PHONY: all install uninstall check check-host check-vm check-vm-full demo bench fuzz soak vm-image vm-demo deps test-deps clean
 all: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%)
 
 $(B)/obj/%.o: src/%.c $(HEADERS) $(B)/paths.stamp
@@ -207,8 +207,11 @@ vm-image: $(B)/healthdog $(B)/healthdog-ostree
 	@tests/install-deps vm
 	tests/vm/build-uboot $(VM)
 	HEALTHDOG_BUILD=$(abspath $(B)) tests/vm/build-image $(VM)
-# The hardware watchdog scenarios on it (part of `make check`).
+# The hardware watchdog scenarios on it: `make check` runs the fast set (one scenario per claim,
+# SET=fast in the file), `make check-vm-full` all of them.
 check-vm: vm-image
+	VM=$(abspath $(VM)) VM_SET=fast tests/vm/check-vm
+check-vm-full: vm-image
 	VM=$(abspath $(VM)) tests/vm/check-vm
 # The story of an update, good then bad, on the console.
 vm-demo: vm-image

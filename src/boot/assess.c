@@ -2,7 +2,6 @@
 #include <stdarg.h>
 
 #include "assess.h"
-#include "bootenv.h"
 #include "deploy-note.h"
 #include "helper.h"
 #include "hooks.h"
@@ -17,17 +16,25 @@ static const char *state_dir(const Assessment *a) {
         return a->config->supervisor.state_directory;
 }
 
-static const char *fw_env_config(const Assessment *a) {
-        return a->config->bootloader.fw_env_config;
+static const BootloaderConfig *bootloader(const Assessment *a) {
+        return &a->config->bootloader;
 }
 
-static void assess_var_names(const Assessment *a, const char *names[static _VAR_MAX]) {
-        const BootloaderConfig *b = &a->config->bootloader;
+/* Where the boot environment is, for messages. */
+static const char *env_location(const Assessment *a) {
+        return a->loader->location(bootloader(a));
+}
 
-        names[VAR_UPGRADE] = b->upgrade_available_var;
-        names[VAR_BOOTCOUNT] = b->bootcount_var;
-        names[VAR_BOOTLIMIT] = b->bootlimit_var;
-        names[VAR_ROLLBACK] = b->rollback_var;
+static const char *env_strerror(const Assessment *a, int error, char *buf, size_t size) {
+        return a->loader->strerror(bootloader(a), error, buf, size);
+}
+
+/* The names of the variables read, and how many (none without a bootloader). */
+static size_t assess_var_names(const Assessment *a, const char *names[static BOOT_VARS_MAX]) {
+        if (!a->loader)
+                return 0;
+        a->loader->names(bootloader(a), names);
+        return a->loader->n_vars;
 }
 
 static void assess_notify(Assessment *a) {
@@ -44,12 +51,11 @@ static int json_field(char **buf, size_t *len, size_t *cap, const char *key, con
 }
 
 char *assess_record_json(const Assessment *a) {
-        const char *names[_VAR_MAX];
-        size_t len = 0, cap = 0;
+        const char *names[BOOT_VARS_MAX];
+        size_t len = 0, cap = 0, n = assess_var_names(a, names);
         char *json = NULL;
         int r;
 
-        assess_var_names(a, names);
 
         r = buf_appendf(&json, &len, &cap, "{");
         if (r >= 0)
@@ -62,7 +68,7 @@ char *assess_record_json(const Assessment *a) {
                 r = json_field(&json, &len, &cap, "phase_reason", a->why, true);
         if (r >= 0)
                 r = buf_appendf(&json, &len, &cap, ",\"env\":{");
-        for (int i = 0; r >= 0 && i < _VAR_MAX; i++)
+        for (size_t i = 0; r >= 0 && i < n; i++)
                 r = json_field(&json, &len, &cap, names[i], a->env[i], i > 0);
         if (r >= 0)
                 r = buf_appendf(&json, &len, &cap, "}");
@@ -140,22 +146,24 @@ static void assess_run_hooks(Assessment *a, const char *set, const char *verdict
                              const char *detail) {
         _cleanup_(strv_freep) char **env = NULL;
         _cleanup_(freep) char *dir = NULL;
-        const struct {
+        struct {
                 const char *key, *value;
-        } vars[] = {
+        } vars[6 + BOOT_VARS_MAX] = {
                 { "HEALTHDOG_VERDICT", verdict },
                 { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) },
                 { "HEALTHDOG_CHECK", check },
                 { "HEALTHDOG_DETAIL", detail },
                 { "HEALTHDOG_BOOT_ID", a->boot_id },
-                { "HEALTHDOG_UPGRADE_AVAILABLE", a->env[VAR_UPGRADE] },
-                { "HEALTHDOG_BOOTCOUNT", a->env[VAR_BOOTCOUNT] },
-                { "HEALTHDOG_BOOTLIMIT", a->env[VAR_BOOTLIMIT] },
                 { "HEALTHDOG_PREVIOUS_RESET", a->previous_reset },
         };
+        size_t n = 6;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+        /* The boot variables under the names the bootloader gives them (HEALTHDOG_BOOTCOUNT, ...). */
+        for (size_t i = 0; a->loader && i < a->loader->n_vars; i++)
+                if (a->loader->hook_vars[i])
+                        vars[n++] = (typeof(vars[0])) { a->loader->hook_vars[i], a->env[i] };
+        for (size_t i = 0; i < n; i++) {
                 char *e;
                 if (!vars[i].value)
                         continue;
@@ -178,50 +186,22 @@ static void assess_run_hooks(Assessment *a, const char *set, const char *verdict
 
 /* ---- the boot environment */
 
-/* Sets the variables to clear in one store, compared under the lock with what this boot read:
- * a new trial armed since (an OTA client) is never overwritten. Returns the result of
- * bootenv_write(). */
-static int assess_clear_env(Assessment *a) {
-        const char *names[_VAR_MAX], *values[_VAR_MAX], *expected[_VAR_MAX];
-        size_t n = 0;
-
-        assess_var_names(a, names);
-        values[0] = values[1] = "0";
-        expected[0] = a->env[VAR_UPGRADE];
-        expected[1] = a->env[VAR_BOOTCOUNT];
-        n = 2;
-        /* The rollback flag only when it is there: a steady device writes nothing it need not. */
-        if (a->env[VAR_ROLLBACK]) {
-                names[2] = names[VAR_ROLLBACK];
-                values[2] = "0";
-                expected[2] = a->env[VAR_ROLLBACK];
-                n = 3;
-        }
-        return bootenv_write(fw_env_config(a), names, values, expected, n);
+/* The store that confirms a trial or clears a fallback, compared under the lock with what this
+ * boot read: a new trial armed since (an OTA client) is never overwritten. Returns the result of
+ * the loader's write; s says what it was. */
+static int assess_clear_env(Assessment *a, BootStore *s) {
+        a->loader->clear(bootloader(a), a->env, s);
+        return a->loader->write(bootloader(a), s);
 }
 
-/* A flag whose value is neither 0 nor 1 is read differently by U-Boot's bootcount
- * (env_get_ulong: "01" and "2" count, "yes" does not) and by a boot script's
- * test "${upgrade_available}" = 1: what the device booted with cannot be told for sure. Said in
- * the record (so in status) and, with log, in the journal. */
-static void assess_check_flags(Assessment *a, bool log) {
-        static const int flags[] = { VAR_UPGRADE, VAR_ROLLBACK };
-        const char *names[_VAR_MAX];
-
-        assess_var_names(a, names);
-        for (size_t i = 0; i < ELEMENTSOF(flags); i++) {
-                const char *v = a->env[flags[i]];
-
-                if (boot_flag_canonical(v))
-                        continue;
-                free(a->env_warning);
-                if (asprintf(&a->env_warning, "%s='%s' is neither 0 nor 1: U-Boot's bootcount reads it as %s, a boot "
-                             "script's test \"${%s}\" = 1 as not set; write 1 or 0", names[flags[i]], v,
-                             boot_flag_set(v) ? "set" : "not set", names[flags[i]]) < 0)
-                        a->env_warning = NULL;
-                else if (log)
-                        log_error("Boot environment through '%s': %s", fw_env_config(a), a->env_warning);
-        }
+/* A value the bootloader and other readers take differently (a U-Boot flag that is neither 0 nor
+ * 1, say): what the device booted with cannot be told for sure. Said in the record (so in status)
+ * and, with log, in the journal. */
+static void assess_check_values(Assessment *a, bool log) {
+        free(a->env_warning);
+        a->env_warning = a->loader->warning(bootloader(a), a->env);
+        if (a->env_warning && log)
+                log_error("Boot environment through '%s': %s", env_location(a), a->env_warning);
 }
 
 /* Another process (an OTA client, fw_setenv) holding the environment's lock at start is waited
@@ -232,26 +212,26 @@ static void assess_check_flags(Assessment *a, bool log) {
 /* Reads the variables. Returns true when the read is to be tried again later (lock held by another
  * process); log says whether to log what went wrong. */
 static bool assess_read_env(Assessment *a, bool log) {
-        const char *names[_VAR_MAX];
-        char why[BOOTENV_STRERROR_MAX];
+        const char *names[BOOT_VARS_MAX];
+        char why[BOOT_STRERROR_MAX];
+        size_t n = assess_var_names(a, names);
 
-        assess_var_names(a, names);
-        a->env_error = bootenv_read(fw_env_config(a), names, _VAR_MAX, a->env);
+        a->env_error = a->loader->read(bootloader(a), names, n, a->env);
         if (!log)
                 return false;
         if (a->env_error == -EBUSY && a->env_busy_retries < ENV_BUSY_RETRIES) {
                 a->env_busy_retries++;
                 log_warning("Failed to read the boot environment through '%s': %s; reading it again in 5s "
-                            "(attempt %u of %u), feeding meanwhile", fw_env_config(a),
-                            bootenv_strerror(fw_env_config(a), a->env_error, why, sizeof(why)), a->env_busy_retries,
+                            "(attempt %u of %u), feeding meanwhile", env_location(a),
+                            env_strerror(a, a->env_error, why, sizeof(why)), a->env_busy_retries,
                             ENV_BUSY_RETRIES);
                 return true;
         }
         if (a->env_error < 0)
                 log_struct(LOG_WARNING, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_ENV_UNUSABLE }),
                            "Failed to read the boot environment through '%s': %s; assessing nothing and writing "
-                           "nothing to it this boot", fw_env_config(a),
-                           bootenv_strerror(fw_env_config(a), a->env_error, why, sizeof(why)));
+                           "nothing to it this boot", env_location(a),
+                           env_strerror(a, a->env_error, why, sizeof(why)));
         return false;
 }
 
@@ -385,10 +365,11 @@ static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void assess_confirm(Assessment *a, const char *how) {
+        BootStore store;
         int r;
 
         a->confirm_timer = sd_event_source_disable_unref(a->confirm_timer);
-        r = assess_clear_env(a);
+        r = assess_clear_env(a, &store);
         if (r == -ESTALE) {
                 /* Not this boot's trial any more: the next boot is the new one's. */
                 a->env_changed = true;
@@ -401,10 +382,10 @@ static void assess_confirm(Assessment *a, const char *how) {
                 /* Unconfirmed is safe: the boot counts again on the next reset. Try again later, soon
                  * when another process merely held the environment lock. */
                 usec_t retry = r == -EBUSY ? 5 * USEC_PER_SEC : USEC_PER_MINUTE;
-                char t[DURATION_MAX], why[BOOTENV_STRERROR_MAX];
+                char t[DURATION_MAX], why[BOOT_STRERROR_MAX];
 
                 log_error("Failed to confirm the boot: cannot write the boot environment through '%s': %s; "
-                          "retrying in %s", fw_env_config(a), bootenv_strerror(fw_env_config(a), r, why, sizeof(why)),
+                          "retrying in %s", env_location(a), env_strerror(a, r, why, sizeof(why)),
                           format_duration(t, sizeof(t), retry));
                 if (sd_event_add_time_relative(a->event, &a->confirm_timer, CLOCK_MONOTONIC, retry, USEC_PER_SEC,
                                                on_confirm_timer, a) < 0)
@@ -416,8 +397,7 @@ static void assess_confirm(Assessment *a, const char *how) {
         a->confirmed_at = now(CLOCK_REALTIME);
         a->trial_timer = sd_event_source_disable_unref(a->trial_timer);
         log_struct(LOG_NOTICE, LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_CONFIRMED }),
-                   "Boot confirmed (%s): cleared %s and %s", how, a->config->bootloader.upgrade_available_var,
-                   a->config->bootloader.bootcount_var);
+                   "Boot confirmed (%s): cleared %s", how, store.what);
         assess_set_verdict(a, "confirmed", "%s", how);
         assess_prune(a);
         assess_run_hooks(a, "green.d", "confirmed", NULL, NULL);
@@ -496,19 +476,14 @@ static int on_trial_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* The phase from what was read, the same way for the daemon and for `healthdog status`. */
 static void assess_decide_phase(Assessment *a, BootDeployment deployment) {
-        if (a->config->bootloader.type == BOOTLOADER_NONE) {
+        if (!a->loader) {
                 a->phase = BOOT_PHASE_STEADY;
                 a->why = "no bootloader configured ([bootloader] type = none)";
-                return;
-        }
-        a->phase = boot_decide(&(BootInputs) {
-                        .env_error = a->env_error,
-                        .upgrade_available = a->env[VAR_UPGRADE],
-                        .bootcount = a->env[VAR_BOOTCOUNT],
-                        .bootlimit = a->env[VAR_BOOTLIMIT],
-                        .rollback = a->env[VAR_ROLLBACK],
-                        .deployment = deployment,
-                }, &a->why);
+        } else if (a->env_error < 0) {
+                a->phase = BOOT_PHASE_STEADY;
+                a->why = "the boot environment cannot be read: assessing nothing, writing nothing";
+        } else
+                a->phase = a->loader->decide(a->env, deployment, &a->why);
 }
 
 static int on_clear_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -517,13 +492,13 @@ static int on_clear_timer(sd_event_source *s, uint64_t usec, void *userdata);
  * with the variables still set, the next boot would run altbootcmd again and boot an older
  * deployment, and the known-good one would look failed. Retried until it is stored. */
 static void assess_clear_rollback(Assessment *a) {
-        const BootloaderConfig *b = &a->config->bootloader;
-        char t[DURATION_MAX], why[BOOTENV_STRERROR_MAX];
+        BootStore store;
+        char t[DURATION_MAX], why[BOOT_STRERROR_MAX];
         usec_t retry;
         int r;
 
         a->clear_timer = sd_event_source_disable_unref(a->clear_timer);
-        r = assess_clear_env(a);
+        r = assess_clear_env(a, &store);
         if (r == -ESTALE) {
                 a->env_changed = true;
                 log_warning("Not clearing the rollback state: the boot environment changed since this boot started; "
@@ -533,8 +508,8 @@ static void assess_clear_rollback(Assessment *a) {
         if (r < 0) {
                 retry = r == -EBUSY ? 5 * USEC_PER_SEC : USEC_PER_MINUTE;
                 log_error("Failed to clear the rollback state in the boot environment through '%s': %s; retrying "
-                          "in %s, and removing nothing until then", fw_env_config(a),
-                          bootenv_strerror(fw_env_config(a), r, why, sizeof(why)),
+                          "in %s, and removing nothing until then", env_location(a),
+                          env_strerror(a, r, why, sizeof(why)),
                           format_duration(t, sizeof(t), retry));
                 if (sd_event_add_time_relative(a->event, &a->clear_timer, CLOCK_MONOTONIC, retry, USEC_PER_SEC,
                                                on_clear_timer, a) < 0)
@@ -542,12 +517,8 @@ static void assess_clear_rollback(Assessment *a) {
                 return;
         }
         a->cleared = true;
-        if (r == 0 && a->env[VAR_ROLLBACK])
-                log_info("Cleared %s, %s and %s: the next reboot boots this software without counting",
-                         b->upgrade_available_var, b->bootcount_var, b->rollback_var);
-        else if (r == 0)
-                log_info("Cleared %s and %s: the next reboot boots this software without counting",
-                         b->upgrade_available_var, b->bootcount_var);
+        if (r == 0)
+                log_info("Cleared %s: the next reboot boots this software without counting", store.what);
 
         /* The failed deployment is still the default one: a plain reboot would try it again. */
         if (a->failed_deployment)
@@ -617,17 +588,19 @@ static bool assess_update_not_applied(Assessment *a, BootDeployment deployment, 
 
 /* The phase is decided: log it, act on it. */
 static void assess_decided(Assessment *a, BootDeployment deployment) {
-        char not_applied[512];
-        const BootloaderConfig *b = &a->config->bootloader;
+        char not_applied[512], vars[512];
+        const char *names[BOOT_VARS_MAX];
+        size_t n = assess_var_names(a, names), len = 0;
 
         a->deciding = false;
         assess_decide_phase(a, deployment);
+        vars[0] = '\0';
+        for (size_t i = 0; i < n && len < sizeof(vars); i++)
+                len += (size_t) snprintf(vars + len, sizeof(vars) - len, "%s%s=%s", i ? " " : "; ", names[i],
+                                         a->env[i] ?: "(unset)");
         log_struct(LOG_NOTICE,
                    LOG_FIELDS({ "MESSAGE_ID", MESSAGE_BOOT_PHASE }, { "HEALTHDOG_PHASE", boot_phase_to_string(a->phase) }),
-                   "Boot phase: %s (%s); %s=%s %s=%s %s=%s %s=%s", boot_phase_to_string(a->phase), a->why,
-                   b->upgrade_available_var, a->env[VAR_UPGRADE] ?: "(unset)", b->bootcount_var,
-                   a->env[VAR_BOOTCOUNT] ?: "(unset)", b->bootlimit_var, a->env[VAR_BOOTLIMIT] ?: "(unset)",
-                   b->rollback_var, a->env[VAR_ROLLBACK] ?: "(unset)");
+                   "Boot phase: %s (%s)%s", boot_phase_to_string(a->phase), a->why, vars);
 
         switch (a->phase) {
         case BOOT_PHASE_ROLLED_BACK:
@@ -702,10 +675,9 @@ static int on_env_retry(sd_event_source *s, uint64_t usec, void *userdata) {
  * the rollback flag: the helper is asked in the background (a steady boot asks nothing), and the
  * phase the environment alone says holds meanwhile, without a verdict. */
 static void assess_begin(Assessment *a) {
-        const BootloaderConfig *b = &a->config->bootloader;
         int r;
 
-        if (b->type == BOOTLOADER_NONE) {
+        if (!a->loader) {
                 assess_decided(a, BOOT_DEPLOYMENT_UNKNOWN);
                 return;
         }
@@ -720,9 +692,8 @@ static void assess_begin(Assessment *a) {
                 a->env_error = -EBUSY;
         }
         if (a->env_error >= 0)
-                assess_check_flags(a, true);
-        if (a->env_error < 0 || !helper_enabled(&a->config->ostree) ||
-            (!boot_flag_set(a->env[VAR_UPGRADE]) && !boot_flag_set(a->env[VAR_ROLLBACK]))) {
+                assess_check_values(a, true);
+        if (a->env_error < 0 || !helper_enabled(&a->config->ostree) || !a->loader->pending(a->env)) {
                 assess_decided(a, BOOT_DEPLOYMENT_UNKNOWN);
                 return;
         }
@@ -745,7 +716,7 @@ static bool assess_load_record(Assessment *a) {
         _cleanup_(strv_freep) char **last = NULL;
         _cleanup_(json_freep) JsonValue *v = NULL;
         const JsonValue *prev, *env;
-        const char *names[_VAR_MAX], *failed;
+        const char *names[BOOT_VARS_MAX], *failed;
         int phase;
 
         if (verdicts_read(state_dir(a), 1, &last) <= 0 || json_parse(last[0], &v) < 0 ||
@@ -766,8 +737,7 @@ static bool assess_load_record(Assessment *a) {
         snprintf(a->why_restored, sizeof(a->why_restored), "%s", strempty(json_string(json_get(v, "phase_reason", NULL))));
         a->why = a->why_restored;
         env = json_get(v, "env", NULL);
-        assess_var_names(a, names);
-        for (int i = 0; i < _VAR_MAX; i++) {
+        for (size_t i = 0, n = assess_var_names(a, names); i < n; i++) {
                 const char *value = json_string(json_get(env, names[i], NULL));
                 if (value && !(a->env[i] = strdup(value)))
                         return false;
@@ -841,6 +811,7 @@ int assess_new(Assessment **ret, sd_event *event, const Config *config, const ch
                 return -ENOMEM;
         a->event = event ? sd_event_ref(event) : NULL;
         a->config = config;
+        a->loader = bootloader_get(&config->bootloader);
         snprintf(a->boot_id, sizeof(a->boot_id), "%s", boot_id);
         a->started_realtime = started_realtime;
         a->changed = changed;
@@ -862,7 +833,7 @@ Assessment *assess_free(Assessment *a) {
         sd_event_source_disable_unref(a->clear_timer);
         sd_event_source_disable_unref(a->trial_timer);
         sd_event_source_disable_unref(a->env_retry_timer);
-        for (int i = 0; i < _VAR_MAX; i++)
+        for (size_t i = 0; i < BOOT_VARS_MAX; i++)
                 free(a->env[i]);
         free(a->env_warning);
         free(a->failed_deployment);
@@ -880,8 +851,8 @@ int assess_offline(const Config *config, const char *boot_id, Assessment **ret) 
         r = assess_new(&a, NULL, config, boot_id, 0, NULL, NULL);
         if (r < 0)
                 return r;
-        if (config->bootloader.type != BOOTLOADER_NONE && !assess_read_env(a, false) && a->env_error >= 0)
-                assess_check_flags(a, false);
+        if (a->loader && !assess_read_env(a, false) && a->env_error >= 0)
+                assess_check_values(a, false);
         assess_decide_phase(a, BOOT_DEPLOYMENT_UNKNOWN);
         snprintf(a->verdict, sizeof(a->verdict), "unknown");
         snprintf(a->verdict_reason, sizeof(a->verdict_reason), "healthdog is not running");

@@ -4,10 +4,8 @@
 #include <systemd/sd-event.h>
 
 #include "boot.h"
+#include "bootloader.h"
 #include "config.h"
-
-/* The variables read, in Assessment.env[]. */
-enum { VAR_UPGRADE, VAR_BOOTCOUNT, VAR_BOOTLIMIT, VAR_ROLLBACK, _VAR_MAX };
 
 typedef struct Assessment Assessment;
 typedef struct HookRun HookRun;
@@ -25,6 +23,7 @@ typedef void (*assess_changed_t)(Assessment *a, void *userdata);
 struct Assessment {
         sd_event *event;
         const Config *config;           /* the owner's; replaced with assess_set_config() */
+        const Bootloader *loader;       /* [bootloader] type when assess_new() ran; NULL: none */
         char boot_id[BOOT_ID_MAX];
         usec_t started_realtime;
         assess_changed_t changed;
@@ -38,7 +37,7 @@ struct Assessment {
         int env_error;                  /* reading the environment */
         unsigned env_busy_retries;      /* reads again while another process holds its lock */
         sd_event_source *env_retry_timer;
-        char *env[_VAR_MAX];            /* upgrade_available, bootcount, bootlimit, rollback as read */
+        char *env[BOOT_VARS_MAX];       /* the loader's variables as read (upgrade_available, ...) */
         char *env_warning;              /* a flag U-Boot and a boot script read differently, or NULL */
         char *failed_deployment;        /* CHECKSUM.SERIAL of the deployment that failed its trial, as
                                          * identified when this boot started; NULL when none or unknown */

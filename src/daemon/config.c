@@ -92,8 +92,9 @@ static const ConfigType config_type_var_name = {
 
 static const ConfigKey bootloader_keys[] = {
         { "type",                  &config_type_enum,     offsetof(BootloaderConfig, type), "none",
-          .choices = (const char *const[]) { "none", "uboot", NULL } },
+          .choices = (const char *const[]) { "none", "uboot", "grub", NULL } },
         { "fw-env-config",         &config_type_path,     offsetof(BootloaderConfig, fw_env_config), "/etc/fw_env.config" },
+        { "grubenv",               &config_type_path,     offsetof(BootloaderConfig, grubenv), "/boot/grub/grubenv" },
         { "upgrade-available-var", &config_type_var_name, offsetof(BootloaderConfig, upgrade_available_var), "upgrade_available" },
         { "bootcount-var",         &config_type_var_name, offsetof(BootloaderConfig, bootcount_var), "bootcount" },
         { "bootlimit-var",         &config_type_var_name, offsetof(BootloaderConfig, bootlimit_var), "bootlimit" },

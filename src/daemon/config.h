@@ -24,12 +24,14 @@ typedef struct SupervisorConfig {
 typedef enum BootloaderType {
         BOOTLOADER_NONE,
         BOOTLOADER_UBOOT,
+        BOOTLOADER_GRUB,
 } BootloaderType;
 
 /* Where the boot environment is and what its variables are called (boot scripts differ). */
 typedef struct BootloaderConfig {
         int type;                    /* BootloaderType */
-        char *fw_env_config;
+        char *fw_env_config;         /* uboot */
+        char *grubenv;               /* grub */
         char *upgrade_available_var;
         char *bootcount_var;
         char *bootlimit_var;

@@ -513,8 +513,7 @@ static int verb_mark_good(int argc, char *argv[]) {
                 return options_exit(r);
         if (request_ok(v, NULL, &config) < 0)
                 return EXIT_FAILURE;
-        printf("Boot confirmed: %s and %s cleared.\n", config->bootloader.upgrade_available_var,
-               config->bootloader.bootcount_var);
+        printf("Boot confirmed: %s cleared.\n", boot_cleared_what(&config->bootloader));
         return EXIT_SUCCESS;
 }
 
@@ -700,7 +699,7 @@ static int verb_arm(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to load the configuration: %m");
                 return EXIT_FAILURE;
         }
-        if (config->bootloader.type == BOOTLOADER_NONE || streq(config->watchdog.device, "none")) {
+        if (!bootloader_get(&config->bootloader) || streq(config->watchdog.device, "none")) {
                 log_info("No bootloader or no watchdog configured: nothing to arm");
                 return EXIT_SUCCESS;
         }

@@ -630,7 +630,7 @@ static int op_mark_good(void *userdata, char **ret_error) {
                 break;
         case -EIO:
                 k = asprintf(ret_error, "cannot write the boot environment through '%s': the trial stays "
-                             "unconfirmed, healthdog retries in 1min", m->config->bootloader.fw_env_config);
+                             "unconfirmed, healthdog retries in 1min", boot_location(&m->config->bootloader));
                 break;
         }
         if (k < 0)

@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "assess.h"
-#include "bootenv.h"
 #include "deploy-note.h"
 #include "helper.h"
 #include "json.h"
@@ -16,10 +15,6 @@
 #include "update-note.h"
 #include "update-progress.h"
 #include "verdicts.h"
-
-static const char *unset_if_null(const char *s) {
-        return s ?: "(unset)";
-}
 
 typedef struct Update {
         const Config *config;
@@ -173,13 +168,16 @@ static int helper_failed(Update *u, const char *verb, int code) {
 /* Refuses an update while the device has one undecided or not cleaned up, or an environment
  * that cannot be armed. Returns 0 to go on, or the exit code after saying why. */
 static int preflight(Update *u) {
-        char why[BOOTENV_STRERROR_MAX];
+        const BootloaderConfig *b = &u->config->bootloader;
+        const Bootloader *loader = bootloader_get(b);
+        char why[BOOT_STRERROR_MAX];
+        BootStore probe;
         UpdateNote note;
         DeployNote pending;
         sd_id128_t id;
         int r;
 
-        if (u->config->bootloader.type == BOOTLOADER_NONE) {
+        if (!loader) {
                 step(u, LOG_ERR, "No bootloader is configured ([bootloader] type = none): there is no trial to arm");
                 return EXIT_FAILURE;
         }
@@ -192,12 +190,12 @@ static int preflight(Update *u) {
         }
         if (u->assessment->env_error < 0) {
                 step(u, LOG_ERR, "Refusing to update: the boot environment cannot be read through '%s' (%s), so no "
-                     "trial can be armed", u->config->bootloader.fw_env_config,
-                     bootenv_strerror(u->config->bootloader.fw_env_config, u->assessment->env_error, why, sizeof(why)));
+                     "trial can be armed", loader->location(b),
+                     loader->strerror(b, u->assessment->env_error, why, sizeof(why)));
                 return EXIT_FAILURE;
         }
         if (update_note_load(state_dir(u), &note) > 0 && streq(note.boot_id, u->boot_id) &&
-            boot_flag_set(u->assessment->env[VAR_UPGRADE])) {
+            loader->armed(u->assessment->env)) {
                 step(u, LOG_ERR, "Refusing to update: the update to %s (%s) is armed and deployed already, waiting for "
                      "its reboot", note.version[0] ? note.version : "no version", note.checksum);
                 return UPDATE_EXIT_BUSY;
@@ -217,6 +215,12 @@ static int preflight(Update *u) {
                      "finishes in the daemon, or is retried when the daemon starts", pending.verb,
                      pending.checksum[0] ? " of " : "", pending.checksum, state_dir(u), DEPLOY_NOTE_FILE);
                 return UPDATE_EXIT_BUSY;
+        }
+        /* A count the bootloader cannot make is refused before anything is pulled. */
+        if (loader->arm(b, u->config->update.bootlimit, u->assessment->env, &probe) < 0) {
+                step(u, LOG_ERR, "Refusing to update: %s ([update] bootlimit = %u)", probe.what,
+                     u->config->update.bootlimit);
+                return EXIT_FAILURE;
         }
         return 0;
 }
@@ -351,24 +355,33 @@ static int pull(Update *u) {
  * 0 or -errno after saying why. */
 static int arm(Update *u, bool disarm) {
         const BootloaderConfig *b = &u->config->bootloader;
-        const char *names[] = { b->upgrade_available_var, b->bootcount_var, b->bootlimit_var };
-        const char *before[] = { u->assessment->env[VAR_UPGRADE], u->assessment->env[VAR_BOOTCOUNT],
-                                 u->assessment->env[VAR_BOOTLIMIT] };
-        char limit[16], why[BOOTENV_STRERROR_MAX];
-        const char *armed[] = { "1", "0", limit };
+        const Bootloader *loader = u->assessment->loader;
+        char why[BOOT_STRERROR_MAX], vars[256];
+        BootStore store;
         int r;
 
-        snprintf(limit, sizeof(limit), "%u", u->config->update.bootlimit);
-        r = bootenv_write(b->fw_env_config, names, disarm ? before : armed, disarm ? armed : before, ELEMENTSOF(names));
+        r = loader->arm(b, u->config->update.bootlimit, u->assessment->env, &store);
+        if (r < 0) {
+                step(u, LOG_ERR, "Cannot arm the trial: %s ([update] bootlimit = %u)", store.what,
+                     u->config->update.bootlimit);
+                return r;
+        }
+        if (disarm)
+                /* What was there before, in place of what arming wrote. */
+                for (size_t i = 0; i < store.n; i++) {
+                        const char *v = store.values[i];
+                        store.values[i] = store.expected[i];
+                        store.expected[i] = v;
+                }
+        r = loader->write(b, &store);
         if (r < 0)
                 step(u, LOG_ERR, "Failed to %s the trial in the boot environment through '%s': %s", disarm ? "disarm" : "arm",
-                     b->fw_env_config,
+                     loader->location(b),
                      r == -ESTALE ? "it changed since healthdog read it (another program wrote it): nothing written"
-                                  : bootenv_strerror(b->fw_env_config, r, why, sizeof(why)));
+                                  : loader->strerror(b, r, why, sizeof(why)));
         else
-                step(u, LOG_INFO, disarm ? "Disarmed the trial: %s=%s %s=%s %s=%s again"
-                                         : "Armed the trial: %s=%s %s=%s %s=%s", names[0], unset_if_null(disarm ? before[0] : "1"),
-                     names[1], unset_if_null(disarm ? before[1] : "0"), names[2], unset_if_null(disarm ? before[2] : limit));
+                step(u, LOG_INFO, disarm ? "Disarmed the trial: %s again" : "Armed the trial: %s",
+                     boot_store_describe(&store, vars, sizeof(vars)));
         return r < 0 ? r : 0;
 }
 

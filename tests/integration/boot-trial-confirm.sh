@@ -79,7 +79,9 @@ delay=$(calc "$confirmed - $t_restore_real")
 note "confirmed at +$(calc "$confirmed - $BOOT_T0_REAL")s (realtime), seen in the log $(calc "$t_seen - $t_restore")s after the restore"
 assert_cmp "confirmation - last failure (s)" "$delay" ">=" "$CONFIRM"
 assert_cmp "confirmation - last failure (s)" "$delay" "<=" "$(calc "$CONFIRM + $CHECK + $LOAD_SLACK")"
-assert_cmp "confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" ">=" "$(calc "$CONFIRM + $t_restore - $t_up")"
+# Both sides in realtime: t_up and t_restore are monotonic, each read a process spawn apart from
+# its realtime twin, which under load differs by more than the margin this bound has.
+assert_cmp "confirmation - uplink back (s)" "$(calc "$confirmed - $t_up_real")" ">=" "$(calc "$CONFIRM + $t_restore_real - $t_up_real")"
 assert_cmp "'Every required check passes' lines" "$(grep -c 'Every required check passes' "$DAEMON_LOG")" "==" 2
 assert_grep "$DAEMON_LOG" "Required check 'app' failed \\(1 of 5 before it counts\\)"
 assert_no_grep "$DAEMON_LOG" "check 'app' is now failing|no longer feeding"

@@ -79,8 +79,7 @@ runtime-directory = $RUN
 startup-grace = 0
 
 [bootloader]
-type = uboot
-fw-env-config = $FW_CONFIG
+$(if [ -n "${GRUBENV:-}" ]; then printf 'type = grub\ngrubenv = %s' "$GRUBENV"; else printf 'type = uboot\nfw-env-config = %s' "$FW_CONFIG"; fi)
 
 [assessment]
 hooks-directory = $HOOKS

@@ -847,6 +847,7 @@ static void test_dump(void **state) {
                 "[bootloader]\n"
                 "type = none\n"
                 "fw-env-config = /etc/fw_env.config\n"
+                "grubenv = /boot/grub/grubenv\n"
                 "upgrade-available-var = upgrade_available\n"
                 "bootcount-var = bootcount\n"
                 "bootlimit-var = bootlimit\n"

@@ -2,6 +2,7 @@
 # one store, prunes the rollback deployment (keep-rollback = 0 in the image) and runs the green
 # hook, without any reset. A plain reboot afterwards boots the same deployment and writes nothing
 # to the environment (its two files keep their bytes).
+SET=fast
 TIMEOUT=360
 
 guest() {

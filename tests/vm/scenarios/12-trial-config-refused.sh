@@ -3,6 +3,7 @@
 # and fails closed: it records "configuration invalid: FILE:LINE: ..." and stops feeding, the
 # i6300esb resets the VM, and with bootlimit=1 U-Boot boots the previous deployment next. That
 # boot clears the variables and removes the failed deployment; the known-good one stays.
+SET=fast
 TIMEOUT=480
 
 guest() {

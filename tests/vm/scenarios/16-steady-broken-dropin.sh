@@ -3,6 +3,7 @@
 # the last configuration that loaded, says it is degraded (status, journal), `healthdog config
 # check` names the file and line, `healthdog arm` leaves the steady boot alone, and the VM keeps
 # running with no watchdog reset.
+SET=fast
 TIMEOUT=360
 
 guest() {

@@ -5,6 +5,7 @@
 # The trial is confirmed, the previous deployment pruned, and a second `healthdog update` finds
 # nothing to do.
 SERVE=1
+SET=fast
 TIMEOUT=420
 
 guest() {

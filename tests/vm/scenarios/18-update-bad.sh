@@ -4,6 +4,7 @@
 # failed deployment and quarantines its commit, and the next `healthdog update` of that branch is
 # refused, saying when and why the commit failed.
 SERVE=1
+SET=fast
 TIMEOUT=700
 
 guest() {

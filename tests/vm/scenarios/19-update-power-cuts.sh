@@ -5,6 +5,7 @@
 # healthdog confirms at once as "update not applied", no reset, no rollback. During the reboot
 # into the trial: the next boot is the trial of version 3, confirmed.
 SERVE=1
+SET=fast
 TIMEOUT=600
 
 guest() {

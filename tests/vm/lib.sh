@@ -65,8 +65,9 @@ vm_serve_stop() {
 # and the disk. With SERVE=1 the guest has a network and the update server (vm_serve_start).
 # With BOOT=grub the disk is disk-grub.img and ROM is not used (SeaBIOS boots GRUB from the MBR;
 # a boot starts at GRUB's "Booting `ENTRY'").
-# A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). Returns qemu-run's
-# status.
+# A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). BOOT_TIMEOUT: the
+# hang guard of one boot, 150 s (a GRUB scenario's boot that deploys runs grub-mkconfig, ~30 s
+# more under TCG, and up to a minute beside other work). Returns qemu-run's status.
 vm_run() {
         local dir=$1 rom=$2 scenario=$3 timeout=$4 rc disk=$VM/disk.img firmware
         shift 4
@@ -83,7 +84,7 @@ vm_run() {
         [ "${SERVE:-}" != 1 ] || vm_serve_start "$dir"
         "$vm_top/tests/vm/qemu-run" "${firmware[@]}" --disk "$dir/disk.img" --disk-format raw \
                 --serial-log "$dir/console.log" --json "$dir/run.json" --power-cut-on '@@power-cut' \
-                --timeout "$timeout" --boot-timeout 150 "$@" -- "${VM_NET[@]}" </dev/null
+                --timeout "$timeout" --boot-timeout "${BOOT_TIMEOUT:-150}" "$@" -- "${VM_NET[@]}" </dev/null
         rc=$?
         [ "${SERVE:-}" != 1 ] || vm_serve_stop
         return $rc

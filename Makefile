@@ -172,11 +172,14 @@ install: $(B)/healthdog $(B)/healthdog-ostree $(MAN_PAGES:%=$(B)/man/%) $(UNITS:
 	for u in $(UNITS); do install -Dm644 $(B)/units/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	for m in $(MAN_PAGES); do install -Dm644 $(B)/man/$$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; done
 	install -Dm644 conf/bash-completion/healthdog $(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
+	install -Dm644 conf/grub/healthdog.cfg $(DESTDIR)$(DATADIR)/healthdog/grub/healthdog.cfg
+	install -Dm755 conf/grub/14_healthdog $(DESTDIR)$(DATADIR)/healthdog/grub/14_healthdog
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthdog $(DESTDIR)$(LIBEXECDIR)/healthdog-ostree \
 		$(UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) $(DESTDIR)$(DOCDIR)/examples/*.conf $(DESTDIR)$(DOCDIR)/README.md \
-		$(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog
+		$(DESTDIR)$(BASHCOMPLETIONDIR)/healthdog $(DESTDIR)$(DATADIR)/healthdog/grub/healthdog.cfg \
+		$(DESTDIR)$(DATADIR)/healthdog/grub/14_healthdog
 	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 # The Debian packages the build and the tests need; installed when missing (needs root).

@@ -14,7 +14,8 @@ for f in usr/sbin/healthdog:755 usr/libexec/healthdog-ostree:755 etc/healthdog/h
          $units/healthdog-ostree.socket:644 $units/healthdog-ostree@.service:644 \
          usr/share/doc/healthdog/examples/app-heartbeat.conf:644 usr/share/doc/healthdog/README.md:644 \
          usr/share/man/man8/healthdog.8:644 usr/share/man/man5/healthdog.conf.5:644 \
-         usr/share/man/man8/healthdog-ostree.8:644 usr/share/bash-completion/completions/healthdog:644; do
+         usr/share/man/man8/healthdog-ostree.8:644 usr/share/bash-completion/completions/healthdog:644 \
+         usr/share/healthdog/grub/healthdog.cfg:644 usr/share/healthdog/grub/14_healthdog:755; do
         path=$root/${f%:*}
         [ -f "$path" ] || fail "missing $path"
         mode=$(stat -c %a "$path")
@@ -70,6 +71,13 @@ done
 
 bash -c "source '$root/usr/share/bash-completion/completions/healthdog' && complete -p healthdog" >/dev/null ||
         fail "the installed bash completion does not load"
+
+# The GRUB fragment, as grub-mkconfig runs it: 14_healthdog linked into a grub.d directory prints
+# healthdog.cfg from beside its real path.
+mkdir -p "$TEST_TMPDIR/grub.d"
+ln -s "$root/usr/share/healthdog/grub/14_healthdog" "$TEST_TMPDIR/grub.d/14_healthdog"
+"$TEST_TMPDIR/grub.d/14_healthdog" | cmp -s - "$root/usr/share/healthdog/grub/healthdog.cfg" ||
+        fail "14_healthdog linked into grub.d does not print healthdog.cfg"
 
 # Overridable directories, compiled in as well (in a build directory of its own).
 make -s -C "$SRCDIR" install B="$TEST_TMPDIR/build" DESTDIR="$root.2" PREFIX=/opt/hd \

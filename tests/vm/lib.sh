@@ -7,6 +7,10 @@
 # and its functions (update, finish, ...). At its end the guest prints its report (lines starting
 # with "@@") and leaves through isa-debug-exit; the host then reads the console, the QMP counts
 # (tests/vm/qemu-run) and the U-Boot environment on the disk with fw_printenv.
+#
+# BOOT=grub (set by a scenario) runs the GRUB image instead ($VM/disk-grub.img, booted by QEMU's
+# SeaBIOS; build-image makes both): the same sysroot with GRUB in the MBR and /boot on its own
+# partition, whose grubenv vm_grubenv reads on the host.
 
 set -u
 vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,7 +26,8 @@ vm_require() {
                 command -v "$t" >/dev/null || missing+=("$t")
         done
         [ ${#missing[@]} -eq 0 ] || { echo "FAIL: missing tools: ${missing[*]} (tests/install-deps vm)"; return 1; }
-        for t in "$VM/disk.img" "$VM/u-boot/u-boot.rom" "$VM/u-boot/u-boot-script.rom"; do
+        command -v debugfs >/dev/null || { echo "FAIL: missing tools: debugfs (tests/install-deps vm)"; return 1; }
+        for t in "$VM/disk.img" "$VM/u-boot/u-boot.rom" "$VM/u-boot/u-boot-script.rom" "$VM/disk-grub.img"; do
                 [ -f "$t" ] || { echo "FAIL: missing $t: run make vm-image"; return 1; }
         done
 }
@@ -58,20 +63,28 @@ vm_serve_stop() {
 # vm_run DIR ROM SCENARIO-FILE TIMEOUT [qemu-run options...]: a fresh copy of the disk in DIR
 # with the scenario on it, booted until the guest finishes; leaves DIR/console.log, DIR/run.json
 # and the disk. With SERVE=1 the guest has a network and the update server (vm_serve_start).
-# A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). Returns qemu-run's
-# status.
+# With BOOT=grub the disk is disk-grub.img and ROM is not used (SeaBIOS boots GRUB from the MBR;
+# a boot starts at GRUB's "Booting `ENTRY'").
+# A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). BOOT_TIMEOUT: the
+# hang guard of one boot, 150 s (a GRUB scenario's boot that deploys runs grub-mkconfig, ~30 s
+# more under TCG, and up to a minute beside other work). Returns qemu-run's status.
 vm_run() {
-        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc
+        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc disk=$VM/disk.img firmware
         shift 4
+        firmware=(--bios "$rom")
+        if [ "${BOOT:-uboot}" = grub ]; then
+                disk=$VM/disk-grub.img
+                firmware=(--banner 'Booting `')
+        fi
         mkdir -p "$dir"
         rm -f "$dir/disk.img"
-        cp --sparse=always "$VM/disk.img" "$dir/disk.img"
+        cp --sparse=always "$disk" "$dir/disk.img"
         mcopy -o -i "$dir/disk.img@@$VM_FAT_OFFSET" "$scenario" ::scenario || return 1
         VM_NET=()
         [ "${SERVE:-}" != 1 ] || vm_serve_start "$dir"
-        "$vm_top/tests/vm/qemu-run" --bios "$rom" --disk "$dir/disk.img" --disk-format raw \
+        "$vm_top/tests/vm/qemu-run" "${firmware[@]}" --disk "$dir/disk.img" --disk-format raw \
                 --serial-log "$dir/console.log" --json "$dir/run.json" --power-cut-on '@@power-cut' \
-                --timeout "$timeout" --boot-timeout 150 "$@" -- "${VM_NET[@]}" </dev/null
+                --timeout "$timeout" --boot-timeout "${BOOT_TIMEOUT:-150}" "$@" -- "${VM_NET[@]}" </dev/null
         rc=$?
         [ "${SERVE:-}" != 1 ] || vm_serve_stop
         return $rc
@@ -105,6 +118,20 @@ vm_env() {
         fi
         line=$(fw_printenv -c "$dir/fw_env.config" 2>/dev/null | grep -m1 "^$2=") || { echo "(unset)"; return; }
         echo "${line#*=}"
+}
+
+# vm_grubenv_cat DISK: the GRUB environment block (/grub/grubenv on the /boot partition, p3) of
+# the disk image DISK, its bytes as they are, read on the host with debugfs.
+vm_grubenv_cat() {
+        local start
+        start=$(sfdisk -d "$1" | sed -n 's|^.*\.img3 : start= *\([0-9]*\),.*|\1|p')
+        [ -n "$start" ] || { echo "(no partition 3 on $1)" >&2; return 1; }
+        debugfs -R 'cat /grub/grubenv' "$1?offset=$((start * 512))" 2>/dev/null
+}
+
+# vm_grubenv DISK NAME: NAME in that block, or "(unset)".
+vm_grubenv() {
+        vm_grubenv_cat "$1" | sed -n "s/^$2=//p" | grep . || echo "(unset)"
 }
 
 # Assertions: they print what they checked; the first failure ends the scenario (exit 1).

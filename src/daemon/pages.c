@@ -14,6 +14,19 @@ typedef struct PageRanges {
         } ranges[64];
 } PageRanges;
 
+/* Whether the page at addr is also in one of the object's writable segments. */
+static bool page_is_writable(const struct dl_phdr_info *info, uintptr_t addr, uintptr_t page) {
+        for (size_t i = 0; i < info->dlpi_phnum; i++) {
+                const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+                uintptr_t start = (info->dlpi_addr + p->p_vaddr) & ~(page - 1);
+                uintptr_t end = info->dlpi_addr + p->p_vaddr + p->p_memsz;
+
+                if (p->p_type == PT_LOAD && (p->p_flags & PF_W) && addr >= start && addr < end)
+                        return true;
+        }
+        return false;
+}
+
 /* dl_iterate_phdr() callback: collects the pages of one loaded object's read-only segments. */
 static int collect_readonly_segments(struct dl_phdr_info *info, size_t size, void *userdata) {
         PageRanges *d = userdata;
@@ -23,11 +36,19 @@ static int collect_readonly_segments(struct dl_phdr_info *info, size_t size, voi
                 return 0;
         for (size_t i = 0; i < info->dlpi_phnum && d->n < ELEMENTSOF(d->ranges); i++) {
                 const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-                /* Whole pages inside the segment only: never a page shared with a writable one. */
-                uintptr_t start = (info->dlpi_addr + p->p_vaddr + d->page - 1) & ~(d->page - 1);
-                uintptr_t end = (info->dlpi_addr + p->p_vaddr + p->p_filesz) & ~(d->page - 1);
+                /* Every page the segment is mapped on, its partial first and last ones too (each
+                 * small library kept one or two that way), but never a page a writable segment
+                 * shares. */
+                uintptr_t start = (info->dlpi_addr + p->p_vaddr) & ~(d->page - 1);
+                uintptr_t end = (info->dlpi_addr + p->p_vaddr + p->p_filesz + d->page - 1) & ~(d->page - 1);
 
-                if (p->p_type == PT_LOAD && !(p->p_flags & PF_W) && end > start)
+                if (p->p_type != PT_LOAD || (p->p_flags & PF_W))
+                        continue;
+                if (end > start && page_is_writable(info, start, d->page))
+                        start += d->page;
+                if (end > start && page_is_writable(info, end - d->page, d->page))
+                        end -= d->page;
+                if (end > start)
                         d->ranges[d->n++] = (typeof(d->ranges[0])) { start, end };
         }
         return 0;

@@ -88,7 +88,7 @@ OSTREE_CFLAGS = $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags ostree-
 OSTREE_LIBS = $(shell $(PKG_CONFIG) --libs ostree-1)
 
 FUZZ_TARGETS := fuzz-config fuzz-helper-json fuzz-state
-UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-bus test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
+UNIT_TESTS := test-util test-config test-conf-parser test-check test-check-run test-resource test-net test-bus test-bootenv test-boot test-feed test-hooks test-json test-spawn-stdio
 TOOLS := wdt-standin monotime fake-systemd1
 
 .PHONY: all install uninstall check check-host check-vm demo bench fuzz soak vm-image vm-demo deps test-deps clean

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "ifname.h"
+#include "net.h"
 
 /* [check.NAME] type=ping: count ICMP echo requests to an address, spacing apart; it passes when
  * no more than max-loss percent of them go without a reply within reply-timeout.
@@ -337,12 +338,10 @@ static void ping_receive(PingProbe *p, const PingSettings *s, usec_t latest) {
 
 static char *ping_format_rtt(char *buf, size_t size, usec_t u) {
         if (u < 10 * USEC_PER_MSEC)
-                snprintf(buf, size, "%.2fms", (double) u / USEC_PER_MSEC);
-        else if (u < USEC_PER_SEC)
-                snprintf(buf, size, "%.1fms", (double) u / USEC_PER_MSEC);
-        else
-                snprintf(buf, size, "%.2fs", (double) u / USEC_PER_SEC);
-        return buf;
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 2, "ms");
+        if (u < USEC_PER_SEC)
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 1, "ms");
+        return net_format_decimal(buf, size, u, USEC_PER_SEC, 2, "s");
 }
 
 static void ping_report(Check *c, PingProbe *p) {

@@ -115,8 +115,8 @@ sample() { echo "$(now) $(cpu_ns "${SUT_PID[$1]}") $(children_ticks "${SUT_PID[$
 # peer_measure: both daemons at once, the steady window then the failure; writes one line per
 # daemon to $P/results: "NAME RSS USS USS_ALONE CPU CHILDREN CTXSW MAXGAP MEDGAP FAULT_TO_LAST THREADS".
 peer_measure() {
-        local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed perf_pid= faults=
-        local -A uss first last rss threads fault lastping
+        local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed perf_pid='' faults=''
+        local -A uss first last rss_kb n_threads fault lastping
         sut_start healthdog "$HEALTHDOG" run -c "$P/healthdog/healthdog.conf"
         sut_start peer "$PEER" -F -c "$P/peer/watchdog.conf"
         for name in "${SUTS[@]}"; do
@@ -147,8 +147,8 @@ peer_measure() {
         for name in "${SUTS[@]}"; do
                 pid=${SUT_PID[$name]}
                 last[$name]=$(sample "$name")
-                rss[$name]=$(smaps_kb "$pid" Rss)
-                threads[$name]=$(status_field "$pid" Threads)
+                rss_kb[$name]=$(smaps_kb "$pid" Rss)
+                n_threads[$name]=$(status_field "$pid" Threads)
                 cp "/proc/$pid/smaps" "$OUT/peer-$name-smaps.txt"
                 cp "/proc/$pid/status" "$OUT/peer-$name-status.txt"
         done
@@ -180,9 +180,9 @@ peer_measure() {
                 read -r t1 c1 k1 s1 <<<"${last[$name]}"
                 read -r uss_alone uss_shared <<<"${uss[$name]}"
                 read -r gmax gmed < <(gap_stats "$OUT/peer-$name-standin.log" "$t0" "$t1")
-                echo "$name ${rss[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
+                echo "$name ${rss_kb[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
                         "$(calc "($k1 - $k0) / $hz / ($t1 - $t0) * 60")" "$(calc "($s1 - $s0) / ($t1 - $t0)")" \
-                        "$gmax $gmed $(calc "${lastping[$name]} - ${fault[$name]}") ${threads[$name]}" >>"$P/results"
+                        "$gmax $gmed $(calc "${lastping[$name]} - ${fault[$name]}") ${n_threads[$name]}" >>"$P/results"
         done
 }
 

@@ -8,20 +8,13 @@
 
 #include "check.h"
 #include "ifname.h"
+#include "net.h"
 
 /* [check.NAME] type=ping: count ICMP echo requests to an address, spacing apart; it passes when
  * no more than max-loss percent of them go without a reply within reply-timeout.
  *
  * Only address literals: a check that a watchdog acts on must not fail because DNS is down, and
  * resolving would need a helper process. */
-typedef struct PingSettings {
-        char *host;
-        unsigned count;
-        usec_t spacing;
-        usec_t reply_timeout;
-        unsigned max_loss;      /* percent */
-} PingSettings;
-
 typedef struct PingTarget {
         union {
                 struct sockaddr sa;
@@ -30,6 +23,21 @@ typedef struct PingTarget {
         };
         socklen_t len;
 } PingTarget;
+
+/* The host as written and its address, parsed once when the config is loaded. */
+typedef struct PingHost {
+        char *text;
+        PingTarget target;
+} PingHost;
+
+typedef struct PingSettings {
+        PingHost host;
+        unsigned count;
+        usec_t spacing;
+        usec_t reply_timeout;
+        unsigned max_loss;      /* percent */
+} PingSettings;
+
 
 /* Parses an IPv4 or IPv6 address, the latter with an optional %INTERFACE zone, which link-local
  * addresses need. With resolve, the zone is looked up (at run time: interfaces come and go).
@@ -103,26 +111,31 @@ not_an_address:
 }
 
 static int parse_host(const ConfigKey *key, const char *text, void *field, char **reason) {
+        PingHost *h = field;
+        PingTarget target;
         const char *why;
-        int r = ping_parse_host(text, false, NULL, &why);
+        int r = ping_parse_host(text, false, &target, &why);
 
         if (r < 0) {
                 *reason = strdup(why);
                 return r;
         }
-        return config_type_string.parse(key, text, field, reason);
+        r = config_type_string.parse(key, text, &h->text, reason);
+        if (r >= 0)
+                h->target = target;
+        return r;
 }
 
 static void format_host(FILE *f, const void *field) {
-        fputs(strempty(*(char *const *) field), f);
+        fputs(strempty(((const PingHost *) field)->text), f);
 }
 
 static void free_host(void *field) {
-        char **s = field;
-        *s = (free(*s), NULL);
+        PingHost *h = field;
+        h->text = (free(h->text), NULL);
 }
 
-static const ConfigType ping_type_host = { sizeof(char *), parse_host, format_host, free_host };
+static const ConfigType ping_type_host = { sizeof(PingHost), parse_host, format_host, free_host };
 
 static const ConfigKey ping_keys[] = {
         { "host",          &ping_type_host,       offsetof(PingSettings, host), .required = true },
@@ -337,12 +350,10 @@ static void ping_receive(PingProbe *p, const PingSettings *s, usec_t latest) {
 
 static char *ping_format_rtt(char *buf, size_t size, usec_t u) {
         if (u < 10 * USEC_PER_MSEC)
-                snprintf(buf, size, "%.2fms", (double) u / USEC_PER_MSEC);
-        else if (u < USEC_PER_SEC)
-                snprintf(buf, size, "%.1fms", (double) u / USEC_PER_MSEC);
-        else
-                snprintf(buf, size, "%.2fs", (double) u / USEC_PER_SEC);
-        return buf;
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 2, "ms");
+        if (u < USEC_PER_SEC)
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 1, "ms");
+        return net_format_decimal(buf, size, u, USEC_PER_SEC, 2, "s");
 }
 
 static void ping_report(Check *c, PingProbe *p) {
@@ -359,14 +370,14 @@ static void ping_report(Check *c, PingProbe *p) {
                 if (lost > 0)
                         snprintf(loss, sizeof(loss), " (%u%% loss)", pct);
                 snprintf(detail, sizeof(detail), "%u/%u replies from %s%s, avg %s", p->n_answered, s->count,
-                         s->host, loss, ping_format_rtt(rtt, sizeof(rtt), p->rtt_sum / p->n_answered));
+                         s->host.text, loss, ping_format_rtt(rtt, sizeof(rtt), p->rtt_sum / p->n_answered));
         } else {
                 if (pct <= s->max_loss)
                         pct = s->max_loss + 1;
                 if (p->n_late > 0)
                         snprintf(late, sizeof(late), "%u late", p->n_late);
                 snprintf(detail, sizeof(detail), "%u/%u replies from %s (%u%% loss > max %u%%)%s%s%s%s",
-                         p->n_answered, s->count, s->host, pct, s->max_loss,
+                         p->n_answered, s->count, s->host.text, pct, s->max_loss,
                          late[0] || p->send_error ? ": " : "", late, late[0] && p->send_error ? ", " : "",
                          p->send_error ? strerror(p->send_error) : "");
         }
@@ -443,9 +454,11 @@ static int ping_start(Check *c) {
         uint64_t stamp;
         int r;
 
-        r = ping_parse_host(s->host, true, &target, &why);
+        /* Only a %zone is looked up again on each run: interfaces come and go. */
+        target = s->host.target;
+        r = strchr(s->host.text, '%') ? ping_parse_host(s->host.text, true, &target, &why) : 0;
         if (r < 0) {
-                check_done(c, false, "%s %s", s->host, why);
+                check_done(c, false, "%s %s", s->host.text, why);
                 return 0;
         }
 

@@ -54,16 +54,29 @@ char *net_format_host_port(char *buf, size_t size, const char *host, unsigned po
         return buf;
 }
 
+char *net_format_decimal(char *buf, size_t size, usec_t u, usec_t unit, unsigned digits, const char *suffix) {
+        /* In fixed point: a %f in a run's detail kept libc's floating-point formatting (a 64 kB
+         * window of its code) resident for this alone. */
+        unsigned long long scale = digits >= 2 ? 100 : digits == 1 ? 10 : 1;
+        unsigned long long v = (u * scale + unit / 2) / unit;
+
+        if (scale == 1)
+                snprintf(buf, size, "%llu%s", v, suffix);
+        else
+                snprintf(buf, size, "%llu.%0*llu%s", v / scale, scale == 100 ? 2 : 1, v % scale, suffix);
+        return buf;
+}
+
 char *net_format_latency(char *buf, size_t size, usec_t u) {
         /* Loopback answers in tens of microseconds: keep two digits there, fewer further up. */
         if (u < USEC_PER_MSEC)
-                snprintf(buf, size, "%.2fms", (double) u / USEC_PER_MSEC);
-        else if (u < 10 * USEC_PER_MSEC)
-                snprintf(buf, size, "%.1fms", (double) u / USEC_PER_MSEC);
-        else if (u < USEC_PER_SEC)
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 2, "ms");
+        if (u < 10 * USEC_PER_MSEC)
+                return net_format_decimal(buf, size, u, USEC_PER_MSEC, 1, "ms");
+        if (u < USEC_PER_SEC)
                 snprintf(buf, size, "%llums", (unsigned long long) (u / USEC_PER_MSEC));
         else
-                snprintf(buf, size, "%.2fs", (double) u / USEC_PER_SEC);
+                net_format_decimal(buf, size, u, USEC_PER_SEC, 2, "s");
         return buf;
 }
 

@@ -37,6 +37,8 @@ char *net_address_format(const NetAddress *a, bool with_port, char *buf, size_t 
 char *net_format_host_port(char *buf, size_t size, const char *host, unsigned port);
 /* Formats a short latency for a detail line: "0.4ms", "12ms", "1.25s". Returns buf. */
 char *net_format_latency(char *buf, size_t size, usec_t u);
+/* Writes u / unit rounded to digits (0-2) decimals, then suffix: "0.05ms". Returns buf. */
+char *net_format_decimal(char *buf, size_t size, usec_t u, usec_t unit, unsigned digits, const char *suffix);
 /* True when s is an IPv4/IPv6 literal or a syntactically valid host name (letters, digits, '-'
  * and '_' in dot-separated labels of at most 63 characters, 253 in all). */
 bool net_host_is_valid(const char *s);

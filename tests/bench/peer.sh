@@ -115,13 +115,21 @@ sample() { echo "$(now) $(cpu_ns "${SUT_PID[$1]}") $(children_ticks "${SUT_PID[$
 # peer_measure: both daemons at once, the steady window then the failure; writes one line per
 # daemon to $P/results: "NAME RSS USS USS_ALONE CPU CHILDREN CTXSW MAXGAP MEDGAP FAULT_TO_LAST THREADS".
 peer_measure() {
-        local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed
-        local -A uss first last rss threads fault lastping
+        local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed perf_pid='' faults=''
+        local -A uss first last rss_kb n_threads fault lastping
         sut_start healthdog "$HEALTHDOG" run -c "$P/healthdog/healthdog.conf"
         sut_start peer "$PEER" -F -c "$P/peer/watchdog.conf"
         for name in "${SUTS[@]}"; do
                 sandbox_verify "${SUT_PID[$name]}"
         done
+        # Which functions fault healthdog's pages back in after it unmapped them (tests/bench/windows).
+        if [ -n "${BENCH_FAULTS:-}" ]; then
+                # From 3 s on: start-up is over, the release is still to come.
+                perf record -q -e page-faults -c 1 -d -D 3000 -p "${SUT_PID[healthdog]}" ${BENCH_FAULTS_CALLERS:+--call-graph dwarf,16384} \
+                        -o "$OUT/peer-healthdog-faults.data" -- sleep $((SECONDS_STEADY + 5)) 2>"$OUT/peer-healthdog-perf.log" &
+                perf_pid=$!
+                lib_pids+=("$perf_pid")
+        fi
         # Past start-up: healthdog gives back its start-up pages 5 s after it started (main.c).
         sleep 6
         for name in "${SUTS[@]}"; do
@@ -131,14 +139,22 @@ peer_measure() {
         hz=$(getconf CLK_TCK)
         for name in "${SUTS[@]}"; do first[$name]=$(sample "$name"); done
         sleep "$SECONDS_STEADY"
+        if [ -n "$perf_pid" ]; then
+                wait "$perf_pid"
+                faults=$OUT/peer-healthdog-faults.txt
+                perf script -F time,ip,addr -i "$OUT/peer-healthdog-faults.data" >"$faults" 2>>"$OUT/peer-healthdog-perf.log"
+        fi
         for name in "${SUTS[@]}"; do
                 pid=${SUT_PID[$name]}
                 last[$name]=$(sample "$name")
-                rss[$name]=$(smaps_kb "$pid" Rss)
-                threads[$name]=$(status_field "$pid" Threads)
+                rss_kb[$name]=$(smaps_kb "$pid" Rss)
+                n_threads[$name]=$(status_field "$pid" Threads)
                 cp "/proc/$pid/smaps" "$OUT/peer-$name-smaps.txt"
                 cp "/proc/$pid/status" "$OUT/peer-$name-status.txt"
         done
+        # What of each object is resident, window by window, and (BENCH_FAULTS) what brought it in.
+        "$top/tests/bench/windows" "${SUT_PID[healthdog]}" ${faults:+"$faults"} >"$OUT/peer-healthdog-windows.txt" 2>&1
+        "$top/tests/bench/windows" "${SUT_PID[peer]}" >"$OUT/peer-peer-windows.txt" 2>&1
         # The failure: the applications die; a process outside the sandboxes must outlive whatever
         # the daemons do about it (the peer kills every process it sees, then calls reboot()).
         sleep 600 &
@@ -164,9 +180,9 @@ peer_measure() {
                 read -r t1 c1 k1 s1 <<<"${last[$name]}"
                 read -r uss_alone uss_shared <<<"${uss[$name]}"
                 read -r gmax gmed < <(gap_stats "$OUT/peer-$name-standin.log" "$t0" "$t1")
-                echo "$name ${rss[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
+                echo "$name ${rss_kb[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
                         "$(calc "($k1 - $k0) / $hz / ($t1 - $t0) * 60")" "$(calc "($s1 - $s0) / ($t1 - $t0)")" \
-                        "$gmax $gmed $(calc "${lastping[$name]} - ${fault[$name]}") ${threads[$name]}" >>"$P/results"
+                        "$gmax $gmed $(calc "${lastping[$name]} - ${fault[$name]}") ${n_threads[$name]}" >>"$P/results"
         done
 }
 

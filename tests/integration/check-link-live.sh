@@ -114,7 +114,13 @@ assert_grep "$T/flood.log" "rtnetlink: No buffer space available, reading interf
 grep "failed.*rtnetlink" "$T/flood.log" | grep -v "rtnetlink: Device or resource busy$" >"$T/flood-failures.txt"
 [ -s "$T/flood-failures.txt" ] && fail "runs failed on rtnetlink: $(cat "$T/flood-failures.txt")"
 note "runs that failed as the flood outlasted their dumps: $(grep -c "failed.*rtnetlink: Device or resource busy$" "$T/flood.log")"
-assert_no_grep "$T/flood.log" "is now failing"
+# a-ipv4 has had no IPv4 address since A was made again, and gets one only half-way through the
+# flood: on a loaded machine its third failing run can come before that, which is the truth. No
+# other failure, and no other detail, may show up.
+grep "is now failing" "$T/flood.log" |
+        grep -v "^<4>Environmental check 'a-ipv4' is now failing: $A up, carrier, no IPv4 address$" >"$T/flood-failing.txt"
+[ -s "$T/flood-failing.txt" ] && fail "the flood made a check fail: $(cat "$T/flood-failing.txt")"
+note "ok: no check failed for the flood"
 
 stop_daemon
 check_sanitizers

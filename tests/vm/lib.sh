@@ -80,13 +80,15 @@ vm_serve_stop() {
 # arm64 image with a fresh copy of the flash in DIR/flash.img; "@@flash-copy NAME" from the guest
 # copies it to DIR/NAME.img. Returns qemu-run's status.
 vm_run() {
-        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc vm=$VM machine=()
+        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc vm=$VM machine=() boot_timeout=150
         shift 4
         mkdir -p "$dir"
         if [ "${ARCH:-x86_64}" = arm64 ]; then
                 vm=$VM_ARM64
                 cp "$vm/u-boot/flash1.img" "$dir/flash.img"
                 machine=(--arch arm64 --flash "$dir/flash.img" --flash-copies "$dir")
+                # A boot under TCG takes 60-80 s here, twice that beside other work.
+                boot_timeout=300
         fi
         rm -f "$dir/disk.img"
         cp --sparse=always "$vm/disk.img" "$dir/disk.img"
@@ -95,7 +97,7 @@ vm_run() {
         [ "${SERVE:-}" != 1 ] || vm_serve_start "$dir"
         "$vm_top/tests/vm/qemu-run" "${machine[@]}" --bios "$rom" --disk "$dir/disk.img" --disk-format raw \
                 --serial-log "$dir/console.log" --json "$dir/run.json" --power-cut-on '@@power-cut' \
-                --timeout "$timeout" --boot-timeout 150 "$@" -- "${VM_NET[@]}" </dev/null
+                --timeout "$timeout" --boot-timeout "$boot_timeout" "$@" -- "${VM_NET[@]}" </dev/null
         rc=$?
         [ "${SERVE:-}" != 1 ] || vm_serve_stop
         return $rc

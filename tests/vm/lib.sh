@@ -19,9 +19,27 @@ VM=${VM:-$vm_top/${B:-build}/vm}
 VM_DONE=10
 # The partition holding uboot.env (1 MiB into the disk, see tests/vm/build-image).
 VM_FAT_OFFSET=1M
+# The arm64 device in a box (`make vm-image-arm64`): a scenario that sets ARCH=arm64 runs there,
+# on QEMU's virt board with the U-Boot environment in its second flash bank (a copy of
+# $VM_ARM64/u-boot/flash1.img per run, DIR/flash.img).
+VM_ARM64=${VM_ARM64:-$vm_top/${B:-build}/vm-arm64}
+# Where conf/uboot/fw_env-arm64.config's offsets start in flash.img: /dev/mtd0 is both banks.
+VM_FLASH_BANK=$((0x4000000))
 
+# vm_require [ARCH]: the tools and the image of x86_64 (default) or arm64.
 vm_require() {
         local t missing=()
+        if [ "${1:-x86_64}" = arm64 ]; then
+                for t in qemu-system-aarch64 mcopy fw_printenv python3 socat; do
+                        command -v "$t" >/dev/null || missing+=("$t")
+                done
+                [ ${#missing[@]} -eq 0 ] || { echo "FAIL: missing tools: ${missing[*]} (tests/install-deps vm-arm64)"; return 1; }
+                for t in "$VM_ARM64/disk.img" "$VM_ARM64/u-boot/u-boot.bin" "$VM_ARM64/u-boot/u-boot-script.bin" \
+                        "$VM_ARM64/u-boot/flash1.img"; do
+                        [ -f "$t" ] || { echo "FAIL: missing $t: run make vm-image-arm64"; return 1; }
+                done
+                return 0
+        fi
         for t in qemu-system-x86_64 mcopy fw_printenv python3 socat; do
                 command -v "$t" >/dev/null || missing+=("$t")
         done
@@ -64,27 +82,35 @@ vm_serve_stop() {
 # with the scenario on it, booted until the guest finishes; leaves DIR/console.log, DIR/run.json
 # and the disk. With SERVE=1 the guest has a network and the update server (vm_serve_start).
 # With BOOT=grub the disk is disk-grub.img and ROM is not used (SeaBIOS boots GRUB from the MBR;
-# a boot starts at GRUB's "Booting `ENTRY'").
+# a boot starts at GRUB's "Booting `ENTRY'"). With ARCH=arm64, the arm64 image with a fresh copy of
+# the flash in DIR/flash.img; "@@flash-copy NAME" from the guest copies it to DIR/NAME.img.
 # A line "@@power-cut ..." from the guest cuts its power (QMP system_reset). BOOT_TIMEOUT: the
 # hang guard of one boot, 150 s (a GRUB scenario's boot that deploys runs grub-mkconfig, ~30 s
-# more under TCG, and up to a minute beside other work). Returns qemu-run's status.
+# more under TCG, and up to a minute beside other work; 300 s on arm64, where a boot under TCG
+# takes 60-80 s, twice that beside other work). Returns qemu-run's status.
 vm_run() {
-        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc disk=$VM/disk.img firmware
+        local dir=$1 rom=$2 scenario=$3 timeout=$4 rc disk=$VM/disk.img machine=() firmware boot_timeout
         shift 4
         firmware=(--bios "$rom")
-        if [ "${BOOT:-uboot}" = grub ]; then
+        boot_timeout=${BOOT_TIMEOUT:-150}
+        mkdir -p "$dir"
+        if [ "${ARCH:-x86_64}" = arm64 ]; then
+                disk=$VM_ARM64/disk.img
+                cp "$VM_ARM64/u-boot/flash1.img" "$dir/flash.img"
+                machine=(--arch arm64 --flash "$dir/flash.img" --flash-copies "$dir")
+                boot_timeout=${BOOT_TIMEOUT:-300}
+        elif [ "${BOOT:-uboot}" = grub ]; then
                 disk=$VM/disk-grub.img
                 firmware=(--banner 'Booting `')
         fi
-        mkdir -p "$dir"
         rm -f "$dir/disk.img"
         cp --sparse=always "$disk" "$dir/disk.img"
         mcopy -o -i "$dir/disk.img@@$VM_FAT_OFFSET" "$scenario" ::scenario || return 1
         VM_NET=()
         [ "${SERVE:-}" != 1 ] || vm_serve_start "$dir"
-        "$vm_top/tests/vm/qemu-run" "${firmware[@]}" --disk "$dir/disk.img" --disk-format raw \
+        "$vm_top/tests/vm/qemu-run" "${machine[@]}" "${firmware[@]}" --disk "$dir/disk.img" --disk-format raw \
                 --serial-log "$dir/console.log" --json "$dir/run.json" --power-cut-on '@@power-cut' \
-                --timeout "$timeout" --boot-timeout "${BOOT_TIMEOUT:-150}" "$@" -- "${VM_NET[@]}" </dev/null
+                --timeout "$timeout" --boot-timeout "$boot_timeout" "$@" -- "${VM_NET[@]}" </dev/null
         rc=$?
         [ "${SERVE:-}" != 1 ] || vm_serve_stop
         return $rc
@@ -112,7 +138,9 @@ print(json.dumps(v) if isinstance(v, (bool, dict, list)) or v is None else v)' "
 # (both copies copied out of the FAT partition), or "(unset)".
 vm_env() {
         local dir=$1 line
-        if [ ! -f "$dir/fw_env.config" ]; then
+        if [ "${ARCH:-x86_64}" = arm64 ]; then
+                vm_flash_config "$dir/flash.img" >"$dir/fw_env.config"
+        elif [ ! -f "$dir/fw_env.config" ]; then
                 mcopy -o -i "$dir/disk.img@@$VM_FAT_OFFSET" ::uboot.env ::uboot-redund.env "$dir/" || return 1
                 printf '%s 0x0 0x4000\n' "$dir/uboot.env" "$dir/uboot-redund.env" >"$dir/fw_env.config"
         fi
@@ -132,6 +160,35 @@ vm_grubenv_cat() {
 # vm_grubenv DISK NAME: NAME in that block, or "(unset)".
 vm_grubenv() {
         vm_grubenv_cat "$1" | sed -n "s/^$2=//p" | grep . || echo "(unset)"
+}
+
+# vm_flash_config FLASH: conf/uboot/fw_env-arm64.config for a copy of the second flash bank.
+vm_flash_config() {
+        local dev off size rest
+        while read -r dev off size rest; do
+                case $dev in "" | "#"*) continue ;; esac
+                printf '%s 0x%x %s\n' "$1" $((off - VM_FLASH_BANK)) "$size"
+        done <"$vm_top/conf/uboot/fw_env-arm64.config"
+}
+
+# vm_flash_copies FLASH: one line per copy of the environment in a copy of the flash bank, read
+# byte by byte: "OFFSET valid flag=F upgrade_available=U bootcount=C" (CRC right) or
+# "OFFSET invalid" (CRC wrong: erased, or written in part).
+vm_flash_copies() {
+        vm_flash_config "$1" | python3 -c 'import sys, zlib, struct
+for line in sys.stdin:
+    path, off, size = line.split()
+    off, size = int(off, 16), int(size, 16)
+    with open(path, "rb") as f:
+        f.seek(off)
+        b = f.read(size)
+    crc, flag, data = struct.unpack("<I", b[:4])[0], b[4], b[5:]
+    if zlib.crc32(data) != crc:
+        print("0x%x invalid" % off)
+        continue
+    env = dict(v.split(b"=", 1) for v in data.split(b"\0\0")[0].split(b"\0") if b"=" in v)
+    print("0x%x valid flag=%d" % (off, flag), " ".join("%s=%s" % (k, env.get(k.encode(), b"(unset)").decode())
+          for k in ("upgrade_available", "bootcount")))'
 }
 
 # Assertions: they print what they checked; the first failure ends the scenario (exit 1).

@@ -2,8 +2,10 @@
 # every trial boot. healthdog stops feeding, the i6300esb resets the VM, U-Boot counts; after
 # bootlimit (3) resets altbootcmd boots the previous deployment, and healthdog clears the
 # variables, removes the failed deployment (ostree admin status, uEnv.txt), records the verdict
-# and runs the red hook.
+# and runs the red hook. On both machines: the arm64 one (VM_ARCH=arm64) counts in its NOR flash.
+ARCH=${VM_ARCH:-x86_64}
 TIMEOUT=600
+[ "$ARCH" != arm64 ] || TIMEOUT=900
 
 guest() {
         cat <<'GUEST'

@@ -4,6 +4,7 @@
 # afterwards writes nothing to grubenv, neither GRUB nor healthdog: its bytes before that reboot
 # (in the guest) are its bytes on the disk after the run (on the host).
 BOOT=grub
+SET=fast
 SERVE=1
 TIMEOUT=900
 BOOT_TIMEOUT=300

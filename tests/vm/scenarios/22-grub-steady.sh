@@ -2,6 +2,7 @@
 # built, a plain reboot between them; grubenv's bytes on the disk after the run (read on the host)
 # are those of the image before it, and the guest saw the same bytes in both boots.
 BOOT=grub
+SET=fast
 TIMEOUT=300
 
 guest() {

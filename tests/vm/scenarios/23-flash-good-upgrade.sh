@@ -4,6 +4,7 @@
 # the copies must be equal, and QEMU's flash traces must show no erase and no programmed word from
 # the steady boot's U-Boot, kernel or healthdog.
 ARCH=arm64
+SET=fast
 TIMEOUT=480
 
 guest() {

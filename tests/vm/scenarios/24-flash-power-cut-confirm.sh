@@ -5,6 +5,7 @@
 # other copy still holds the trial (upgrade_available=1, bootcount=1). The next boot's U-Boot takes that one (no "default
 # environment"), counts the boot (bootcount=2), and healthdog confirms the trial again.
 ARCH=arm64
+SET=fast
 TIMEOUT=480
 VM_RUN_ARGS=(--power-cut-in-flash-store '@@cut-the-next-store' --flash-at-cut "$VM_DIR/flash-at-cut.img")
 

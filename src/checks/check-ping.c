@@ -212,21 +212,39 @@ static void ping_probe_free(void *probe) {
 
 /* An unprivileged ICMP datagram socket where net.ipv4.ping_group_range lets our group have one
  * (the kernel then picks the id and keeps other processes' replies away from us); a raw socket,
- * which needs CAP_NET_RAW, otherwise. Returns the fd, or -errno. */
+ * which needs CAP_NET_RAW, otherwise. Once the datagram socket was refused, a raw one is tried
+ * first (the refused call was one system call more on every run); should the raw one be refused
+ * later, the datagram one is asked again. Returns the fd, or -errno. */
 static int ping_open(int family, bool *ret_raw) {
+        static bool dgram_refused[2];
+        bool *refused = &dgram_refused[family == AF_INET6];
         int proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
-        int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+        int fd, raw_errno;
 
-        if (fd >= 0) {
-                *ret_raw = false;
-                return fd;
+        if (!*refused) {
+                fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+                if (fd >= 0) {
+                        *ret_raw = false;
+                        return fd;
+                }
+                if (errno != EACCES && errno != EPERM && errno != EPROTONOSUPPORT)
+                        return -errno;
+                *refused = true;
         }
-        if (errno != EACCES && errno != EPERM && errno != EPROTONOSUPPORT)
-                return -errno;
 
         fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-        if (fd < 0)
-                return -errno;
+        if (fd < 0) {
+                raw_errno = errno;
+                if (raw_errno == EACCES || raw_errno == EPERM) {
+                        fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+                        if (fd >= 0) {
+                                *refused = false;
+                                *ret_raw = false;
+                                return fd;
+                        }
+                }
+                return -raw_errno;
+        }
         /* Only echo replies: not the requests we see going out on loopback, nor every error on
          * the host. Should the filter fail, the checks on every reply still hold. */
         if (family == AF_INET) {
@@ -452,6 +470,7 @@ static int ping_start(Check *c) {
         PingTarget target;
         const char *why;
         uint64_t stamp;
+        pid_t pid;
         int r;
 
         /* Only a %zone is looked up again on each run: interfaces come and go. */
@@ -481,10 +500,11 @@ static int ping_start(Check *c) {
         /* Not secret, only distinct: from other processes' echoes (the pid) and from this
          * daemon's earlier runs (the counter and the clock). */
         runs++;
-        p->id = (uint16_t) (getpid() ^ (runs << 10));
+        pid = getpid();
+        p->id = (uint16_t) (pid ^ (runs << 10));
         stamp = now(CLOCK_MONOTONIC);
         memcpy(p->cookie, &stamp, sizeof(stamp));
-        stamp = (uint64_t) getpid() << 32 | runs;
+        stamp = (uint64_t) pid << 32 | runs;
         memcpy(p->cookie + sizeof(stamp), &stamp, sizeof(stamp));
 
         r = sd_event_add_io(c->event, &p->io, p->fd, EPOLLIN, on_ping_io, c);

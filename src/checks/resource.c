@@ -42,11 +42,17 @@ int resource_parse_u64(const char **p, uint64_t *ret) {
 
 const char *resource_format_fixed(char buf[static RESOURCE_NUMBER_MAX], uint64_t v, unsigned digits, unsigned keep) {
         uint64_t scale = 1;
-        int n;
+        char *p;
+        size_t n;
 
         for (unsigned i = 0; i < digits; i++)
                 scale *= 10;
-        n = snprintf(buf, RESOURCE_NUMBER_MAX, "%" PRIu64 ".%0*" PRIu64, v / scale, (int) digits, v % scale);
+        /* Every check of the resource kinds formats two or three of these each run. */
+        p = format_uint64(buf, v / scale, 0);
+        *p++ = '.';
+        p = format_uint64(p, v % scale, digits);
+        *p = '\0';
+        n = (size_t) (p - buf);
         while (n > 0 && digits > keep && buf[n - 1] == '0') {
                 buf[--n] = '\0';
                 digits--;

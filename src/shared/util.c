@@ -152,6 +152,20 @@ int parse_duration(const char *s, usec_t *ret) {
         return 0;
 }
 
+char *format_uint64(char *p, uint64_t v, unsigned width) {
+        char digits[20];
+        size_t n = 0;
+
+        do
+                digits[n++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        for (; width > n; width--)
+                *p++ = '0';
+        while (n > 0)
+                *p++ = digits[--n];
+        return p;
+}
+
 char *format_duration(char *buf, size_t size, usec_t u) {
         static const struct {
                 const char *suffix;
@@ -160,21 +174,27 @@ char *format_duration(char *buf, size_t size, usec_t u) {
                 { "h", USEC_PER_HOUR }, { "min", USEC_PER_MINUTE }, { "s", USEC_PER_SEC },
                 { "ms", USEC_PER_MSEC }, { "us", 1 },
         };
-        size_t n = 0;
+        /* Whole, then cut to size: the longest, UINT64_MAX, is 33 characters. */
+        char text[DURATION_MAX], *p = text;
+        size_t n;
 
-        if (u == 0) {
-                snprintf(buf, size, "0");
+        if (size == 0)
                 return buf;
-        }
-        buf[0] = '\0';
-        for (size_t i = 0; i < ELEMENTSOF(units) && u > 0 && n < size; i++) {
+        if (u == 0)
+                *p++ = '0';
+        for (size_t i = 0; i < ELEMENTSOF(units) && u > 0; i++) {
                 usec_t k = u / units[i].usec;
                 if (k == 0)
                         continue;
-                n += (size_t) snprintf(buf + n, size - n, "%s%llu%s", n > 0 ? " " : "",
-                                       (unsigned long long) k, units[i].suffix);
+                if (p > text)
+                        *p++ = ' ';
+                p = format_uint64(p, k, 0);
+                p = stpcpy(p, units[i].suffix);
                 u -= k * units[i].usec;
         }
+        n = (size_t) (p - text) < size - 1 ? (size_t) (p - text) : size - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
         return buf;
 }
 

@@ -108,6 +108,11 @@ int parse_duration(const char *s, usec_t *ret);
 char *format_duration(char *buf, size_t size, usec_t u);
 #define DURATION_MAX 64
 
+/* Writes v in decimal at p, zero-padded to at least width digits, without a terminating NUL, and
+ * returns the end: at most max(20, width) characters. For what runs every second, where
+ * snprintf() cost more than the rest of the check. */
+char *format_uint64(char *p, uint64_t v, unsigned width);
+
 /* Parses a decimal unsigned integer without sign, spaces or trailing garbage. */
 int parse_uint(const char *s, unsigned *ret);
 int parse_int(const char *s, int *ret);

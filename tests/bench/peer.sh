@@ -3,7 +3,8 @@
 # same 7 probes at the same interval. Each daemon runs in a sandbox of its own
 # (tests/bench/sandbox) with its own copy of the application and its own stand-in, both at once,
 # so that the machine's load is the same for both, and both are measured the same way; then both
-# applications die and the stand-ins tell when the last ping came. Adds PEER_ROWS for the table.
+# applications die and the stand-ins tell when the last ping came. peer_part writes PEER_ROWS for
+# the table; cost.sh runs the same set-up under valgrind and strace.
 #
 # The probes: a heartbeat file that must change within 5 s, the application's pidfile, a ping
 # to 127.0.0.1, interface lo, the 1-minute load, available memory, and a test program. The
@@ -13,9 +14,8 @@
 PEER=${BENCH_PEER:-/usr/sbin/watchdog}
 P=$T/peer
 PEER_ROWS=$OUT/peer-table.txt
-: >"$PEER_ROWS"
 SUTS=(healthdog peer)
-declare -A SUT_PID SUT_APP SUT_SANDBOX SUT_STANDIN
+declare -A SUT_PID SUT_APP SUT_SANDBOX SUT_STANDIN SUT_COMM
 
 # peer_setup: for each of healthdog and the peer, a directory $P/NAME with the stand-in's FIFO,
 # the application's files, the test program and the config.
@@ -55,7 +55,8 @@ peer_setup() {
 }
 
 # sut_start NAME COMMAND...: NAME's stand-in (SCHED_FIFO 90, as start_standin_rt), then COMMAND in
-# a sandbox beside NAME's application, stderr to $OUT/peer-NAME.log. Sets SUT_PID[NAME] and
+# a sandbox beside NAME's application, stderr to $OUT/peer-NAME.log; the daemon's process is
+# the one named SUT_COMM[NAME], by default COMMAND's basename. Sets SUT_PID[NAME] and
 # SUT_APP[NAME] (pids outside the sandbox), SUT_SANDBOX[NAME] (unshare's), SUT_STANDIN[NAME].
 sut_start() {
         local name=$1 d=$P/$1 log=$OUT/peer-$1-standin.log
@@ -63,12 +64,12 @@ sut_start() {
         chrt -f 90 "$STANDIN" --device "$d/watchdog" --timeout "$((INTERVAL * 3))" --log "$log" &
         SUT_STANDIN[$name]=$!
         lib_pids+=("$!")
-        wait_until 3 grep -q ' READY ' "$log" || fail "$name's stand-in did not start"
+        wait_until 3 grep -qs ' READY ' "$log" || fail "$name's stand-in did not start"
         "$top/tests/bench/sandbox" --app "echo \$\$ >$d/app.pid; while :; do touch $d/alive; sleep 1; done" \
                 -- "$@" >"$OUT/peer-$name.log" 2>&1 &
         SUT_SANDBOX[$name]=$!
         lib_pids+=("$!")
-        wait_until 5 sut_found "$name" "$(basename "$1")" || fail "$name did not start in the sandbox: $(cat "$OUT/peer-$name.log")"
+        wait_until 5 sut_found "$name" "${SUT_COMM[$name]:-$(basename "$1")}" || fail "$name did not start in the sandbox: $(cat "$OUT/peer-$name.log")"
 }
 sut_found() {
         local init
@@ -116,7 +117,7 @@ sample() { echo "$(now) $(cpu_ns "${SUT_PID[$1]}") $(children_ticks "${SUT_PID[$
 # daemon to $P/results: "NAME RSS USS USS_ALONE CPU CHILDREN CTXSW MAXGAP MEDGAP FAULT_TO_LAST THREADS".
 peer_measure() {
         local name pid hz sentinel t0 t1 c0 c1 k0 k1 s0 s1 uss_alone uss_shared gmax gmed perf_pid='' faults=''
-        local -A uss first last rss_kb n_threads fault lastping
+        local -A uss sample0 sample1 rss_kb n_threads fault lastping
         sut_start healthdog "$HEALTHDOG" run -c "$P/healthdog/healthdog.conf"
         sut_start peer "$PEER" -F -c "$P/peer/watchdog.conf"
         for name in "${SUTS[@]}"; do
@@ -137,7 +138,7 @@ peer_measure() {
                 uss[$name]=$(uss_pair "${SUT_PID[$name]}")
         done
         hz=$(getconf CLK_TCK)
-        for name in "${SUTS[@]}"; do first[$name]=$(sample "$name"); done
+        for name in "${SUTS[@]}"; do sample0[$name]=$(sample "$name"); done
         sleep "$SECONDS_STEADY"
         if [ -n "$perf_pid" ]; then
                 wait "$perf_pid"
@@ -146,7 +147,7 @@ peer_measure() {
         fi
         for name in "${SUTS[@]}"; do
                 pid=${SUT_PID[$name]}
-                last[$name]=$(sample "$name")
+                sample1[$name]=$(sample "$name")
                 rss_kb[$name]=$(smaps_kb "$pid" Rss)
                 n_threads[$name]=$(status_field "$pid" Threads)
                 cp "/proc/$pid/smaps" "$OUT/peer-$name-smaps.txt"
@@ -176,8 +177,8 @@ peer_measure() {
         cp "$P/healthdog/state/reset-reason.json" "$OUT/peer-healthdog-reset-reason.json" 2>/dev/null
         for name in "${SUTS[@]}"; do
                 sut_stop "$name"
-                read -r t0 c0 k0 s0 <<<"${first[$name]}"
-                read -r t1 c1 k1 s1 <<<"${last[$name]}"
+                read -r t0 c0 k0 s0 <<<"${sample0[$name]}"
+                read -r t1 c1 k1 s1 <<<"${sample1[$name]}"
                 read -r uss_alone uss_shared <<<"${uss[$name]}"
                 read -r gmax gmed < <(gap_stats "$OUT/peer-$name-standin.log" "$t0" "$t1")
                 echo "$name ${rss_kb[$name]} $uss_shared $uss_alone $(calc "($c1 - $c0) / 1e9 / ($t1 - $t0) * 60")" \
@@ -201,12 +202,16 @@ peer_table() {
         }' "$P/results" >"$PEER_ROWS"
 }
 
-if [ -x "$PEER" ]; then
-        say "peer: healthdog and Debian's watchdog at once, the same 7 probes at ${INTERVAL}s, each sandboxed, ${SECONDS_STEADY}s"
-        peer_setup
-        : >"$P/results"
-        peer_measure
-        peer_table
-else
-        echo "no peer: $PEER is missing (tests/install-deps bench installs Debian's watchdog)" >"$PEER_ROWS"
-fi
+# peer_part: the comparison, its table in $PEER_ROWS.
+peer_part() {
+        : >"$PEER_ROWS"
+        if [ -x "$PEER" ]; then
+                say "peer: healthdog and Debian's watchdog at once, the same 7 probes at ${INTERVAL}s, each sandboxed, ${SECONDS_STEADY}s"
+                peer_setup
+                : >"$P/results"
+                peer_measure
+                peer_table
+        else
+                echo "no peer: $PEER is missing (tests/install-deps bench installs Debian's watchdog)" >"$PEER_ROWS"
+        fi
+}

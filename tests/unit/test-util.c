@@ -108,6 +108,26 @@ static void test_parse_duration_bad(void **state) {
         }
 }
 
+/* ---- format_uint64 ---- */
+
+static void test_format_uint64(void **state) {
+        static const struct {
+                uint64_t v;
+                unsigned width;
+                const char *text;
+        } cases[] = {
+                { 0, 0, "0" }, { 0, 2, "00" }, { 7, 3, "007" }, { 125, 3, "125" }, { 1234, 2, "1234" },
+                { UINT64_MAX, 0, "18446744073709551615" }, { 5, 22, "0000000000000000000005" },
+        };
+        char buf[32];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                memset(buf, 'x', sizeof(buf));
+                *format_uint64(buf, cases[i].v, cases[i].width) = '\0';
+                check_str_eq(buf, cases[i].text, cases[i].text);
+        }
+}
+
 /* ---- format_duration ---- */
 
 static void test_format_duration_exact(void **state) {
@@ -690,6 +710,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_duration_good),
                 cmocka_unit_test(test_parse_duration_bad),
+                cmocka_unit_test(test_format_uint64),
                 cmocka_unit_test(test_format_duration_exact),
                 cmocka_unit_test(test_format_duration_round_trip),
                 cmocka_unit_test(test_format_duration_small_buffers),

@@ -22,7 +22,7 @@ static bool fds_probe(const void *settings, char *detail) {
         bool passed;
         ssize_t n;
 
-        n = resource_read_file("/proc/sys/fs/file-nr", buf, sizeof(buf), NULL);
+        n = resource_read_proc("/proc/sys/fs/file-nr", buf, sizeof(buf));
         if (n < 0)
                 return check_verdict(detail, false, "/proc/sys/fs/file-nr: %s", strerror((int) -n));
         /* "allocated unused max"; unused has stayed 0 since Linux 2.6 but still counts. */

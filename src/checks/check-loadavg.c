@@ -44,7 +44,7 @@ static bool loadavg_probe(const void *settings, char *detail) {
         ssize_t n;
         long cpus;
 
-        n = resource_read_file("/proc/loadavg", buf, sizeof(buf), NULL);
+        n = resource_read_proc("/proc/loadavg", buf, sizeof(buf));
         if (n < 0)
                 return check_verdict(detail, false, "/proc/loadavg: %s", strerror((int) -n));
         /* "0.52 0.58 0.59 1/234 5678" */

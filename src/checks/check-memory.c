@@ -40,7 +40,7 @@ static bool memory_probe(const void *settings, char *detail) {
         ssize_t n;
         int r;
 
-        n = resource_read_file("/proc/meminfo", buf, sizeof(buf), NULL);
+        n = resource_read_proc("/proc/meminfo", buf, sizeof(buf));
         if (n < 0)
                 return check_verdict(detail, false, "/proc/meminfo: %s", strerror((int) -n));
         r = meminfo_field(buf, "MemAvailable", &avail);

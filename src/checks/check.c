@@ -401,8 +401,8 @@ static usec_t check_align(const CheckContext *ctx, usec_t due, usec_t slack, use
         return tick;
 }
 
-static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Check *c = userdata;
+/* One run, due at usec: its timer moves on an interval first. */
+static void check_fire(Check *c, sd_event_source *s, usec_t usec) {
         int r;
 
         /* Schedule from the planned time, so runs do not drift by the time each one takes. The
@@ -416,18 +416,36 @@ static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 /* Returning the error would turn the timer off: the check would stop running and
                  * keep its last verdict for good. */
                 check_schedule_failed(c, r);
-                return 0;
+                return;
         }
 
         /* timeout <= interval, so a run is only still going when the loop was stalled. */
         if (c->running)
-                return 0;
+                return;
         r = check_run(c);
         if (r < 0) {
                 /* No timeout timer: a failed run, and the schedule stays. */
                 check_begin(c);
                 check_done(c, false, "could not start: %s", strerror(-r));
         }
+}
+
+static int on_run_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Check *c = userdata;
+        usec_t wake, due;
+
+        check_fire(c, s, usec);
+
+        /* The other checks whose runs are due by this wakeup run now too. sd-event would run
+         * them one per turn of its loop, each turn an epoll_wait() and the timers' update, and
+         * the runs moved onto the ping's grid fall due together, every interval: 7 checks made
+         * 7 turns a second. Their timers move on as when they fire. */
+        if (sd_event_now(c->event, CLOCK_BOOTTIME, &wake) < 0)
+                return 0;
+        for (Check *o = c->context->checks; o; o = o->next)
+                if (o != c && o->run_timer && sd_event_source_get_enabled(o->run_timer, NULL) > 0 &&
+                    sd_event_source_get_time(o->run_timer, &due) >= 0 && due <= wake)
+                        check_fire(o, o->run_timer, due);
         return 0;
 }
 
@@ -481,6 +499,10 @@ int check_new(Check **ret, CheckContext *context, const CheckConfig *config, che
         c->event = sd_event_ref(context->event);
         c->on_result = on_result;
         c->userdata = userdata;
+        c->next = context->checks;
+        if (c->next)
+                c->next->prev = c;
+        context->checks = c;
         *ret = c;
         return 0;
 }
@@ -494,6 +516,12 @@ Check *check_free(Check *c) {
         sd_event_source_disable_unref(c->run_timer);
         sd_event_source_disable_unref(c->timeout_timer);
         sd_event_unref(c->event);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->context->checks = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
         free(c);
         return NULL;
 }

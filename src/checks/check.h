@@ -20,6 +20,9 @@ typedef struct CheckContext {
         /* The watchdog's ping grid on CLOCK_BOOTTIME (period 0: none): a run due close to a ping
          * is moved onto it, so that both share one wakeup. */
         usec_t tick_base, tick_period;
+        /* Every check made in this context (check_new() links it, check_free() unlinks it): a
+         * run timer that fires runs the others due by then too (check.c, on_run_timer). */
+        Check *checks;
 } CheckContext;
 
 /* Releases what the kinds opened in the context. */
@@ -163,6 +166,7 @@ struct Check {
 
         check_handler_t on_result;
         void *userdata;
+        Check *prev, *next;         /* in context->checks */
 };
 
 /* Creates a check in context. on_result is called after every finished probe and repair.

@@ -26,6 +26,41 @@ ssize_t resource_read_file_at(int dir_fd, const char *path, char *buf, size_t si
         return n;
 }
 
+ssize_t resource_read_proc(const char *path, char *buf, size_t size) {
+        /* The resource kinds run every few seconds: an openat() and a close() less per run each. */
+        static struct {
+                const char *path;
+                int fd;
+        } files[RESOURCE_PROC_FILES];
+        size_t i;
+        ssize_t n;
+
+        for (i = 0; i < ELEMENTSOF(files) && files[i].path && !streq(files[i].path, path); i++)
+                ;
+        if (i == ELEMENTSOF(files))
+                return resource_read_file(path, buf, size, NULL);
+        if (!files[i].path) {
+                files[i].path = path;
+                files[i].fd = -1;
+        }
+        if (files[i].fd < 0) {
+                files[i].fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (files[i].fd < 0)
+                        return -errno;
+        }
+        do
+                n = pread(files[i].fd, buf, size - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                n = -errno;
+                close(files[i].fd);
+                files[i].fd = -1;
+                return n;
+        }
+        buf[n] = '\0';
+        return n;
+}
+
 int resource_parse_u64(const char **p, uint64_t *ret) {
         const char *s = *p + strspn(*p, " \t");
         uint64_t v = 0;

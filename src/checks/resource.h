@@ -18,6 +18,13 @@ static inline ssize_t resource_read_file(const char *path, char *buf, size_t siz
         return resource_read_file_at(AT_FDCWD, path, buf, size, st);
 }
 
+/* The same for one of the system's own files in /proc (/proc/loadavg, /proc/meminfo, ...): kept
+ * open and read again from its start each time, as procps does, which the kernel answers with
+ * fresh figures; a failed read closes it, so the next call opens it again. At most
+ * RESOURCE_PROC_FILES different paths; path must be a string constant. */
+#define RESOURCE_PROC_FILES 4
+ssize_t resource_read_proc(const char *path, char *buf, size_t size);
+
 /* Parses a decimal unsigned integer at *p, skipping blanks before it, and advances *p past it.
  * Returns 0 or -EINVAL (no digits) / -ERANGE. */
 int resource_parse_u64(const char **p, uint64_t *ret);

@@ -146,11 +146,64 @@ static void test_schedule_failure_abandons_running_probe(void **state) {
         check_context_done(&ctx);
 }
 
+/* Checks due at the same time run in one turn of the loop, each once, whichever timer fires: the
+ * daemon's checks fall due together on the ping's grid, and a turn each cost an epoll_wait(). */
+static void test_due_checks_run_in_one_turn(void **state) {
+        const char *dir = *state;
+        _cleanup_(config_errors_clear) ConfigErrors errors = {};
+        _cleanup_(freep) char *path = NULL, *text = NULL;
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        CheckContext ctx = {};
+        Heard heard = {};
+        Check *c[3] = {};
+
+        assert_true(asprintf(&path, "%s/healthdog.conf", dir) >= 0);
+        assert_true(asprintf(&text, "[watchdog]\ndevice = none\n"
+                                    "[check.a]\ntype = file\npath = %s\ninterval = 1h\n"
+                                    "[check.b]\ntype = memory\nmin-available = 0\ninterval = 1h\n"
+                                    "[check.c]\ntype = file\npath = %s\ninterval = 1h\n",
+                             dir, dir) >= 0);
+        assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+        assert_int_equal(config_load(path, NULL, &config, &errors), 0);
+        assert_int_equal(config->n_checks, 3);
+        assert_int_equal(sd_event_new(&e), 0);
+        ctx.event = e;
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(check_new(&c[i], &ctx, config->checks[i], on_result, &heard), 0);
+                assert_int_equal(check_schedule(c[i], 0), 0);
+        }
+        /* All three are due by the time the loop wakes. */
+        usleep(20 * 1000);
+
+        /* One turn: one timer dispatched, and the others due with it run too. */
+        assert_int_equal(sd_event_run(e, USEC_PER_SEC), 1);
+        assert_int_equal(heard.n, 3);
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(c[i]->state.runs, 1);
+                assert_int_equal(c[i]->result, CHECK_RESULT_PASS);
+        }
+        /* Their timers moved on an interval: nothing is left to run now. */
+        assert_int_equal(sd_event_run(e, 0), 0);
+        assert_int_equal(heard.n, 3);
+
+        /* A freed check leaves the context's list: the rest still run together. */
+        c[1] = check_free(c[1]);
+        assert_ptr_equal(ctx.checks, c[2]);
+        assert_ptr_equal(c[2]->next, c[0]);
+        assert_null(c[0]->next);
+        check_free(c[0]);
+        check_free(c[2]);
+        assert_null(ctx.checks);
+        check_context_done(&ctx);
+}
+
 int main(void) {
         sigset_t mask;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_schedule_failure_counts_and_retries),
                 cmocka_unit_test(test_schedule_failure_abandons_running_probe),
+                cmocka_unit_test(test_due_checks_run_in_one_turn),
         };
 
         /* As the daemon does: sd-event watches children through a blocked SIGCHLD. */

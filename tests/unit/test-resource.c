@@ -7,7 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <inttypes.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "resource.h"
@@ -125,6 +127,36 @@ static void test_read_file(void **state) {
         assert_non_null(strchr(big, '/'));
 }
 
+static size_t count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        size_t n = 0;
+
+        assert_non_null(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
+}
+
+/* A /proc file kept open gives fresh figures on each read, from one descriptor. */
+static void test_read_proc(void **state) {
+        char a[128], b[128];
+        size_t fds;
+
+        assert_true(resource_read_proc("/proc/uptime", a, sizeof(a)) > 0);
+        fds = count_fds();
+        usleep(50 * 1000);
+        assert_true(resource_read_proc("/proc/uptime", b, sizeof(b)) > 0);
+        /* Seconds since boot, to the hundredth: 50 ms later it reads differently. */
+        assert_string_not_equal(a, b);
+        assert_int_equal(count_fds(), fds);
+        /* A buffer shorter than the file: its start, NUL-terminated. */
+        assert_int_equal(resource_read_proc("/proc/uptime", a, 3), 2);
+        assert_int_equal(strlen(a), 2);
+        assert_int_equal(resource_read_proc("/nonexistent/proc-file", a, sizeof(a)), -ENOENT);
+        assert_int_equal(count_fds(), fds);
+}
+
 static void test_verdict(void **state) {
         char detail[CHECK_DETAIL_MAX];
         char long_text[CHECK_DETAIL_MAX * 2];
@@ -147,6 +179,7 @@ int main(void) {
                 cmocka_unit_test(test_compare),
                 cmocka_unit_test(test_parse_u64),
                 cmocka_unit_test(test_read_file),
+                cmocka_unit_test(test_read_proc),
                 cmocka_unit_test(test_verdict),
         };
 

@@ -7,8 +7,6 @@
 
 #include "spawn.h"
 
-extern char **environ;
-
 struct Spawn {
         spawn_handler_t on_exit;    /* NULL once abandoned */
         void *userdata;
@@ -102,13 +100,25 @@ void spawn_reset_scheduling(void) {
                 (void) sched_setscheduler(0, SCHED_OTHER, &(struct sched_param) { .sched_priority = 0 });
 }
 
-_noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd) {
+/* What the child needs, all made by the parent: between vfork() and exec the child shares the
+ * daemon's memory, so it only makes system calls (no allocation, no NSS, no change to a global
+ * such as environ) and never returns. */
+typedef struct SpawnChild {
+        const SpawnOptions *o;
+        char **env;
+        const gid_t *groups;    /* the user's supplementary groups, with o->user */
+        int n_groups;
+        int out_fd;
+} SpawnChild;
+
+_noreturn_ static void spawn_child(const SpawnChild *c) {
+        const SpawnOptions *o = c->o;
         sigset_t none;
         int null_fd;
 
-        /* Undo what the daemon changed for itself: blocked signals (sd-event), ignored SIGPIPE. */
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Undo what the daemon changed for itself: ignored SIGPIPE, blocked signals (sd-event).
+         * Dispositions first: once unblocked, a signal must not find a handler of the daemon's
+         * (it has none but SIG_IGN, and this stays true while it runs in the daemon's memory). */
         (void) signal(SIGPIPE, SIG_DFL);
 
         /* Its own session and process group, so a timeout kills everything it started. */
@@ -127,29 +137,66 @@ _noreturn_ static void spawn_child(const SpawnOptions *o, char **env, int out_fd
                 if (dup2(o->stdio_fd, STDIN_FILENO) < 0 || dup2(o->stdio_fd, STDOUT_FILENO) < 0 ||
                     dup2(null_fd, STDERR_FILENO) < 0)
                         _exit(126);
-        } else if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-                   dup2(out_fd, STDERR_FILENO) < 0)
+        } else if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(c->out_fd, STDOUT_FILENO) < 0 ||
+                   dup2(c->out_fd, STDERR_FILENO) < 0)
                 _exit(126);
         (void) close_range(3, ~0U, 0);
 
         if (o->user && o->user->name &&
-            (initgroups(o->user->name, o->user->gid) < 0 ||
+            (setgroups((size_t) c->n_groups, c->groups) < 0 ||
              setresgid(o->user->gid, o->user->gid, o->user->gid) < 0 ||
              setresuid(o->user->uid, o->user->uid, o->user->uid) < 0)) {
                 dprintf(STDERR_FILENO, "cannot switch to user %s: %m\n", o->user->name);
                 _exit(126);
         }
 
-        environ = env;
-        execvp(o->argv[0], o->argv);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        execvpe(o->argv[0], o->argv, c->env);
         dprintf(STDERR_FILENO, "cannot execute %s: %m\n", o->argv[0]);
         _exit(127);
+}
+
+/* vfork(), not fork(): the daemon is not copied (its page tables, then a copy-on-write fault for
+ * every page it writes until the child execs), which was most of its CPU time with an exec check
+ * every second. The daemon waits the few hundred microseconds until the child execs or exits.
+ * Not inlined: the child runs on this frame's stack below its caller's, and must never return. */
+_noinline_ static pid_t spawn_vfork(const SpawnChild *c) {
+        pid_t pid = vfork();
+
+        if (pid == 0)
+                spawn_child(c);
+        return pid;
+}
+
+/* The user's supplementary groups, as initgroups() would set them, looked up here in the daemon:
+ * the child may not (NSS allocates, and may load modules). */
+static int spawn_user_groups(const UserId *user, gid_t **ret, int *ret_n) {
+        int n = 16;
+
+        for (;;) {
+                gid_t *groups = calloc((size_t) n, sizeof(gid_t));
+                int want = n;
+
+                if (!groups)
+                        return -ENOMEM;
+                if (getgrouplist(user->name, user->gid, groups, &want) >= 0) {
+                        *ret = groups;
+                        *ret_n = want;
+                        return 0;
+                }
+                free(groups);
+                if (want <= n)
+                        return -ENOENT;
+                n = want;
+        }
 }
 
 int spawn_start(sd_event *event, const SpawnOptions *o, spawn_handler_t on_exit, void *userdata, Spawn **ret) {
         _cleanup_(strv_freep) char **env = NULL;
         _cleanup_(closep) int out_r = -1, out_w = -1;
-        int pipefd[2], r;
+        _cleanup_(freep) gid_t *groups = NULL;
+        int pipefd[2], n_groups = 0, r;
         Spawn *s;
         pid_t pid;
 
@@ -172,18 +219,22 @@ int spawn_start(sd_event *event, const SpawnOptions *o, spawn_handler_t on_exit,
                         return -errno;
         }
 
+        if (o->user && o->user->name) {
+                r = spawn_user_groups(o->user, &groups, &n_groups);
+                if (r < 0)
+                        return r;
+        }
+
         s = calloc(1, sizeof(Spawn));
         if (!s)
                 return -ENOMEM;
         s->fd = -1;
 
-        pid = fork();
+        pid = spawn_vfork(&(SpawnChild) { o, env, groups, n_groups, out_w });
         if (pid < 0) {
                 free(s);
                 return -errno;
         }
-        if (pid == 0)
-                spawn_child(o, env, out_w);
 
         s->pid = pid;
         s->on_exit = on_exit;

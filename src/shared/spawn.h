@@ -40,7 +40,7 @@ int spawn_start(sd_event *event, const SpawnOptions *options, spawn_handler_t on
  * the background and on_exit is never called. Never blocks. Accepts NULL. */
 void spawn_abandon(Spawn *s);
 
-/* In a child right after fork(), before it runs anything of a probe's or a hook's: normal
+/* In a child right after fork() or vfork(), before it runs anything of a probe's or a hook's: normal
  * scheduling (SCHED_OTHER) when healthdog runs realtime without reset-on-fork (a unit's
  * CPUSchedulingPolicy= without CPUSchedulingResetOnFork=), so that no probe can starve the ping.
  * Best effort: a failure leaves the policy as it was. */

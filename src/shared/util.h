@@ -17,6 +17,7 @@
 #define _unused_ __attribute__((unused))
 #define _sentinel_ __attribute__((sentinel))
 #define _noreturn_ __attribute__((noreturn))
+#define _noinline_ __attribute__((noinline))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
